@@ -48,6 +48,7 @@ const char *ww_code_name(ww_code_t code) {
         [WW_ERR_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
         [WW_ERR_UNAVAILABLE] = "UNAVAILABLE",
         [WW_ERR_RESOURCE_EXHAUSTED] = "RESOURCE_EXHAUSTED",
+        [WW_ERR_OUT_OF_RANGE] = "OUT_OF_RANGE",
         [WW_ERR_CANCELLED] = "CANCELLED",
         [WW_ERR_INTERNAL] = "INTERNAL",
     };

@@ -23,6 +23,7 @@ typedef enum ww_code {
     WW_ERR_DEADLINE_EXCEEDED,   /* outcome unknown once a write was accepted */
     WW_ERR_UNAVAILABLE,         /* a dependency is down or not caught up */
     WW_ERR_RESOURCE_EXHAUSTED,  /* too large, too many */
+    WW_ERR_OUT_OF_RANGE,        /* a number would overflow its type */
     WW_ERR_CANCELLED,           /* the caller or a shutdown gave up */
     WW_ERR_INTERNAL,            /* a bug or an unexpected failure */
     WW_ERR__COUNT
