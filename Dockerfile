@@ -1,0 +1,19 @@
+# Builds the services with the same Debian packages as scripts/bootstrap.sh
+# and ships them on a slim runtime image. `docker compose up` uses it.
+FROM debian:bookworm AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential cmake ninja-build pkg-config libgrpc-dev libprotobuf-dev \
+      protobuf-c-compiler libprotobuf-c-dev librdkafka-dev libssl-dev \
+      libcurl4-openssl-dev libjansson-dev && rm -rf /var/lib/apt/lists/*
+COPY . /src
+RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+ && cmake --build /build --target trainer users wwctl \
+ && install -D -t /out /build/services/trainer/trainer /build/services/users/users /build/tools/wwctl
+
+FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libgrpc29 libprotobuf-c1 librdkafka1 libssl3 libcurl4 libjansson4 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/ /usr/local/bin/
+USER nobody
+ENTRYPOINT []
