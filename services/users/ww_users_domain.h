@@ -186,7 +186,9 @@ typedef struct ww_users_counts {
     size_t trainings_refunded;
     int64_t sum_balances;
     /* Totals over all applied facts, so credits are conserved:
-     * sum_balances == sum_updates + sum_refunds - sum_debits. */
+     * sum_balances == sum_updates + sum_refunds - sum_debits. The sums are
+     * kept modulo 2^64 (they only wrap past int64, where the equation
+     * still holds modulo 2^64). */
     int64_t sum_updates; /* net of UpdateTrainingBalance changes */
     int64_t sum_debits;  /* credits debited for trainings (positive) */
     int64_t sum_refunds; /* credits refunded for trainings */
