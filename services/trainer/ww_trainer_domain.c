@@ -379,6 +379,9 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
     ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
     if (rc != WW_OK) return rc;
     bool cur_available = h && h->available, cur_scheduled = h && h->scheduled;
+    if (has_training_scheduled && cur_scheduled)
+        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
+                          "hour HasTrainingScheduled is already true");
     if (has_training_scheduled && !cur_available)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour is not available for training");
@@ -390,9 +393,6 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "cannot set hour as unavailable when it have no "
                           "training scheduled");
-    if (has_training_scheduled && cur_scheduled)
-        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
-                          "hour HasTrainingScheduled is already true");
     emit_hour(d, h, hour, available, has_training_scheduled);
     return WW_OK;
 }
@@ -559,6 +559,20 @@ ww_code_t ww_trainer_decide_cancel_training(const ww_trainer_state_t *s,
     memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
     d->balance_refund = refund;
     return WW_OK;
+}
+
+void ww_trainer_get_hour(const ww_trainer_state_t *s, int64_t hour,
+                         ww_trainer_hour_view_t *view) {
+    hour = ww_time_truncate_hour(hour);
+    const hour_rec_t *h = find_hour(s, hour);
+    *view = (ww_trainer_hour_view_t){
+        .hour = hour,
+        .in_schedule = ww_time_hour_in_schedule(hour),
+        .available = h && h->available,
+        .has_training_scheduled = h && h->scheduled,
+        .held_by = h && h->holder != NO_HOLDER ? s->trainings[h->holder].uuid
+                                               : NULL,
+    };
 }
 
 ww_code_t ww_trainer_get_training(const ww_trainer_state_t *s,

@@ -143,14 +143,18 @@ ww_code_t ww_trainer_decide_is_hour_available(const ww_trainer_state_t *s,
  *   INVALID_ARGUMENT    "unable to parse time"
  *   NOT_FOUND           "<RFC 3339 hour> hour not found in schedule"
  *   FAILED_PRECONDITION "hour <time> is held by training <uuid>"
+ *   FAILED_PRECONDITION "hour HasTrainingScheduled is already true"
+ *                       (has_training_scheduled && hour already scheduled)
  *   FAILED_PRECONDITION "hour is not available for training"
  *                       (has_training_scheduled && !hour.available)
  *   FAILED_PRECONDITION "cannot set hour as available when it have training
  *                       scheduled" (available && has_training_scheduled)
  *   FAILED_PRECONDITION "cannot set hour as unavailable when it have no
  *                       training scheduled" (!available && !has_training_...)
- *   FAILED_PRECONDITION "hour HasTrainingScheduled is already true"
- * then sets both flags (fact HOUR_AVAILABILITY_CHANGED, none if unchanged). */
+ * then sets both flags (fact HOUR_AVAILABILITY_CHANGED, none if unchanged).
+ * The original checks "already true" last, where it can never fire (a
+ * scheduled hour is never available, so "not available for training" wins);
+ * checked first, a double booking says what happened. Same code either way. */
 ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
                                         const ww_time_t *t,
                                         bool has_training_scheduled,
@@ -241,6 +245,21 @@ typedef struct ww_trainer_training_view {
     bool debited;           /* the users side confirmed the debit */
     bool canceled_by_trainer;
 } ww_trainer_training_view_t;
+
+/* An hour as the state holds it. */
+typedef struct ww_trainer_hour_view {
+    int64_t hour; /* start of the hour, UTC */
+    bool in_schedule;
+    bool available;
+    bool has_training_scheduled;
+    const char *held_by; /* training uuid (borrowed), NULL when not held */
+} ww_trainer_hour_view_t;
+
+/* Fills *view for the hour containing `hour` (seconds; truncated). A
+ * working hour never touched, or one outside the schedule, reads as not
+ * available and not scheduled. Never fails. */
+void ww_trainer_get_hour(const ww_trainer_state_t *s, int64_t hour,
+                         ww_trainer_hour_view_t *view);
 
 /* WW_OK and *view; INVALID_ARGUMENT (training_uuid messages); NOT_FOUND
  * "training <uuid> not found". */
