@@ -495,6 +495,15 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
     return WW_OK;
 }
 
+/* Lifecycle facts repeat the training's uuid, user and hour: readers such
+ * as the users side (which pays refunds per user) need no lookup. */
+static void fill_training_fields(ww_trainer_fact_t *f,
+                                 const training_rec_t *t) {
+    f->hour = t->hour;
+    memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
+    memcpy(f->user_id, t->user_id, strlen(t->user_id) + 1);
+}
+
 /* A credit outcome moves a PENDING training; anything else is a no-op. */
 static ww_code_t decide_outcome(const ww_trainer_state_t *s,
                                 const char *training_uuid,
@@ -506,8 +515,7 @@ static ww_code_t decide_outcome(const ww_trainer_state_t *s,
     const training_rec_t *t = find_training(s, training_uuid);
     if (!t || t->status != WW_TRAINER_TRAINING_PENDING) return WW_OK;
     ww_trainer_fact_t *f = emit(d, kind);
-    f->hour = t->hour;
-    memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
+    fill_training_fields(f, t);
     return WW_OK;
 }
 
@@ -553,10 +561,9 @@ ww_code_t ww_trainer_decide_cancel_training(const ww_trainer_state_t *s,
     if (t->hour - now->seconds <= WW_TIME_DAY_SECONDS)
         refund = by_trainer ? 2 : 0;
     ww_trainer_fact_t *f = emit(d, WW_TRAINER_FACT_TRAINING_CANCELED);
-    f->hour = t->hour;
+    fill_training_fields(f, t);
     f->by_trainer = by_trainer;
     f->balance_refund = refund;
-    memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
     d->balance_refund = refund;
     return WW_OK;
 }

@@ -67,13 +67,16 @@ typedef enum ww_trainer_fact_kind {
     /* A TrainingsService training holds `hour`: training_uuid, user_id,
      * hour, notes; status PENDING. */
     WW_TRAINER_FACT_TRAINING_SCHEDULED = 2,
-    /* Users debited the credit: PENDING -> SCHEDULED. training_uuid. */
+    /* The next three name the training by training_uuid; they also repeat
+     * its user_id and hour for readers (the users side pays a refund to
+     * user_id without a lookup); apply uses only the uuid. */
+    /* Users debited the credit: PENDING -> SCHEDULED. */
     WW_TRAINER_FACT_TRAINING_CONFIRMED = 3,
-    /* Cancelled: -> CANCELED, the hour is available again. training_uuid,
-     * balance_refund, by_trainer (hour = the training's hour, for readers). */
+    /* Cancelled: -> CANCELED, the hour is available again. Also
+     * balance_refund and by_trainer. */
     WW_TRAINER_FACT_TRAINING_CANCELED = 4,
     /* Users had no credit: PENDING -> REJECTED, the hour is available again
-     * (the compensation). training_uuid (hour as above). */
+     * (the compensation). */
     WW_TRAINER_FACT_TRAINING_RELEASED = 5,
 } ww_trainer_fact_kind_t;
 

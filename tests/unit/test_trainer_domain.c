@@ -441,6 +441,7 @@ WW_TEST(credit_outcomes_move_only_pending_trainings) {
             WW_ASSERT_EQ_INT(d.facts[0].kind, rows[i].fact);
             WW_ASSERT_EQ_STR(d.facts[0].training_uuid, U1);
             WW_ASSERT_EQ_INT(d.facts[0].hour, at(5, 14).seconds);
+            WW_ASSERT_EQ_STR(d.facts[0].user_id, "attendee");
         }
         WW_ASSERT_EQ_INT(ww_trainer_apply_decision(s, &d, NULL), WW_OK);
         ww_trainer_training_view_t v;
@@ -497,6 +498,8 @@ WW_TEST(cancel_refunds_by_the_24_hour_rule) {
         WW_ASSERT_EQ_INT(d.facts[0].kind, WW_TRAINER_FACT_TRAINING_CANCELED);
         WW_ASSERT_EQ_INT(d.facts[0].balance_refund, rows[i].refund);
         WW_ASSERT_EQ_INT(d.facts[0].by_trainer, rows[i].by_trainer);
+        WW_ASSERT_EQ_STR(d.facts[0].user_id, "attendee");
+        WW_ASSERT_EQ_INT(d.facts[0].hour, start);
         WW_ASSERT_EQ_INT(ww_trainer_apply_decision(s, &d, NULL), WW_OK);
         ww_trainer_training_view_t v;
         WW_ASSERT_EQ_INT(ww_trainer_get_training(s, U1, &v, NULL), WW_OK);
