@@ -379,9 +379,6 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
     ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
     if (rc != WW_OK) return rc;
     bool cur_available = h && h->available, cur_scheduled = h && h->scheduled;
-    if (has_training_scheduled && cur_scheduled)
-        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
-                          "hour HasTrainingScheduled is already true");
     if (has_training_scheduled && !cur_available)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour is not available for training");
@@ -393,6 +390,11 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "cannot set hour as unavailable when it have no "
                           "training scheduled");
+    /* Kept for parity with the seed; unreachable while the fold keeps a
+     * scheduled hour unavailable (the first check answers first). */
+    if (has_training_scheduled && cur_scheduled)
+        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
+                          "hour HasTrainingScheduled is already true");
     emit_hour(d, h, hour, available, has_training_scheduled);
     return WW_OK;
 }

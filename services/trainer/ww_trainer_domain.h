@@ -142,22 +142,22 @@ ww_code_t ww_trainer_decide_is_hour_available(const ww_trainer_state_t *s,
                                               const ww_time_t *t,
                                               ww_trainer_decision_t *d);
 
-/* The seed's UpdateHour. Checks, in this order:
+/* The seed's UpdateHour. Checks, in the seed's order:
  *   INVALID_ARGUMENT    "unable to parse time"
  *   NOT_FOUND           "<RFC 3339 hour> hour not found in schedule"
  *   FAILED_PRECONDITION "hour <time> is held by training <uuid>"
- *   FAILED_PRECONDITION "hour HasTrainingScheduled is already true"
- *                       (has_training_scheduled && hour already scheduled)
  *   FAILED_PRECONDITION "hour is not available for training"
  *                       (has_training_scheduled && !hour.available)
  *   FAILED_PRECONDITION "cannot set hour as available when it have training
  *                       scheduled" (available && has_training_scheduled)
  *   FAILED_PRECONDITION "cannot set hour as unavailable when it have no
  *                       training scheduled" (!available && !has_training_...)
+ *   FAILED_PRECONDITION "hour HasTrainingScheduled is already true"
+ *                       (has_training_scheduled && hour already scheduled)
  * then sets both flags (fact HOUR_AVAILABILITY_CHANGED, none if unchanged).
- * The original checks "already true" last, where it can never fire (a
- * scheduled hour is never available, so "not available for training" wins);
- * checked first, a double booking says what happened. Same code either way. */
+ * As in the seed, a double booking answers "hour is not available for
+ * training": a scheduled hour is never available (apply refuses a fact
+ * that would make it both), so the last check is kept for parity only. */
 ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
                                         const ww_time_t *t,
                                         bool has_training_scheduled,

@@ -116,10 +116,11 @@ WW_TEST(update_hour_follows_the_seed_rules) {
          "cannot set hour as unavailable when it have no training scheduled",
          SC, 0},
         {SC, false, true, WW_OK, "", AV, 1},
+        /* a double booking: the seed's first check answers */
         {SC, true, false, WW_ERR_FAILED_PRECONDITION,
-         "hour HasTrainingScheduled is already true", SC, 0},
+         "hour is not available for training", SC, 0},
         {SC, true, true, WW_ERR_FAILED_PRECONDITION,
-         "hour HasTrainingScheduled is already true", SC, 0},
+         "hour is not available for training", SC, 0},
         {HELD, false, false, WW_ERR_FAILED_PRECONDITION,
          "hour 2030-01-08T15:00:00Z is held by training " U1, HELD, 0},
         {HELD, false, true, WW_ERR_FAILED_PRECONDITION,

@@ -19,8 +19,8 @@ WW_TEST(apply_refuses_malformed_and_misfit_facts_and_changes_nothing) {
     const int64_t h = at(1, 13).seconds, h2 = at(1, 14).seconds;
     prepare(s, at(1, 13), HELD); /* U1 pending at h */
     prepare(s, at(1, 14), SC);   /* hour-only scheduled at h2 */
-    ww_trainer_fact_t rows[16];
-    const char *why[16];
+    ww_trainer_fact_t rows[20];
+    const char *why[20];
     size_t n = 0;
 #define ROW(f, w) (rows[n] = (f), why[n++] = (w))
     ROW(fact(0, h, U1), "unknown fact kind");
@@ -42,7 +42,13 @@ WW_TEST(apply_refuses_malformed_and_misfit_facts_and_changes_nothing) {
     ROW(fact(WW_TRAINER_FACT_TRAINING_CONFIRMED, h, U2), "unknown training");
     ROW(fact(WW_TRAINER_FACT_TRAINING_RELEASED, h, "x"), "invalid");
     ROW(fact(WW_TRAINER_FACT_TRAINING_CANCELED, h, U2), "unknown training");
+    /* The state UpdateHour's "HasTrainingScheduled is already true" would
+     * need (available and scheduled) cannot be folded in. */
     rows[n] = fact(WW_TRAINER_FACT_HOUR_AVAILABILITY_CHANGED, h2, NULL);
+    rows[n].available = rows[n].has_training_scheduled = true;
+    why[n++] = "available and scheduled";
+    rows[n] = fact(WW_TRAINER_FACT_HOUR_AVAILABILITY_CHANGED, at(1, 15).seconds,
+                   NULL);
     rows[n].available = rows[n].has_training_scheduled = true;
     why[n++] = "available and scheduled";
     rows[n] = fact(WW_TRAINER_FACT_TRAINING_CANCELED, h, U1);
