@@ -167,12 +167,11 @@ WW_TEST(debit_is_once_per_training_with_its_original_outcome) {
             WW_ASSERT_EQ_INT(d.facts[0].kind, rows[i].fact);
             WW_ASSERT_EQ_STR(d.facts[0].training_uuid, rows[i].uuid);
             WW_ASSERT_EQ_STR(d.facts[0].user_id, rows[i].user);
-            if (rows[i].fact == WW_USERS_FACT_BALANCE_CHANGED) {
-                WW_ASSERT_EQ_INT(d.facts[0].amount_change, -1);
-                WW_ASSERT_EQ_INT(d.facts[0].reason,
-                                 WW_USERS_REASON_TRAINING_DEBIT);
-                WW_ASSERT_EQ_INT(d.facts[0].balance_after, rows[i].after);
-            }
+            /* a rejection describes the refused debit */
+            WW_ASSERT_EQ_INT(d.facts[0].amount_change, -1);
+            WW_ASSERT_EQ_INT(d.facts[0].reason,
+                             WW_USERS_REASON_TRAINING_DEBIT);
+            WW_ASSERT_EQ_INT(d.facts[0].balance_after, rows[i].after);
         }
         WW_ASSERT_EQ_INT(ww_users_apply_decision(s, &d, NULL), WW_OK);
         if (*rows[i].user && rc == WW_OK)
