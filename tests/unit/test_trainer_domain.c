@@ -449,7 +449,8 @@ WW_TEST(credit_outcomes_move_only_pending_trainings) {
         WW_ASSERT_EQ_INT(ww_trainer_get_training(s, U1, &v, NULL), WW_OK);
         WW_ASSERT_MSG(v.status == rows[i].to, "row %zu: %s", i,
                       ww_trainer_training_status_name(v.status));
-        WW_ASSERT_EQ_INT(v.debited, rows[i].to == WW_TRAINER_TRAINING_SCHEDULED);
+        WW_ASSERT_EQ_INT(v.debited,
+                         rows[i].to == WW_TRAINER_TRAINING_SCHEDULED);
         WW_ASSERT_EQ_INT(state_of(s, at(5, 14)), rows[i].hour_after);
         ww_trainer_state_destroy(s);
     }

@@ -256,7 +256,8 @@ WW_TEST(refund_pays_once_and_only_for_a_debited_training) {
     ww_users_counts(s, &c);
     WW_ASSERT_EQ_INT(c.trainings_refunded, 2);
     WW_ASSERT_EQ_INT(c.sum_refunds, 3);
-    WW_ASSERT_EQ_INT(c.sum_balances, c.sum_updates + c.sum_refunds - c.sum_debits);
+    WW_ASSERT_EQ_INT(c.sum_balances,
+                     c.sum_updates + c.sum_refunds - c.sum_debits);
     ww_users_state_destroy(s);
 }
 

@@ -37,7 +37,8 @@ static inline void prepare(ww_trainer_state_t *s, ww_time_t t, enum start st) {
     ww_err_t err;
     if (st == NA) return;
     WW_ASSERT_EQ_INT(ww_trainer_make_hour_available(s, &t, &err), WW_OK);
-    if (st == SC) WW_ASSERT_EQ_INT(ww_trainer_schedule_hour(s, &t, &err), WW_OK);
+    if (st == SC)
+        WW_ASSERT_EQ_INT(ww_trainer_schedule_hour(s, &t, &err), WW_OK);
     if (st == HELD)
         WW_ASSERT_EQ_INT(
             ww_trainer_schedule_training(s, U1, "attendee", &t, "", &err),
