@@ -209,7 +209,8 @@ static ww_code_t fact_training(ww_trainer_state_t *s,
 }
 
 static void free_hour_of(ww_trainer_state_t *s, const training_rec_t *t) {
-    hour_rec_t *h = ww_trainer__find_hour(s, t->hour); /* exists: the training holds it */
+    /* the record exists: the training holds it */
+    hour_rec_t *h = ww_trainer__find_hour(s, t->hour);
     h->available = true;
     h->scheduled = false;
     h->holder = NO_HOLDER;
@@ -433,7 +434,8 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
         (rc = ww_time_to_hour(t, &hour, &d->err)) != WW_OK ||
         (rc = ww_ids_check_notes(notes, &d->err)) != WW_OK)
         return rc;
-    const training_rec_t *existing = ww_trainer__find_training(s, training_uuid);
+    const training_rec_t *existing =
+        ww_trainer__find_training(s, training_uuid);
     if (existing) {
         if (existing->hour == hour && strcmp(existing->user_id, user_id) == 0 &&
             strcmp(existing->notes, notes) == 0)
