@@ -189,7 +189,8 @@ static void *fetch_main(void *arg) {
         ww_auth_http_response_free(&resp);
     } else {
         ww_err_t inner = err;
-        ww_err_set(&err, inner.code, "metadata server unreachable: %s", inner.msg);
+        ww_err_set(&err, inner.code, "metadata server %s: %s",
+                   inner.code == WW_ERR_DEADLINE_EXCEEDED ? "too slow" : "unreachable", inner.msg);
     }
 
     pthread_mutex_lock(&ts->mu);
