@@ -6,6 +6,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
