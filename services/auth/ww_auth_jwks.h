@@ -16,7 +16,7 @@
 #include "ww_err.h"
 
 #define WW_AUTH_JWKS_DEFAULT_REFRESH_MS 5000
-#define WW_AUTH_JWKS_DEFAULT_TIMEOUT_MS 5000
+#define WW_AUTH_JWKS_DEFAULT_TIMEOUT_MS 2000
 #define WW_AUTH_JWKS_MAX_BYTES (1024 * 1024)
 
 typedef struct ww_auth_jwks_opts {

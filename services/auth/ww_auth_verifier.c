@@ -15,7 +15,6 @@ struct ww_auth_verifier {
     char *audience;
     char **issuers;
     char **allowed;
-    int protect_health;
     int64_t (*now)(void);
     ww_auth_jwks_t *jwks;
     ww_auth_cache_t *cache;
@@ -45,7 +44,6 @@ ww_code_t ww_auth_verifier_new(const ww_auth_verifier_opts_t *opts, ww_auth_jwks
     v->policy = opts->policy;
     v->policy.audience = v->audience;
     v->policy.issuers = (const char *const *)v->issuers;
-    v->protect_health = opts->protect_health;
     v->now = opts->now ? opts->now : wall_now;
     v->jwks = jwks;
     atomic_init(&v->hits, 0);
@@ -84,9 +82,8 @@ ww_code_t ww_auth_verifier_verify_token(ww_auth_verifier_t *v, const char *token
 ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method, const char *authorization,
                                         char *identity, size_t identity_size, ww_err_t *err) {
     ww_auth_verifier_t *v = ctx;
+    (void)method; /* one policy per service; the runtime picks the methods */
     if (identity_size) identity[0] = '\0';
-    if (!v->protect_health && method && !strncmp(method, WW_AUTH_HEALTH_PREFIX, strlen(WW_AUTH_HEALTH_PREFIX)))
-        return WW_OK;
     if (!authorization)
         return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
                           "missing authorization metadata (expected \"Bearer <id token>\")");

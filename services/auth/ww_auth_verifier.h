@@ -8,6 +8,10 @@
  * gRPC runtime's authenticate hook: the runtime calls it before any handler
  * and answers the call with the returned status when it is not OK.
  *
+ * Which methods need a token is the runtime's decision (it exempts the
+ * health service unless told otherwise); this hook checks every call it is
+ * given.
+ *
  * Threads: after _new, _authenticate and _verify_token may run on any number
  * of threads at once (e.g. every completion-queue thread of a server). A
  * JWKS reload (unknown kid) runs on the calling thread, bounded by the JWKS
@@ -24,14 +28,11 @@
 #include "ww_err.h"
 
 #define WW_AUTH_VERIFIER_DEFAULT_CACHE 4096
-#define WW_AUTH_HEALTH_PREFIX "/grpc.health.v1.Health/"
 
 typedef struct ww_auth_verifier_opts {
     ww_auth_jwt_policy_t policy;         /* strings and list copied */
     const char *const *allowed_callers;  /* NULL-terminated; NULL = any verified caller */
     size_t cache_entries;                /* 0 = default; bounded memory */
-    int protect_health;                  /* 0: methods under WW_AUTH_HEALTH_PREFIX
-                                            pass without a token (identity "") */
     int64_t (*now)(void);                /* clock in seconds; NULL = time(NULL) */
 } ww_auth_verifier_opts_t;
 

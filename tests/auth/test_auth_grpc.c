@@ -45,6 +45,7 @@ typedef struct server_call {
     grpc_call_details details;
     grpc_metadata_array md;
     int cancelled;
+    grpc_byte_buffer *reply; /* alive until the reply batch completes */
     char status_msg[300];
 } server_call_t;
 
@@ -71,6 +72,7 @@ static void free_call(server_call_t *sc) {
     grpc_call_details_destroy(&sc->details);
     grpc_metadata_array_destroy(&sc->md);
     if (sc->call) grpc_call_unref(sc->call);
+    if (sc->reply) grpc_byte_buffer_destroy(sc->reply);
     free(sc);
 }
 
@@ -96,16 +98,24 @@ static void handle(server_call_t *sc) {
         snprintf(sc->status_msg, sizeof sc->status_msg, "%s", err.msg);
     }
     grpc_slice details = grpc_slice_from_copied_string(sc->status_msg);
-    grpc_op ops[3];
+    grpc_slice pong = grpc_slice_from_copied_string(sc->status_msg);
+    grpc_byte_buffer *reply = sc->reply = grpc_raw_byte_buffer_create(&pong, 1);
+    grpc_op ops[4];
+    size_t n = 0;
     memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[1].data.send_status_from_server.status = to_grpc(code);
-    ops[1].data.send_status_from_server.status_details = &details;
-    ops[2].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[2].data.recv_close_on_server.cancelled = &sc->cancelled;
+    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (code == WW_OK) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = reply;
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = to_grpc(code);
+    ops[n++].data.send_status_from_server.status_details = &details;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &sc->cancelled;
     sc->kind = 1;
-    grpc_call_start_batch(sc->call, ops, 3, sc, NULL);
+    grpc_call_start_batch(sc->call, ops, n, sc, NULL);
+    grpc_slice_unref(pong);
     grpc_slice_unref(details);
 }
 
@@ -184,7 +194,8 @@ static call_result_t call_once(grpc_channel_credentials *chan_creds, grpc_call_c
     grpc_byte_buffer *payload = grpc_raw_byte_buffer_create(&payload_slice, 1);
     call_result_t r = {0};
     grpc_slice details = grpc_empty_slice();
-    grpc_op ops[5];
+    grpc_byte_buffer *response = NULL;
+    grpc_op ops[6];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
@@ -192,12 +203,14 @@ static call_result_t call_once(grpc_channel_credentials *chan_creds, grpc_call_c
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
     ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial;
-    ops[4].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[4].data.recv_status_on_client.trailing_metadata = &trailing;
-    ops[4].data.recv_status_on_client.status = &r.status;
-    ops[4].data.recv_status_on_client.status_details = &details;
+    ops[4].op = GRPC_OP_RECV_MESSAGE; /* status only arrives once the reply is read */
+    ops[4].data.recv_message.recv_message = &response;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = &trailing;
+    ops[5].data.recv_status_on_client.status = &r.status;
+    ops[5].data.recv_status_on_client.status_details = &details;
     int64_t t0 = ww_test_now_ms();
-    WW_ASSERT_EQ_INT(grpc_call_start_batch(call, ops, 5, &r, NULL), GRPC_CALL_OK);
+    WW_ASSERT_EQ_INT(grpc_call_start_batch(call, ops, 6, &r, NULL), GRPC_CALL_OK);
     grpc_event ev = grpc_completion_queue_pluck(
         cq, &r, gpr_time_add(deadline, gpr_time_from_millis(5000, GPR_TIMESPAN)), NULL);
     r.took_ms = ww_test_now_ms() - t0;
@@ -207,6 +220,7 @@ static call_result_t call_once(grpc_channel_credentials *chan_creds, grpc_call_c
     gpr_free(d);
     grpc_slice_unref(details);
     grpc_byte_buffer_destroy(payload);
+    if (response) grpc_byte_buffer_destroy(response);
     grpc_metadata_array_destroy(&initial);
     grpc_metadata_array_destroy(&trailing);
     grpc_call_unref(call);
@@ -451,6 +465,41 @@ WW_TEST(slow_metadata_server_fails_the_call_within_its_deadline) {
     WW_ASSERT_EQ_INT(runs, 0);
 }
 
+/* Runs tests/auth/grpc_client.py (grpcio from the project venv) and returns
+ * its one output line. */
+static void python_call(int port, const char *token, char *out, size_t size) {
+    char tok_path[512], cmd[2048];
+    fx_path(tok_path, sizeof tok_path, "python-token");
+    fx_write(tok_path, token);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/grpc_client.py' %d '%s' '%s' 2>&1", WW_VENV_PYTHON, FX_SOURCE_DIR, port,
+             pki("ca.pem"), tok_path);
+    FILE *p = popen(cmd, "r");
+    WW_ASSERT(p);
+    out[0] = '\0';
+    char line[1024];
+    while (fgets(line, sizeof line, p))
+        if (!out[0] || strncmp(out, "OK ", 3)) snprintf(out, size, "%s", line); /* last line wins */
+    int rc = pclose(p);
+    WW_ASSERT_MSG(rc == 0, "python client exited with %d: %s", rc, out);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+WW_TEST(python_grpcio_client_with_tls_and_token) {
+    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    char *good = fx_token(AUDIENCE, 600);
+    char *other = fx_token("https://users.test", 600);
+    char ok[1024], refused[1024];
+    python_call(srv->port, good, ok, sizeof ok);
+    python_call(srv->port, other, refused, sizeof refused);
+    free(good);
+    free(other);
+    int runs = atomic_load(&srv->handler_runs);
+    server_stop(srv);
+    WW_ASSERT_EQ_STR(ok, "OK hello " FX_EMAIL);
+    WW_ASSERT_CONTAINS(refused, "UNAUTHENTICATED token audience does not match");
+    WW_ASSERT_EQ_INT(runs, 1);
+}
+
 int main(int argc, char **argv) {
     grpc_init();
     int rc = ww_test_main(argc, argv, (ww_test_case_t[]){
@@ -462,6 +511,7 @@ int main(int argc, char **argv) {
         WW_CASE(token_is_never_sent_over_plaintext),
         WW_CASE(metadata_server_down_fails_the_call_fast),
         WW_CASE(slow_metadata_server_fails_the_call_within_its_deadline),
+        WW_CASE(python_grpcio_client_with_tls_and_token),
         {0}});
     ww_auth_verifier_destroy(verifier);
     ww_auth_jwks_destroy(jwks);
