@@ -16,221 +16,14 @@
 #include <time.h>
 
 #include "auth_fixture.h"
+#include "auth_grpc_fixture.h"
 #include "ww_auth_jwks.h"
 #include "ww_auth_tls.h"
 #include "ww_auth_token_source.h"
 #include "ww_auth_verifier.h"
 #include "ww_test.h"
 
-#define METHOD "/test.Echo/Call"
 #define AUDIENCE "https://127.0.0.1"
-
-/* ---- a minimal server: authenticate, then the "handler" counts ---- */
-
-typedef struct test_server {
-    grpc_server *server;
-    grpc_completion_queue *cq;
-    pthread_t thread;
-    int port;
-    ww_auth_verifier_t *verifier; /* NULL: no authentication (records only) */
-    atomic_int handler_runs;
-    atomic_int saw_authorization;
-    atomic_int shut_down;
-} test_server_t;
-
-typedef struct server_call {
-    int kind; /* 0 = new call, 1 = reply done */
-    test_server_t *ts;
-    grpc_call *call;
-    grpc_call_details details;
-    grpc_metadata_array md;
-    int cancelled;
-    grpc_byte_buffer *reply; /* alive until the reply batch completes */
-    char status_msg[300];
-} server_call_t;
-
-static grpc_status_code to_grpc(ww_code_t c) {
-    switch (c) {
-    case WW_OK: return GRPC_STATUS_OK;
-    case WW_ERR_UNAUTHENTICATED: return GRPC_STATUS_UNAUTHENTICATED;
-    case WW_ERR_PERMISSION_DENIED: return GRPC_STATUS_PERMISSION_DENIED;
-    case WW_ERR_UNAVAILABLE: return GRPC_STATUS_UNAVAILABLE;
-    default: return GRPC_STATUS_INTERNAL;
-    }
-}
-
-static void arm(test_server_t *ts) {
-    server_call_t *sc = calloc(1, sizeof *sc);
-    sc->ts = ts;
-    grpc_call_details_init(&sc->details);
-    grpc_metadata_array_init(&sc->md);
-    grpc_call_error e = grpc_server_request_call(ts->server, &sc->call, &sc->details, &sc->md, ts->cq, ts->cq, sc);
-    if (e != GRPC_CALL_OK) abort(); /* test scaffolding: cannot continue */
-}
-
-static void free_call(server_call_t *sc) {
-    grpc_call_details_destroy(&sc->details);
-    grpc_metadata_array_destroy(&sc->md);
-    if (sc->call) grpc_call_unref(sc->call);
-    if (sc->reply) grpc_byte_buffer_destroy(sc->reply);
-    free(sc);
-}
-
-static void handle(server_call_t *sc) {
-    test_server_t *ts = sc->ts;
-    char method[256], *auth = NULL;
-    snprintf(method, sizeof method, "%.*s", (int)GRPC_SLICE_LENGTH(sc->details.method),
-             (const char *)GRPC_SLICE_START_PTR(sc->details.method));
-    for (size_t i = 0; i < sc->md.count; i++)
-        if (grpc_slice_str_cmp(sc->md.metadata[i].key, "authorization") == 0) {
-            auth = grpc_slice_to_c_string(sc->md.metadata[i].value);
-            atomic_store(&ts->saw_authorization, 1);
-        }
-    ww_code_t code = WW_OK;
-    char identity[256] = "";
-    ww_err_t err = {0};
-    if (ts->verifier) code = ww_auth_verifier_authenticate(ts->verifier, method, auth, identity, sizeof identity, &err);
-    gpr_free(auth);
-    if (code == WW_OK) {
-        atomic_fetch_add(&ts->handler_runs, 1);
-        snprintf(sc->status_msg, sizeof sc->status_msg, "hello %s", identity);
-    } else {
-        snprintf(sc->status_msg, sizeof sc->status_msg, "%s", err.msg);
-    }
-    grpc_slice details = grpc_slice_from_copied_string(sc->status_msg);
-    grpc_slice pong = grpc_slice_from_copied_string(sc->status_msg);
-    grpc_byte_buffer *reply = sc->reply = grpc_raw_byte_buffer_create(&pong, 1);
-    grpc_op ops[4];
-    size_t n = 0;
-    memset(ops, 0, sizeof ops);
-    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-    if (code == WW_OK) {
-        ops[n].op = GRPC_OP_SEND_MESSAGE;
-        ops[n++].data.send_message.send_message = reply;
-    }
-    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[n].data.send_status_from_server.status = to_grpc(code);
-    ops[n++].data.send_status_from_server.status_details = &details;
-    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[n++].data.recv_close_on_server.cancelled = &sc->cancelled;
-    sc->kind = 1;
-    grpc_call_start_batch(sc->call, ops, n, sc, NULL);
-    grpc_slice_unref(pong);
-    grpc_slice_unref(details);
-}
-
-static void *server_main(void *p) {
-    test_server_t *ts = p;
-    for (;;) {
-        grpc_event ev = grpc_completion_queue_next(ts->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
-        if (ev.tag == (void *)ts) { /* server shutdown notification */
-            atomic_store(&ts->shut_down, 1);
-            continue;
-        }
-        server_call_t *sc = ev.tag;
-        if (sc->kind == 0 && ev.success) {
-            arm(ts);
-            handle(sc);
-        } else {
-            free_call(sc);
-        }
-    }
-    return NULL;
-}
-
-static test_server_t *server_start(grpc_server_credentials *creds, ww_auth_verifier_t *verifier) {
-    test_server_t *ts = calloc(1, sizeof *ts);
-    ts->verifier = verifier;
-    ts->cq = grpc_completion_queue_create_for_next(NULL);
-    ts->server = grpc_server_create(NULL, NULL);
-    grpc_server_register_completion_queue(ts->server, ts->cq, NULL);
-    if (!creds) creds = grpc_insecure_server_credentials_create();
-    ts->port = grpc_server_add_http2_port(ts->server, "127.0.0.1:0", creds);
-    grpc_server_credentials_release(creds);
-    WW_ASSERT(ts->port > 0);
-    grpc_server_start(ts->server);
-    arm(ts);
-    pthread_create(&ts->thread, NULL, server_main, ts);
-    return ts;
-}
-
-static void server_stop(test_server_t *ts) {
-    grpc_server_shutdown_and_notify(ts->server, ts->cq, ts);
-    grpc_server_cancel_all_calls(ts->server);
-    /* The shutdown tag arrives on the queue the thread drains. */
-    int64_t give_up = ww_test_now_ms() + 5000;
-    while (!atomic_load(&ts->shut_down) && ww_test_now_ms() < give_up) usleep(5 * 1000);
-    grpc_server_destroy(ts->server);
-    grpc_completion_queue_shutdown(ts->cq);
-    pthread_join(ts->thread, NULL);
-    grpc_completion_queue_destroy(ts->cq);
-    free(ts);
-}
-
-/* ---- a minimal client ---- */
-
-typedef struct call_result {
-    grpc_status_code status;
-    char details[512];
-    int64_t took_ms;
-} call_result_t;
-
-/* One unary call; `call_creds` (optional) are set on the call itself. */
-static call_result_t call_once(grpc_channel_credentials *chan_creds, grpc_call_credentials *call_creds, int port,
-                               int deadline_ms) {
-    char target[64];
-    snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    grpc_channel *ch = grpc_channel_create(target, chan_creds, NULL);
-    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(deadline_ms, GPR_TIMESPAN));
-    grpc_slice method = grpc_slice_from_static_string(METHOD);
-    grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
-    if (call_creds) WW_ASSERT_EQ_INT(grpc_call_set_credentials(call, call_creds), GRPC_CALL_OK);
-    grpc_metadata_array initial, trailing;
-    grpc_metadata_array_init(&initial);
-    grpc_metadata_array_init(&trailing);
-    grpc_slice payload_slice = grpc_slice_from_static_string("ping");
-    grpc_byte_buffer *payload = grpc_raw_byte_buffer_create(&payload_slice, 1);
-    call_result_t r = {0};
-    grpc_slice details = grpc_empty_slice();
-    grpc_byte_buffer *response = NULL;
-    grpc_op ops[6];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = payload;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial;
-    ops[4].op = GRPC_OP_RECV_MESSAGE; /* status only arrives once the reply is read */
-    ops[4].data.recv_message.recv_message = &response;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &trailing;
-    ops[5].data.recv_status_on_client.status = &r.status;
-    ops[5].data.recv_status_on_client.status_details = &details;
-    int64_t t0 = ww_test_now_ms();
-    WW_ASSERT_EQ_INT(grpc_call_start_batch(call, ops, 6, &r, NULL), GRPC_CALL_OK);
-    grpc_event ev = grpc_completion_queue_pluck(
-        cq, &r, gpr_time_add(deadline, gpr_time_from_millis(5000, GPR_TIMESPAN)), NULL);
-    r.took_ms = ww_test_now_ms() - t0;
-    WW_ASSERT_EQ_INT(ev.type, GRPC_OP_COMPLETE);
-    char *d = grpc_slice_to_c_string(details);
-    snprintf(r.details, sizeof r.details, "%s", d);
-    gpr_free(d);
-    grpc_slice_unref(details);
-    grpc_byte_buffer_destroy(payload);
-    if (response) grpc_byte_buffer_destroy(response);
-    grpc_metadata_array_destroy(&initial);
-    grpc_metadata_array_destroy(&trailing);
-    grpc_call_unref(call);
-    grpc_channel_destroy(ch);
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
-    }
-    grpc_completion_queue_destroy(cq);
-    return r;
-}
 
 /* ---- fixtures ---- */
 
@@ -302,7 +95,7 @@ static ww_auth_token_source_t *token_source(const char *metadata_host, long time
 /* ---- cases ---- */
 
 WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     ww_auth_token_source_t *src = token_source(NULL, 2000);
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
     grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
@@ -310,8 +103,8 @@ WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
     long before = fx_read_count(meta_dir, "count");
     unsigned long h0, v0, h1, v1;
     ww_auth_verifier_stats(verifier, &h0, &v0);
-    call_result_t r1 = call_once(both, NULL, srv->port, 5000);
-    call_result_t r2 = call_once(both, NULL, srv->port, 5000);
+    fxg_result_t r1 = fxg_call_once(both, NULL, srv->port, 5000);
+    fxg_result_t r2 = fxg_call_once(both, NULL, srv->port, 5000);
     ww_auth_verifier_stats(verifier, &h1, &v1);
     long fetched = fx_read_count(meta_dir, "count") - before;
     int runs = atomic_load(&srv->handler_runs);
@@ -319,7 +112,7 @@ WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
     grpc_channel_credentials_release(tls);
     grpc_call_credentials_release(cc);
     ww_auth_token_source_release(src);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_MSG(r1.status == GRPC_STATUS_OK, "status %d: %s", r1.status, r1.details);
     WW_ASSERT_EQ_STR(r1.details, "hello " FX_EMAIL);
     WW_ASSERT_EQ_INT(r2.status, GRPC_STATUS_OK);
@@ -330,11 +123,11 @@ WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
 }
 
 /* Sends `token` as a bearer token over TLS; expects UNAUTHENTICATED and no handler. */
-static void expect_wire_refusal(test_server_t *srv, grpc_channel_credentials *tls, const char *token,
+static void expect_wire_refusal(fxg_server_t *srv, grpc_channel_credentials *tls, const char *token,
                                 const char *why) {
     int runs0 = atomic_load(&srv->handler_runs);
     grpc_call_credentials *cc = token ? grpc_access_token_credentials_create(token, NULL) : NULL;
-    call_result_t r = call_once(tls, cc, srv->port, 5000);
+    fxg_result_t r = fxg_call_once(tls, cc, srv->port, 5000);
     if (cc) grpc_call_credentials_release(cc);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAUTHENTICATED, "%s: status %d (%s)", why, r.status, r.details);
     WW_ASSERT_CONTAINS(r.details, why);
@@ -342,7 +135,7 @@ static void expect_wire_refusal(test_server_t *srv, grpc_channel_credentials *tl
 }
 
 WW_TEST(refused_tokens_never_reach_the_handler) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
     int64_t now = (int64_t)time(NULL);
     char *expired = fx_mint("RS256", "rsa1", fx_rsa(), NULL, fx_claims(AUDIENCE, now - 7200, 3600));
@@ -362,46 +155,46 @@ WW_TEST(refused_tokens_never_reach_the_handler) {
     free(pem);
     free(hs);
     grpc_channel_credentials_release(tls);
-    server_stop(srv);
+    fxg_server_stop(srv);
 }
 
 WW_TEST(plaintext_client_against_tls_server_fails) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     grpc_channel_credentials *plain = grpc_insecure_credentials_create();
-    call_result_t r = call_once(plain, NULL, srv->port, 2000);
+    fxg_result_t r = fxg_call_once(plain, NULL, srv->port, 2000);
     grpc_channel_credentials_release(plain);
     int runs = atomic_load(&srv->handler_runs);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAVAILABLE || r.status == GRPC_STATUS_DEADLINE_EXCEEDED,
                   "status %d (%s)", r.status, r.details);
     WW_ASSERT_EQ_INT(runs, 0);
 }
 
 WW_TEST(client_trusting_another_ca_fails) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     grpc_channel_credentials *wrong = client_tls(pki("other-ca.pem"), NULL, NULL);
-    call_result_t r = call_once(wrong, NULL, srv->port, 2000);
+    fxg_result_t r = fxg_call_once(wrong, NULL, srv->port, 2000);
     grpc_channel_credentials_release(wrong);
     int runs = atomic_load(&srv->handler_runs);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAVAILABLE || r.status == GRPC_STATUS_DEADLINE_EXCEEDED,
                   "status %d (%s)", r.status, r.details);
     WW_ASSERT_EQ_INT(runs, 0);
 }
 
 WW_TEST(mutual_tls_requires_a_client_certificate_from_the_client_ca) {
-    test_server_t *srv = server_start(server_tls(pki("ca.pem")), NULL);
+    fxg_server_t *srv = fxg_server_start(server_tls(pki("ca.pem")), NULL);
     grpc_channel_credentials *none = client_tls(pki("ca.pem"), NULL, NULL);
     grpc_channel_credentials *good = client_tls(pki("ca.pem"), pki("client.pem"), pki("client.key"));
     grpc_channel_credentials *foreign = client_tls(pki("ca.pem"), pki("other-client.pem"), pki("other-client.key"));
-    call_result_t r_none = call_once(none, NULL, srv->port, 2000);
-    call_result_t r_good = call_once(good, NULL, srv->port, 5000);
-    call_result_t r_foreign = call_once(foreign, NULL, srv->port, 2000);
+    fxg_result_t r_none = fxg_call_once(none, NULL, srv->port, 2000);
+    fxg_result_t r_good = fxg_call_once(good, NULL, srv->port, 5000);
+    fxg_result_t r_foreign = fxg_call_once(foreign, NULL, srv->port, 2000);
     grpc_channel_credentials_release(none);
     grpc_channel_credentials_release(good);
     grpc_channel_credentials_release(foreign);
     int runs = atomic_load(&srv->handler_runs);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_MSG(r_none.status != GRPC_STATUS_OK, "no client cert accepted");
     WW_ASSERT_MSG(r_good.status == GRPC_STATUS_OK, "status %d (%s)", r_good.status, r_good.details);
     WW_ASSERT_MSG(r_foreign.status != GRPC_STATUS_OK, "foreign client cert accepted");
@@ -409,34 +202,34 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_client_ca) {
 }
 
 WW_TEST(token_is_never_sent_over_plaintext) {
-    test_server_t *srv = server_start(NULL, NULL); /* plaintext, records what arrives */
+    fxg_server_t *srv = fxg_server_start(NULL, NULL); /* plaintext, records what arrives */
     ww_auth_token_source_t *src = token_source(NULL, 2000);
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
     grpc_channel_credentials *plain = grpc_insecure_credentials_create();
-    call_result_t r = call_once(plain, cc, srv->port, 3000);
+    fxg_result_t r = fxg_call_once(plain, cc, srv->port, 3000);
     grpc_channel_credentials_release(plain);
     grpc_call_credentials_release(cc);
     ww_auth_token_source_wait_idle(src, 3000);
     ww_auth_token_source_release(src);
     int saw = atomic_load(&srv->saw_authorization);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_EQ_INT(saw, 0);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAUTHENTICATED, "status %d (%s)", r.status, r.details);
     WW_ASSERT_CONTAINS(r.details, "security level");
 }
 
 WW_TEST(metadata_server_down_fails_the_call_fast) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     ww_auth_token_source_t *src = token_source("127.0.0.1:1", 2000);
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
     grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
-    call_result_t r = call_once(tls, cc, srv->port, 5000);
+    fxg_result_t r = fxg_call_once(tls, cc, srv->port, 5000);
     grpc_channel_credentials_release(tls);
     grpc_call_credentials_release(cc);
     ww_auth_token_source_wait_idle(src, 3000);
     ww_auth_token_source_release(src);
     int runs = atomic_load(&srv->handler_runs);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAVAILABLE, "status %d (%s)", r.status, r.details);
     WW_ASSERT_CONTAINS(r.details, "metadata server unreachable");
     WW_ASSERT_MSG(r.took_ms < 2000, "took %lld ms", (long long)r.took_ms);
@@ -444,21 +237,21 @@ WW_TEST(metadata_server_down_fails_the_call_fast) {
 }
 
 WW_TEST(slow_metadata_server_fails_the_call_within_its_deadline) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     char p[600];
     ww_auth_token_source_t *src = token_source(NULL, 1500); /* fetch timeout beyond the call deadline */
     snprintf(p, sizeof p, "%s/mode", meta_dir);
     fx_write(p, "slow");
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
     grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
-    call_result_t r = call_once(tls, cc, srv->port, 800);
+    fxg_result_t r = fxg_call_once(tls, cc, srv->port, 800);
     grpc_channel_credentials_release(tls);
     grpc_call_credentials_release(cc);
     int idle = ww_auth_token_source_wait_idle(src, 3000);
     fx_write(p, "ok");
     ww_auth_token_source_release(src);
     int runs = atomic_load(&srv->handler_runs);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_DEADLINE_EXCEEDED, "status %d (%s)", r.status, r.details);
     WW_ASSERT_MSG(r.took_ms < 1800, "took %lld ms", (long long)r.took_ms);
     WW_ASSERT(idle);
@@ -485,7 +278,7 @@ static void python_call(int port, const char *token, char *out, size_t size) {
 }
 
 WW_TEST(python_grpcio_client_with_tls_and_token) {
-    test_server_t *srv = server_start(server_tls(NULL), the_verifier());
+    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     char *good = fx_token(AUDIENCE, 600);
     char *other = fx_token("https://users.test", 600);
     char ok[1024], refused[1024];
@@ -494,7 +287,7 @@ WW_TEST(python_grpcio_client_with_tls_and_token) {
     free(good);
     free(other);
     int runs = atomic_load(&srv->handler_runs);
-    server_stop(srv);
+    fxg_server_stop(srv);
     WW_ASSERT_EQ_STR(ok, "OK hello " FX_EMAIL);
     WW_ASSERT_CONTAINS(refused, "UNAUTHENTICATED token audience does not match");
     WW_ASSERT_EQ_INT(runs, 1);
