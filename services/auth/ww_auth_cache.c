@@ -51,7 +51,7 @@ static cache_entry_t *bucket_of(ww_auth_cache_t *c, const unsigned char *d) {
 }
 
 int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len, int64_t now,
-                         char *identity, size_t identity_size) {
+                         char *identity, size_t identity_size, int64_t *exp) {
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     int hit = 0;
@@ -61,6 +61,7 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len, int6
         if (!b[i].used || memcmp(b[i].digest, d, sizeof d) != 0) continue;
         if (b[i].exp + c->leeway_s > now && identity_size > strlen(b[i].identity)) {
             strcpy(identity, b[i].identity);
+            if (exp) *exp = b[i].exp;
             hit = 1;
         }
         break;

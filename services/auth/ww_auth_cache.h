@@ -24,10 +24,11 @@ ww_auth_cache_t *ww_auth_cache_new(size_t entries, long leeway_s);
 void ww_auth_cache_destroy(ww_auth_cache_t *cache);
 
 /* 1 and the identity copied into `identity` (identity_size bytes, always
- * NUL-terminated) when `token` was stored and is still valid at `now`; 0
- * otherwise. */
+ * NUL-terminated) and the token's exp into *exp (when not NULL) when
+ * `token` was stored and is still valid at `now`; 0 otherwise. */
 int ww_auth_cache_lookup(ww_auth_cache_t *cache, const char *token, size_t len,
-                         int64_t now, char *identity, size_t identity_size);
+                         int64_t now, char *identity, size_t identity_size,
+                         int64_t *exp);
 
 /* Remembers a verified token until `exp`. An identity longer than 255
  * bytes is not cached. */

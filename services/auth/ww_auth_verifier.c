@@ -68,9 +68,9 @@ ww_code_t ww_auth_verifier_verify_token(ww_auth_verifier_t *v, const char *token
     if (len > max)
         return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "token of %zu bytes exceeds the limit of %zu", len,
                           max);
-    if (ww_auth_cache_lookup(v->cache, token, len, now, claims->identity, sizeof claims->identity)) {
+    if (ww_auth_cache_lookup(v->cache, token, len, now, claims->identity, sizeof claims->identity,
+                             &claims->exp)) {
         atomic_fetch_add(&v->hits, 1);
-        claims->exp = 0; /* not kept by the cache */
         return WW_OK;
     }
     atomic_fetch_add(&v->verifications, 1);

@@ -124,7 +124,7 @@ static void verify(const char *tok, size_t len) {
         if (!claims.identity[0] || strlen(claims.identity) >= sizeof claims.identity) abort();
         ww_auth_cache_insert(cache, tok, len, claims.exp, claims.identity);
         char id[256];
-        if (!ww_auth_cache_lookup(cache, tok, len, now, id, sizeof id) || strcmp(id, claims.identity)) abort();
+        if (!ww_auth_cache_lookup(cache, tok, len, now, id, sizeof id, NULL) || strcmp(id, claims.identity)) abort();
     } else if (rc != WW_ERR_UNAUTHENTICATED || !err.msg[0]) {
         abort(); /* every refusal is UNAUTHENTICATED with a message */
     }

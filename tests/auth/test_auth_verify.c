@@ -275,12 +275,15 @@ WW_TEST(cache_is_bounded) {
         ww_auth_cache_insert(c, tok, strlen(tok), 1000 + i, "someone");
     }
     size_t size = ww_auth_cache_size(c);
-    int hit_new = ww_auth_cache_lookup(c, "token-99", 8, 500, id, sizeof id);
-    int hit_expired = ww_auth_cache_lookup(c, "token-99", 8, 1099, id, sizeof id);
-    int hit_absent = ww_auth_cache_lookup(c, "never", 5, 500, id, sizeof id);
+    int64_t exp = 0;
+    int hit_new = ww_auth_cache_lookup(c, "token-99", 8, 500, id, sizeof id, &exp);
+    int hit_expired = ww_auth_cache_lookup(c, "token-99", 8, 1099, id, sizeof id, NULL);
+    int hit_absent = ww_auth_cache_lookup(c, "never", 5, 500, id, sizeof id, NULL);
     ww_auth_cache_destroy(c);
     WW_ASSERT_MSG(size <= 8, "size %zu", size);
     WW_ASSERT_EQ_INT(hit_new, 1);
+    WW_ASSERT_EQ_INT(exp, 1099);
+    WW_ASSERT_EQ_STR(id, "someone");
     WW_ASSERT_EQ_INT(hit_expired, 0);
     WW_ASSERT_EQ_INT(hit_absent, 0);
 }
