@@ -1,5 +1,5 @@
 /* Configuration that fails closed, TLS file checks, and the small pure
- * helpers (base64url, comma lists, audience from a target). */
+ * functions (base64url, comma lists, audience from a target). */
 #include <stdlib.h>
 #include <string.h>
 
