@@ -1,0 +1,65 @@
+/*
+ * ww_auth_config.h - the security settings of a server or client, read from
+ * the environment (names fixed; see README "Security"):
+ *
+ *   GRPC_NO_TLS=true      local mode: plaintext, no tokens (one warning logged)
+ *   WW_TLS_CERT, WW_TLS_KEY   server certificate chain and key (PEM files)
+ *   WW_TLS_CLIENT_CA      optional: require client certificates signed by it
+ *   WW_JWKS               JWKS file path or https:// URL
+ *   WW_JWT_AUDIENCE       required audience of incoming tokens
+ *   WW_JWT_ISSUERS        comma list; default https://accounts.google.com
+ *   WW_ALLOWED_CALLERS    optional comma list of identities (email or sub)
+ *   WW_TRAINER_CALLERS    comma list of identities allowed to cancel as trainer
+ *   WW_TLS_CA             client: PEM roots (default: system roots)
+ *   WW_TLS_CLIENT_CERT, WW_TLS_CLIENT_KEY  client: certificate for mutual TLS
+ *   GCE_METADATA_HOST     client: metadata server host[:port]
+ *
+ * Fail closed: a server with GRPC_NO_TLS unset needs a certificate, key,
+ * JWKS and audience, and loading names the first variable missing.
+ * Ownership: the config owns copies of every string; free it with
+ * ww_auth_config_free. Loading reads the environment, so call it before
+ * starting threads that might change it; the loaded struct is read-only
+ * afterwards and may be shared between threads.
+ */
+#ifndef WW_AUTH_CONFIG_H
+#define WW_AUTH_CONFIG_H
+
+#include <stdbool.h>
+
+#include "ww_err.h"
+
+typedef struct ww_auth_config {
+    bool no_tls;            /* GRPC_NO_TLS=true: everything below is unused */
+    char *tls_cert;         /* server */
+    char *tls_key;
+    char *tls_client_ca;    /* NULL = client certificates not requested */
+    char *jwks;
+    char *jwt_audience;
+    char **jwt_issuers;     /* NULL-terminated, never NULL once loaded */
+    char **allowed_callers; /* NULL = any verified caller */
+    char **trainer_callers; /* NULL = nobody may cancel as trainer */
+    char *tls_ca;           /* client; NULL = system roots */
+    char *tls_client_cert;  /* client; both or neither */
+    char *tls_client_key;
+    char *metadata_host;    /* never NULL once loaded */
+} ww_auth_config_t;
+
+#define WW_AUTH_DEFAULT_METADATA_HOST "metadata.google.internal"
+
+/* Server settings (and the client ones too, for services that also dial).
+ * On failure *cfg is freed and err (INVALID_ARGUMENT) names the missing or
+ * inconsistent variable. */
+ww_code_t ww_auth_config_load_server(ww_auth_config_t *cfg, ww_err_t *err);
+
+/* Client settings only (no certificate, JWKS or audience needed). */
+ww_code_t ww_auth_config_load_client(ww_auth_config_t *cfg, ww_err_t *err);
+
+/* Releases every string; leaves *cfg zeroed. Safe on a zeroed struct. */
+void ww_auth_config_free(ww_auth_config_t *cfg);
+
+/* True when identity may cancel a training as its trainer
+ * (WW_TRAINER_CALLERS). Always false for an empty identity. */
+bool ww_auth_config_is_trainer(const ww_auth_config_t *cfg,
+                               const char *identity);
+
+#endif
