@@ -1,0 +1,107 @@
+/* ww_time.c - timestamps: validation, hour arithmetic, RFC 3339 text. */
+#include "ww_time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int64_t floor_mod(int64_t a, int64_t m) {
+    int64_t r = a % m;
+    return r < 0 ? r + m : r;
+}
+
+ww_code_t ww_time_validate(const ww_time_t *t, ww_err_t *err) {
+    if (!t || t->nanos < 0 || t->nanos > WW_TIME_MAX_NANOS ||
+        t->seconds < WW_TIME_MIN_SECONDS || t->seconds > WW_TIME_MAX_SECONDS)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "unable to parse time");
+    return WW_OK;
+}
+
+ww_code_t ww_time_to_hour(const ww_time_t *t, int64_t *hour, ww_err_t *err) {
+    ww_code_t rc = ww_time_validate(t, err);
+    if (rc != WW_OK) return rc;
+    *hour = ww_time_truncate_hour(t->seconds);
+    return WW_OK;
+}
+
+int64_t ww_time_truncate_hour(int64_t seconds) {
+    return seconds - floor_mod(seconds, WW_TIME_HOUR_SECONDS);
+}
+
+int64_t ww_time_truncate_day(int64_t seconds) {
+    return seconds - floor_mod(seconds, WW_TIME_DAY_SECONDS);
+}
+
+int ww_time_hour_of_day(int64_t seconds) {
+    return (int)(floor_mod(seconds, WW_TIME_DAY_SECONDS) /
+                 WW_TIME_HOUR_SECONDS);
+}
+
+bool ww_time_hour_in_schedule(int64_t hour) {
+    int h = ww_time_hour_of_day(hour);
+    return h >= WW_TIME_FIRST_WORK_HOUR && h <= WW_TIME_LAST_WORK_HOUR;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, by counting whole
+ * 400-year eras (146097 days each) from 0000-03-01 so leap days fall last. */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool is_leap(int year) {
+    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+ww_code_t ww_time_from_utc(int year, int month, int day, int hour,
+                           int64_t *seconds, ww_err_t *err) {
+    static const int month_days[12] = {31, 28, 31, 30, 31, 30,
+                                       31, 31, 30, 31, 30, 31};
+    if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 ||
+        hour < 0 || hour > 23)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "unable to parse time");
+    int max_day = month_days[month - 1] + (month == 2 && is_leap(year));
+    if (day > max_day)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "unable to parse time");
+    *seconds = days_from_civil(year, month, day) * WW_TIME_DAY_SECONDS +
+               hour * WW_TIME_HOUR_SECONDS;
+    return WW_OK;
+}
+
+const char *ww_time_format(int64_t seconds, char buf[WW_TIME_FORMAT_SIZE]) {
+    if (seconds < WW_TIME_MIN_SECONDS || seconds > WW_TIME_MAX_SECONDS) {
+        snprintf(buf, WW_TIME_FORMAT_SIZE, "invalid-time");
+        return buf;
+    }
+    int64_t days = (seconds - floor_mod(seconds, WW_TIME_DAY_SECONDS)) /
+                   WW_TIME_DAY_SECONDS;
+    int64_t sod = floor_mod(seconds, WW_TIME_DAY_SECONDS);
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    /* Digits by hand: every field's range is known, snprintf's is not. */
+    int fields[6] = {(int)y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
+                     (int)(sod % 60)};
+    static const char layout[] = "0000-00-00T00:00:00Z";
+    static const int ends[6] = {3, 6, 9, 12, 15, 18}; /* last digit of each */
+    memcpy(buf, layout, sizeof layout);
+    for (int f = 0; f < 6; f++)
+        for (int i = ends[f], v = fields[f]; v > 0; i--, v /= 10)
+            buf[i] = (char)('0' + v % 10);
+    return buf;
+}
