@@ -102,7 +102,7 @@ static int trainer_cmd(int argc, char **argv) {
             TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
         req.time = &ts;
         Trainer__IsHourAvailableResponse *resp;
-        rc = ww_trainer_is_hour_available(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("is_available=%s\n", resp->is_available ? "true" : "false");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -117,7 +117,7 @@ static int trainer_cmd(int argc, char **argv) {
         req.has_training_scheduled = atoi(argv[2]) != 0;
         req.available = atoi(argv[3]) != 0;
         Trainer__EmptyResponse *resp;
-        rc = ww_trainer_update_hour(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -127,13 +127,13 @@ static int trainer_cmd(int argc, char **argv) {
         req.time = &ts;
         Google__Protobuf__Empty *resp = NULL;
         if (strcmp(cmd, "schedule-hour") == 0)
-            rc = ww_trainer_schedule_training(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_schedule_training(c, &req, &resp, &opts, &err);
         else if (strcmp(cmd, "cancel-hour") == 0)
-            rc = ww_trainer_cancel_training(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_cancel_training(c, &req, &resp, &opts, &err);
         else if (strcmp(cmd, "make-available") == 0)
-            rc = ww_trainer_make_hour_available(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_make_hour_available(c, &req, &resp, &opts, &err);
         else if (strcmp(cmd, "make-unavailable") == 0)
-            rc = ww_trainer_make_hour_unavailable(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_make_hour_unavailable(c, &req, &resp, &opts, &err);
         else {
             ww_rpc_client_destroy(c);
             return usage();
@@ -166,7 +166,7 @@ static int trainings_cmd(int argc, char **argv) {
         req.time = &ts;
         req.notes = argc > 4 ? argv[4] : "";
         Trainings__ScheduleTrainingResponse *resp;
-        rc = ww_trainings_schedule_training(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_trainings_schedule_training(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -180,7 +180,7 @@ static int trainings_cmd(int argc, char **argv) {
         req.training_uuid = argv[1];
         req.by_trainer = argc > 2 && strcmp(argv[2], "--by-trainer") == 0;
         Trainings__CancelTrainingResponse *resp;
-        rc = ww_trainings_cancel_training(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("balance_refund=%" PRId64 "\n", resp->balance_refund);
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -192,7 +192,7 @@ static int trainings_cmd(int argc, char **argv) {
         Trainings__GetTrainingRequest req = TRAININGS__GET_TRAINING_REQUEST__INIT;
         req.training_uuid = argv[1];
         Trainings__Training *t;
-        rc = ww_trainings_get_training(c, &req, &t, &opts, &err);
+        rc = ww_rpc_stubs_trainings_get_training(c, &req, &t, &opts, &err);
         if (rc == WW_OK) {
             char when[32] = "";
             if (t->time) {
@@ -229,7 +229,7 @@ static int users_cmd(int argc, char **argv) {
             USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
         req.user_id = argv[1];
         Users__GetTrainingBalanceResponse *resp;
-        rc = ww_users_get_training_balance(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("amount=%" PRId64 "\n", resp->amount);
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -246,7 +246,7 @@ static int users_cmd(int argc, char **argv) {
         req.user_id = argv[1];
         req.amount_change = change;
         Users__EmptyResponse *resp;
-        rc = ww_users_update_training_balance(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -272,7 +272,7 @@ static int health_cmd(int argc, char **argv) {
     Grpc__Health__V1__HealthCheckResponse *resp;
     ww_err_t err;
     int ret = 0;
-    ww_code_t rc = ww_health_check(c, &req, &resp, &opts, &err);
+    ww_code_t rc = ww_rpc_stubs_health_check(c, &req, &resp, &opts, &err);
     if (rc == WW_OK) {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
             &grpc__health__v1__health_check_response__serving_status__descriptor,

@@ -79,7 +79,7 @@ static ww_code_t call_raw(ww_rpc_client_t *c, const char *path,
                           grpc_slice request, grpc_slice *response,
                           bool *has_response,
                           const ww_rpc_call_options_t *o, ww_err_t *err) {
-    int64_t timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 10000;
+    int64_t timeout_ms = o && o->timeout_ms != 0 ? o->timeout_ms : 10000;
     gpr_timespec deadline =
         gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                      gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));

@@ -10,7 +10,7 @@
  *     ww_rpc_client_new_from_env("TRAINER_GRPC_ADDR", NULL, &c, &err);
  *     Trainer__IsHourAvailableResponse *resp;
  *     ww_rpc_call_options_t o = {.timeout_ms = 2000};
- *     if (ww_trainer_is_hour_available(c, &req, &resp, &o, &err) == WW_OK) {
+ *     if (ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, &err) == WW_OK) {
  *         ... resp->is_available ...
  *         protobuf_c_message_free_unpacked(&resp->base, NULL);
  *     }
@@ -49,7 +49,7 @@ typedef struct ww_rpc_client_config {
 } ww_rpc_client_config_t;
 
 typedef struct ww_rpc_call_options {
-    int64_t timeout_ms;          /* <= 0: 10 s */
+    int64_t timeout_ms;          /* 0: 10 s; < 0: already passed (probes) */
     const char *idempotency_key; /* sent as `idempotency-key`; NULL: none */
     int *grpc_status;            /* out, optional: the raw gRPC status */
 } ww_rpc_call_options_t;

@@ -637,8 +637,9 @@ void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
         grpc_server_shutdown_and_notify(s->server, s->workers[0].cq,
                                         &s->shutdown_tag);
         if (!wait_until(s, notified, grace_ms < 0 ? 0 : grace_ms)) {
-            ww_log_warn("rpc", "event=shutdown_cancel in_flight=%ld",
-                        atomic_load(&s->live_calls));
+            ww_log(grace_ms > 0 ? WW_LOG_WARN : WW_LOG_DEBUG, "rpc",
+                   "event=shutdown_cancel in_flight=%ld",
+                   atomic_load(&s->live_calls));
             grpc_server_cancel_all_calls(s->server);
             wait_until(s, notified, 10000);
         }

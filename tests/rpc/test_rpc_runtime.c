@@ -158,7 +158,7 @@ static ww_code_t ask(ww_rpc_client_t *c, int64_t seconds, int64_t timeout_ms,
     req.time = &ts;
     Trainer__IsHourAvailableResponse *resp = NULL;
     ww_rpc_call_options_t o = {.timeout_ms = timeout_ms};
-    ww_code_t rc = ww_trainer_is_hour_available(c, &req, &resp, &o, err);
+    ww_code_t rc = ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, err);
     if (rc == WW_OK) {
         *available = resp->is_available;
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -193,7 +193,7 @@ WW_TEST(every_code_maps_one_to_one_over_the_wire) {
         int status = -1;
         ww_rpc_call_options_t o = {.timeout_ms = 2000, .grpc_status = &status};
         ww_err_t err;
-        ww_code_t rc = ww_trainer_update_hour(c, &req, &resp, &o, &err);
+        ww_code_t rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &o, &err);
         WW_ASSERT_EQ_INT(rc, code);
         WW_ASSERT_EQ_INT(status, ww_rpc_status_from_code((ww_code_t)code));
         WW_ASSERT_EQ_INT(ww_rpc_status_to_code(status), code);
@@ -458,7 +458,7 @@ WW_TEST(authenticate_hook_runs_before_handlers_and_names_the_caller) {
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     Grpc__Health__V1__HealthCheckResponse *hresp;
     ww_rpc_call_options_t o = {.timeout_ms = 2000};
-    WW_ASSERT_EQ_INT(ww_health_check(anon, &hreq, &hresp, &o, &err), WW_OK);
+    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(anon, &hreq, &hresp, &o, &err), WW_OK);
     protobuf_c_message_free_unpacked(&hresp->base, NULL);
     ww_rpc_client_destroy(anon);
     ww_rpc_client_destroy(bad);
@@ -476,7 +476,7 @@ static ww_code_t update(ww_rpc_client_t *c, int64_t code, const char *key,
     req.time = &ts;
     Trainer__EmptyResponse *resp = NULL;
     ww_rpc_call_options_t o = {.timeout_ms = 2000, .idempotency_key = key};
-    ww_code_t rc = ww_trainer_update_hour(c, &req, &resp, &o, err);
+    ww_code_t rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &o, err);
     if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
     return rc;
 }
@@ -524,7 +524,7 @@ WW_TEST(health_reports_each_service_and_refuses_unknown_names) {
             GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
         req.service = (char *)names[i];
         Grpc__Health__V1__HealthCheckResponse *resp;
-        WW_ASSERT_EQ_INT(ww_health_check(c, &req, &resp, &o, &err), WW_OK);
+        WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err), WW_OK);
         WW_ASSERT_EQ_INT(resp->status,
                          GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -535,12 +535,12 @@ WW_TEST(health_reports_each_service_and_refuses_unknown_names) {
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     req.service = "trainer.TrainerService";
     Grpc__Health__V1__HealthCheckResponse *resp;
-    WW_ASSERT_EQ_INT(ww_health_check(c, &req, &resp, &o, &err), WW_OK);
+    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err), WW_OK);
     WW_ASSERT_EQ_INT(resp->status,
                      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     req.service = "nope.Nope";
-    WW_ASSERT_EQ_INT(ww_health_check(c, &req, &resp, &o, &err),
+    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err),
                      WW_ERR_NOT_FOUND);
     ww_rpc_client_destroy(c);
     ww_rpc_server_destroy(s);
