@@ -624,6 +624,9 @@ static bool notified(ww_rpc_server_t *s) { return s->shutdown_notified; }
 static bool no_calls(ww_rpc_server_t *s) {
     return atomic_load(&s->live_calls) == 0;
 }
+static bool notified_or_idle(ww_rpc_server_t *s) {
+    return notified(s) || no_calls(s);
+}
 
 void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
     if (!s || s->stopped) return;
@@ -636,11 +639,14 @@ void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
         ww_rpc_health_shutdown(s->health);
         grpc_server_shutdown_and_notify(s->server, s->workers[0].cq,
                                         &s->shutdown_tag);
-        if (!wait_until(s, notified, grace_ms < 0 ? 0 : grace_ms)) {
-            ww_log(grace_ms > 0 ? WW_LOG_WARN : WW_LOG_DEBUG, "rpc",
-                   "event=shutdown_cancel in_flight=%ld",
-                   atomic_load(&s->live_calls));
-            grpc_server_cancel_all_calls(s->server);
+        /* Core's shutdown also waits for idle client connections to go
+         * away; once no call is left there is nothing to wait for. */
+        wait_until(s, notified_or_idle, grace_ms < 0 ? 0 : grace_ms);
+        if (!wait_until(s, notified, 0)) {
+            long left = atomic_load(&s->live_calls);
+            ww_log(left > 0 && grace_ms > 0 ? WW_LOG_WARN : WW_LOG_DEBUG,
+                   "rpc", "event=shutdown_cancel in_flight=%ld", left);
+            grpc_server_cancel_all_calls(s->server); /* and drops channels */
             wait_until(s, notified, 10000);
         }
         if (!wait_until(s, no_calls, grace_ms > 1000 ? grace_ms : 1000))

@@ -97,6 +97,19 @@ static void serves_and_stops(const char *bin, const char *service,
     log_path(log, sizeof log, "serve");
     const char *env[] = {"GRPC_NO_TLS=true", listen, "WW_FIXTURES=1", NULL};
     pid_t pid = spawn(bin, env, log);
+    /* Dial only once the port accepts, so the channel never enters gRPC's
+     * reconnect backoff. */
+    int64_t listen_until = ww_test_now_ms() + 10000;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok || ww_test_now_ms() > listen_until) break;
+        usleep(20000);
+    }
     ww_rpc_client_config_t cc = {.target = addr};
     ww_rpc_client_t *c;
     ww_err_t err;
