@@ -18,7 +18,9 @@ ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
                       addr_env);
 }
 
-ww_code_t ww_rpc_serve_check_security(const char *name, ww_err_t *err) {
+ww_code_t ww_rpc_serve_check_security(const char *name, bool has_credentials,
+                                      ww_err_t *err) {
+    if (has_credentials) return WW_OK;
     if (ww_env_bool("GRPC_NO_TLS")) {
         ww_log_warn(name, "event=insecure msg=\"GRPC_NO_TLS=true: plaintext "
                           "gRPC without authentication, for local runs "
@@ -34,7 +36,8 @@ ww_code_t ww_rpc_serve_check_security(const char *name, ww_err_t *err) {
 int ww_rpc_serve_main(const ww_rpc_serve_config_t *c) {
     ww_err_t err;
     const char *addr;
-    if (ww_rpc_serve_check_security(c->name, &err) != WW_OK ||
+    if (ww_rpc_serve_check_security(c->name, c->credentials != NULL, &err) !=
+            WW_OK ||
         ww_rpc_serve_listen_addr(c->addr_env, &addr, &err) != WW_OK) {
         ww_log_error(c->name, "event=start_failed msg=\"%s\"", err.msg);
         return 1;
@@ -44,6 +47,9 @@ int ww_rpc_serve_main(const ww_rpc_serve_config_t *c) {
         .threads = (int)ww_env_long("WW_RPC_THREADS", 0),
         .max_receive_bytes = (int)ww_env_long("WW_RPC_MAX_RECV_BYTES", 0),
         .idempotency_cache = 10000,
+        .credentials = c->credentials,
+        .authenticate = c->authenticate,
+        .auth_ctx = c->auth_ctx,
     };
     ww_rpc_server_t *server = NULL;
     int rc = 1;

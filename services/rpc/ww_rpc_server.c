@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/time.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,8 +413,12 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     snprintf(s->listen_addr, sizeof s->listen_addr, "%s", config->listen_addr);
     s->cfg.listen_addr = s->listen_addr;
     if (s->cfg.threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        s->cfg.threads = n > 0 ? (int)n : 1;
+        /* The cores this process may run on (taskset, cgroups cpusets). */
+        cpu_set_t set;
+        int n = 0;
+        if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+        if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        s->cfg.threads = n > 0 ? n : 1;
     }
     if (s->cfg.requests_per_method <= 0) s->cfg.requests_per_method = 32;
     if (s->cfg.max_receive_bytes <= 0) s->cfg.max_receive_bytes = 4 << 20;

@@ -76,7 +76,7 @@ typedef ww_code_t (*ww_rpc_authenticate_fn)(void *ctx, const char *method,
 
 typedef struct ww_rpc_server_config {
     const char *listen_addr;       /* "127.0.0.1:0" picks a free port */
-    int threads;                   /* 0: one per core */
+    int threads;                   /* 0: one per core it may run on */
     int requests_per_method;       /* armed per method per thread; 0: 32 */
     int max_receive_bytes;         /* 0: 4 MiB */
     int idempotency_cache;         /* remembered keys; 0: off */
