@@ -146,11 +146,65 @@ WW_TEST(users_serves_health_and_stops_on_sigint) {
     serves_and_stops(USERS_BIN, "users.UsersService", SIGINT);
 }
 
+/* Runs wwctl with `env` (a shell assignment prefix) and `args`; returns its
+ * exit code and its stdout+stderr in out. */
+static int wwctl(const char *env, const char *args, char *out, size_t size) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, WWCTL_BIN, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
+    char listen[64], env[128], log[128], out[4096];
+    int port = free_port();
+    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
+    snprintf(env, sizeof env, "TRAINER_GRPC_ADDR=127.0.0.1:%d", port);
+    log_path(log, sizeof log, "wwctl");
+    const char *senv[] = {"GRPC_NO_TLS=true", listen, NULL};
+    pid_t pid = spawn(TRAINER_BIN, senv, log);
+    int64_t until = ww_test_now_ms() + 10000;
+    while (wwctl(env, "health trainer", out, sizeof out) != 0 &&
+           ww_test_now_ms() < until)
+        usleep(50000);
+    WW_ASSERT_CONTAINS(out, "status=SERVING");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainer is-hour-available 2031-01-02T13:00:00Z",
+                           out, sizeof out), 0);
+    WW_ASSERT_CONTAINS(out, "is_available=false");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainer make-available 2031-01-02T13:00:00Z",
+                           out, sizeof out), 0);
+    WW_ASSERT_EQ_INT(wwctl(env, "trainer is-hour-available 2031-01-02T13:00:00Z",
+                           out, sizeof out), 0);
+    WW_ASSERT_CONTAINS(out, "is_available=true");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainings schedule "
+                                "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01 ann "
+                                "2031-01-02T13:00:00Z legs", out, sizeof out), 0);
+    WW_ASSERT_EQ_INT(wwctl(env, "trainings get "
+                                "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01",
+                           out, sizeof out), 0);
+    WW_ASSERT_CONTAINS(out, "status=PENDING");
+    WW_ASSERT_CONTAINS(out, "user_id=ann");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainings get nope", out, sizeof out), 1);
+    WW_ASSERT_CONTAINS(out, "INVALID_ARGUMENT");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainer is-hour-available yesterday", out,
+                           sizeof out), 2);
+    WW_ASSERT_EQ_INT(wwctl("TRAINER_GRPC_ADDR=", "trainings get x", out,
+                           sizeof out), 2);
+    WW_ASSERT_CONTAINS(out, "TRAINER_GRPC_ADDR is empty");
+    kill(pid, SIGTERM);
+    WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
+    unlink(log);
+}
+
 int main(int argc, char **argv) {
     return ww_test_main(argc, argv, (ww_test_case_t[]){
         WW_CASE(refuses_to_start_without_tls_configured),
         WW_CASE(refuses_to_start_without_a_listen_address),
         WW_CASE(trainer_serves_health_and_stops_on_sigterm),
         WW_CASE(users_serves_health_and_stops_on_sigint),
+        WW_CASE(wwctl_makes_typed_calls_and_reports_statuses),
         {0}});
 }
