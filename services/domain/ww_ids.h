@@ -12,7 +12,9 @@
 
 #include "ww_err.h"
 
-/* Canonical UUID text: 8-4-4-4-12 hex digits (either case), 36 bytes. */
+/* Canonical UUID text: 8-4-4-4-12 hex digits (either case), 36 bytes.
+ * Uuids are keys as given: "ABC..." and "abc..." are different trainings
+ * (clients resend the text they generated). */
 #define WW_IDS_UUID_LEN 36
 /* A user id is any non-empty string of at most this many bytes. */
 #define WW_IDS_USER_ID_MAX 128

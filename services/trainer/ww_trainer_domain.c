@@ -4,37 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ww_canon.h"
 #include "ww_index.h"
-
-#define NO_HOLDER (-1)
-
-typedef struct hour_rec {
-    int64_t hour;
-    bool available;
-    bool scheduled;
-    int64_t holder; /* index into trainings, or NO_HOLDER */
-} hour_rec_t;
-
-typedef struct training_rec {
-    char uuid[WW_IDS_UUID_LEN + 1];
-    char *user_id;
-    char *notes;
-    int64_t hour;
-    ww_trainer_training_status_t status;
-    bool debited;
-    bool by_trainer;
-    int64_t refund;
-} training_rec_t;
-
-struct ww_trainer_state {
-    hour_rec_t *hours;
-    size_t n_hours, cap_hours;
-    ww_index_t hour_ix;
-    training_rec_t *trainings;
-    size_t n_trainings, cap_trainings;
-    ww_index_t training_ix;
-};
+#include "ww_trainer_domain_int.h"
 
 /* ------------------------------------------------------------ lookups */
 
@@ -48,14 +19,14 @@ static bool training_eq(const void *ctx, uint32_t id, const void *key) {
     return strcmp(s->trainings[id].uuid, key) == 0;
 }
 
-static hour_rec_t *find_hour(const ww_trainer_state_t *s, int64_t hour) {
+hour_rec_t *ww_trainer__find_hour(const ww_trainer_state_t *s, int64_t hour) {
     int64_t id = ww_index_find(&s->hour_ix, ww_index_hash_i64(hour), &hour,
                                hour_eq, s);
     return id < 0 ? NULL : &s->hours[id];
 }
 
-static training_rec_t *find_training(const ww_trainer_state_t *s,
-                                     const char *uuid) {
+training_rec_t *ww_trainer__find_training(const ww_trainer_state_t *s,
+                                         const char *uuid) {
     int64_t id = ww_index_find(&s->training_ix, ww_index_hash_str(uuid), uuid,
                                training_eq, s);
     return id < 0 ? NULL : &s->trainings[id];
@@ -130,7 +101,7 @@ static bool grow(void **arr, size_t *cap, size_t need, size_t elem) {
  * of memory (nothing changed then). */
 static hour_rec_t *hour_get_or_add(ww_trainer_state_t *s, int64_t hour,
                                    ww_err_t *err) {
-    hour_rec_t *h = find_hour(s, hour);
+    hour_rec_t *h = ww_trainer__find_hour(s, hour);
     if (h) return h;
     if (!grow((void **)&s->hours, &s->cap_hours, s->n_hours + 1,
               sizeof *s->hours)) {
@@ -168,13 +139,13 @@ static ww_code_t apply_hour_changed(ww_trainer_state_t *s,
     if (f->available && f->has_training_scheduled)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact sets an hour available and scheduled");
-    const hour_rec_t *cur = find_hour(s, f->hour);
+    const hour_rec_t *cur = ww_trainer__find_hour(s, f->hour);
     if (cur && cur->holder != NO_HOLDER)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "fact changes an hour held by training %s",
                           s->trainings[cur->holder].uuid);
     hour_rec_t *h = hour_get_or_add(s, f->hour, err);
-    if (!h) return err ? err->code : WW_ERR_RESOURCE_EXHAUSTED;
+    if (!h) return WW_ERR_RESOURCE_EXHAUSTED; /* its only failure */
     h->available = f->available;
     h->scheduled = f->has_training_scheduled;
     return WW_OK;
@@ -188,10 +159,10 @@ static ww_code_t apply_scheduled(ww_trainer_state_t *s,
                           "fact has an invalid training_uuid or user_id");
     ww_code_t rc = check_fact_hour(f->hour, err);
     if (rc != WW_OK) return rc;
-    if (find_training(s, f->training_uuid))
+    if (ww_trainer__find_training(s, f->training_uuid))
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "training %s exists already", f->training_uuid);
-    hour_rec_t *h = find_hour(s, f->hour);
+    hour_rec_t *h = ww_trainer__find_hour(s, f->hour);
     if (!h || !h->available || h->scheduled)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "fact books an hour that is not available");
@@ -218,33 +189,28 @@ static ww_code_t apply_scheduled(ww_trainer_state_t *s,
     return WW_OK;
 }
 
-/* The training a lifecycle fact names, when its status is one of `allowed`
- * (a bit set of statuses). */
-static training_rec_t *fact_training(ww_trainer_state_t *s,
-                                     const ww_trainer_fact_t *f,
-                                     unsigned allowed, ww_err_t *err) {
-    if (!ww_ids_is_uuid(f->training_uuid)) {
-        ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                   "fact has an invalid training_uuid");
-        return NULL;
-    }
-    training_rec_t *t = find_training(s, f->training_uuid);
-    if (!t) {
-        ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
-                   "fact names unknown training %s", f->training_uuid);
-        return NULL;
-    }
-    if (!(allowed & (1u << t->status))) {
-        ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
-                   "fact does not fit training %s in status %s",
-                   f->training_uuid, ww_trainer_training_status_name(t->status));
-        return NULL;
-    }
-    return t;
+/* *t = the training a lifecycle fact names, when its status is one of
+ * `allowed` (a bit set of statuses). */
+static ww_code_t fact_training(ww_trainer_state_t *s,
+                               const ww_trainer_fact_t *f, unsigned allowed,
+                               training_rec_t **t, ww_err_t *err) {
+    if (!ww_ids_is_uuid(f->training_uuid))
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "fact has an invalid training_uuid");
+    if (!(*t = ww_trainer__find_training(s, f->training_uuid)))
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "fact names unknown training %s", f->training_uuid);
+    if (!(allowed & (1u << (*t)->status)))
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "fact does not fit training %s in status %s",
+                          f->training_uuid,
+                          ww_trainer_training_status_name((*t)->status));
+    return WW_OK;
 }
 
 static void free_hour_of(ww_trainer_state_t *s, const training_rec_t *t) {
-    hour_rec_t *h = find_hour(s, t->hour); /* exists: the training holds it */
+    /* the record exists: the training holds it */
+    hour_rec_t *h = ww_trainer__find_hour(s, t->hour);
     h->available = true;
     h->scheduled = false;
     h->holder = NO_HOLDER;
@@ -259,21 +225,22 @@ ww_code_t ww_trainer_apply(ww_trainer_state_t *s, const ww_trainer_fact_t *f,
         !terminated(f->notes, sizeof f->notes))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact has an unterminated string");
-    training_rec_t *t;
+    const unsigned pending = BIT(WW_TRAINER_TRAINING_PENDING),
+                   active = pending | BIT(WW_TRAINER_TRAINING_SCHEDULED);
+    training_rec_t *t = NULL;
+    ww_code_t rc;
     switch (f->kind) {
     case WW_TRAINER_FACT_HOUR_AVAILABILITY_CHANGED:
         return apply_hour_changed(s, f, err);
     case WW_TRAINER_FACT_TRAINING_SCHEDULED:
         return apply_scheduled(s, f, err);
     case WW_TRAINER_FACT_TRAINING_CONFIRMED:
-        t = fact_training(s, f, BIT(WW_TRAINER_TRAINING_PENDING), err);
-        if (!t) return err ? err->code : WW_ERR_FAILED_PRECONDITION;
+        if ((rc = fact_training(s, f, pending, &t, err)) != WW_OK) return rc;
         t->status = WW_TRAINER_TRAINING_SCHEDULED;
         t->debited = true;
         return WW_OK;
     case WW_TRAINER_FACT_TRAINING_RELEASED:
-        t = fact_training(s, f, BIT(WW_TRAINER_TRAINING_PENDING), err);
-        if (!t) return err ? err->code : WW_ERR_FAILED_PRECONDITION;
+        if ((rc = fact_training(s, f, pending, &t, err)) != WW_OK) return rc;
         t->status = WW_TRAINER_TRAINING_REJECTED;
         free_hour_of(s, t);
         return WW_OK;
@@ -281,11 +248,7 @@ ww_code_t ww_trainer_apply(ww_trainer_state_t *s, const ww_trainer_fact_t *f,
         if (f->balance_refund < 0)
             return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                               "fact has a negative refund");
-        t = fact_training(s, f,
-                          BIT(WW_TRAINER_TRAINING_PENDING) |
-                              BIT(WW_TRAINER_TRAINING_SCHEDULED),
-                          err);
-        if (!t) return err ? err->code : WW_ERR_FAILED_PRECONDITION;
+        if ((rc = fact_training(s, f, active, &t, err)) != WW_OK) return rc;
         t->status = WW_TRAINER_TRAINING_CANCELED;
         t->refund = f->balance_refund;
         t->by_trainer = f->by_trainer;
@@ -347,7 +310,7 @@ static ww_code_t hour_only_start(const ww_trainer_state_t *s,
         return ww_err_set(&d->err, WW_ERR_NOT_FOUND,
                           "%s hour not found in schedule",
                           ww_time_format(*hour, when));
-    *h = find_hour(s, *hour);
+    *h = ww_trainer__find_hour(s, *hour);
     if (*h && (*h)->holder != NO_HOLDER)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour %s is held by training %s",
@@ -364,7 +327,7 @@ ww_code_t ww_trainer_decide_is_hour_available(const ww_trainer_state_t *s,
     ww_code_t rc = ww_time_to_hour(t, &hour, &d->err);
     if (rc != WW_OK) return rc;
     const hour_rec_t *h =
-        ww_time_hour_in_schedule(hour) ? find_hour(s, hour) : NULL;
+        ww_time_hour_in_schedule(hour) ? ww_trainer__find_hour(s, hour) : NULL;
     d->is_available = h && h->available && !h->scheduled;
     return WW_OK;
 }
@@ -390,6 +353,8 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "cannot set hour as unavailable when it have no "
                           "training scheduled");
+    /* Kept for parity with the seed; unreachable while the fold keeps a
+     * scheduled hour unavailable (the first check answers first). */
     if (has_training_scheduled && cur_scheduled)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour HasTrainingScheduled is already true");
@@ -469,7 +434,8 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
         (rc = ww_time_to_hour(t, &hour, &d->err)) != WW_OK ||
         (rc = ww_ids_check_notes(notes, &d->err)) != WW_OK)
         return rc;
-    const training_rec_t *existing = find_training(s, training_uuid);
+    const training_rec_t *existing =
+        ww_trainer__find_training(s, training_uuid);
     if (existing) {
         if (existing->hour == hour && strcmp(existing->user_id, user_id) == 0 &&
             strcmp(existing->notes, notes) == 0)
@@ -482,7 +448,7 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour %s is not in the schedule",
                           ww_time_format(hour, when));
-    const hour_rec_t *h = find_hour(s, hour);
+    const hour_rec_t *h = ww_trainer__find_hour(s, hour);
     if (!h || !h->available || h->scheduled)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour %s is not available",
@@ -495,6 +461,15 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
     return WW_OK;
 }
 
+/* Lifecycle facts repeat the training's uuid, user and hour: readers such
+ * as the users side (which pays refunds per user) need no lookup. */
+static void fill_training_fields(ww_trainer_fact_t *f,
+                                 const training_rec_t *t) {
+    f->hour = t->hour;
+    memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
+    memcpy(f->user_id, t->user_id, strlen(t->user_id) + 1);
+}
+
 /* A credit outcome moves a PENDING training; anything else is a no-op. */
 static ww_code_t decide_outcome(const ww_trainer_state_t *s,
                                 const char *training_uuid,
@@ -503,11 +478,10 @@ static ww_code_t decide_outcome(const ww_trainer_state_t *s,
     decision_reset(d);
     ww_code_t rc = ww_ids_check_training_uuid(training_uuid, &d->err);
     if (rc != WW_OK) return rc;
-    const training_rec_t *t = find_training(s, training_uuid);
+    const training_rec_t *t = ww_trainer__find_training(s, training_uuid);
     if (!t || t->status != WW_TRAINER_TRAINING_PENDING) return WW_OK;
     ww_trainer_fact_t *f = emit(d, kind);
-    f->hour = t->hour;
-    memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
+    fill_training_fields(f, t);
     return WW_OK;
 }
 
@@ -535,7 +509,7 @@ ww_code_t ww_trainer_decide_cancel_training(const ww_trainer_state_t *s,
     if ((rc = ww_ids_check_training_uuid(training_uuid, &d->err)) != WW_OK ||
         (rc = ww_time_validate(now, &d->err)) != WW_OK)
         return rc;
-    const training_rec_t *t = find_training(s, training_uuid);
+    const training_rec_t *t = ww_trainer__find_training(s, training_uuid);
     if (!t)
         return ww_err_set(&d->err, WW_ERR_NOT_FOUND, "training %s not found",
                           training_uuid);
@@ -553,12 +527,25 @@ ww_code_t ww_trainer_decide_cancel_training(const ww_trainer_state_t *s,
     if (t->hour - now->seconds <= WW_TIME_DAY_SECONDS)
         refund = by_trainer ? 2 : 0;
     ww_trainer_fact_t *f = emit(d, WW_TRAINER_FACT_TRAINING_CANCELED);
-    f->hour = t->hour;
+    fill_training_fields(f, t);
     f->by_trainer = by_trainer;
     f->balance_refund = refund;
-    memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
     d->balance_refund = refund;
     return WW_OK;
+}
+
+void ww_trainer_get_hour(const ww_trainer_state_t *s, int64_t hour,
+                         ww_trainer_hour_view_t *view) {
+    hour = ww_time_truncate_hour(hour);
+    const hour_rec_t *h = ww_trainer__find_hour(s, hour);
+    *view = (ww_trainer_hour_view_t){
+        .hour = hour,
+        .in_schedule = ww_time_hour_in_schedule(hour),
+        .available = h && h->available,
+        .has_training_scheduled = h && h->scheduled,
+        .held_by = h && h->holder != NO_HOLDER ? s->trainings[h->holder].uuid
+                                               : NULL,
+    };
 }
 
 ww_code_t ww_trainer_get_training(const ww_trainer_state_t *s,
@@ -567,7 +554,7 @@ ww_code_t ww_trainer_get_training(const ww_trainer_state_t *s,
                                   ww_err_t *err) {
     ww_code_t rc = ww_ids_check_training_uuid(training_uuid, err);
     if (rc != WW_OK) return rc;
-    const training_rec_t *t = find_training(s, training_uuid);
+    const training_rec_t *t = ww_trainer__find_training(s, training_uuid);
     if (!t)
         return ww_err_set(err, WW_ERR_NOT_FOUND, "training %s not found",
                           training_uuid);
@@ -595,13 +582,6 @@ static ww_code_t finish(ww_trainer_state_t *s, ww_trainer_decision_t *d,
     return rc;
 }
 
-#define DECIDE_APPLY(s, err, call)                                           \
-    do {                                                                     \
-        ww_trainer_decision_t d_;                                            \
-        ww_code_t rc_ = (call);                                              \
-        return finish((s), &d_, rc_, (err));                                 \
-    } while (0)
-
 ww_code_t ww_trainer_is_hour_available(const ww_trainer_state_t *s,
                                        const ww_time_t *t, bool *available,
                                        ww_err_t *err) {
@@ -615,29 +595,39 @@ ww_code_t ww_trainer_is_hour_available(const ww_trainer_state_t *s,
 ww_code_t ww_trainer_update_hour(ww_trainer_state_t *s, const ww_time_t *t,
                                  bool has_training_scheduled, bool available,
                                  ww_err_t *err) {
-    DECIDE_APPLY(s, err,
-                 ww_trainer_decide_update_hour(s, t, has_training_scheduled,
-                                               available, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc =
+        ww_trainer_decide_update_hour(s, t, has_training_scheduled, available,
+                                      &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_schedule_hour(ww_trainer_state_t *s, const ww_time_t *t,
                                    ww_err_t *err) {
-    DECIDE_APPLY(s, err, ww_trainer_decide_schedule_hour(s, t, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc = ww_trainer_decide_schedule_hour(s, t, &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_cancel_hour(ww_trainer_state_t *s, const ww_time_t *t,
                                  ww_err_t *err) {
-    DECIDE_APPLY(s, err, ww_trainer_decide_cancel_hour(s, t, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc = ww_trainer_decide_cancel_hour(s, t, &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_make_hour_available(ww_trainer_state_t *s,
                                          const ww_time_t *t, ww_err_t *err) {
-    DECIDE_APPLY(s, err, ww_trainer_decide_make_hour_available(s, t, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc = ww_trainer_decide_make_hour_available(s, t, &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_make_hour_unavailable(ww_trainer_state_t *s,
                                            const ww_time_t *t, ww_err_t *err) {
-    DECIDE_APPLY(s, err, ww_trainer_decide_make_hour_unavailable(s, t, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc = ww_trainer_decide_make_hour_unavailable(s, t, &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_schedule_training(ww_trainer_state_t *s,
@@ -645,23 +635,27 @@ ww_code_t ww_trainer_schedule_training(ww_trainer_state_t *s,
                                        const char *user_id,
                                        const ww_time_t *t, const char *notes,
                                        ww_err_t *err) {
-    DECIDE_APPLY(s, err,
-                 ww_trainer_decide_schedule_training(s, training_uuid, user_id,
-                                                     t, notes, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc =
+        ww_trainer_decide_schedule_training(s, training_uuid, user_id, t, notes,
+                                            &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_balance_debited(ww_trainer_state_t *s,
                                      const char *training_uuid,
                                      ww_err_t *err) {
-    DECIDE_APPLY(s, err,
-                 ww_trainer_decide_balance_debited(s, training_uuid, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc = ww_trainer_decide_balance_debited(s, training_uuid, &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_balance_rejected(ww_trainer_state_t *s,
                                       const char *training_uuid,
                                       ww_err_t *err) {
-    DECIDE_APPLY(s, err,
-                 ww_trainer_decide_balance_rejected(s, training_uuid, &d_));
+    ww_trainer_decision_t d;
+    ww_code_t rc = ww_trainer_decide_balance_rejected(s, training_uuid, &d);
+    return finish(s, &d, rc, err);
 }
 
 ww_code_t ww_trainer_cancel_training(ww_trainer_state_t *s,
@@ -674,136 +668,4 @@ ww_code_t ww_trainer_cancel_training(ww_trainer_state_t *s,
     rc = finish(s, &d, rc, err);
     if (rc == WW_OK && balance_refund) *balance_refund = d.balance_refund;
     return rc;
-}
-
-/* ------------------------------------------- fixtures, counts, digest */
-
-bool ww_trainer_fixture_hour_available(int day_index, int hour_of_day) {
-    /* Two of every three slots, shifting by day so the demo's weeks differ. */
-    return (day_index * 5 + hour_of_day) % 3 != 0;
-}
-
-ww_code_t ww_trainer_fixtures_fill(ww_trainer_state_t *s,
-                                   const ww_time_t *first_day, int days,
-                                   ww_err_t *err) {
-    ww_code_t rc = ww_time_validate(first_day, err);
-    if (rc != WW_OK) return rc;
-    int64_t day0 = ww_time_truncate_day(first_day->seconds);
-    if (days < 1 || days > 3660 ||
-        day0 > WW_TIME_MAX_SECONDS - (int64_t)days * WW_TIME_DAY_SECONDS)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "fixtures need 1..3660 days within the valid range");
-    for (int day = 0; day < days; day++) {
-        for (int h = WW_TIME_FIRST_WORK_HOUR; h <= WW_TIME_LAST_WORK_HOUR;
-             h++) {
-            if (!ww_trainer_fixture_hour_available(day, h)) continue;
-            ww_time_t t = {day0 + day * WW_TIME_DAY_SECONDS +
-                               h * WW_TIME_HOUR_SECONDS,
-                           0};
-            ww_err_t e;
-            rc = ww_trainer_make_hour_available(s, &t, &e);
-            if (rc == WW_ERR_FAILED_PRECONDITION) continue; /* booked */
-            if (rc != WW_OK) {
-                if (err) *err = e;
-                return rc;
-            }
-        }
-    }
-    return WW_OK;
-}
-
-void ww_trainer_counts(const ww_trainer_state_t *s, ww_trainer_counts_t *c) {
-    memset(c, 0, sizeof *c);
-    for (size_t i = 0; i < s->n_hours; i++) {
-        const hour_rec_t *h = &s->hours[i];
-        if (h->available && !h->scheduled) c->hours_available++;
-        if (h->scheduled) c->hours_scheduled++;
-        if (h->holder != NO_HOLDER) c->hours_held++;
-    }
-    c->trainings = s->n_trainings;
-    for (size_t i = 0; i < s->n_trainings; i++) {
-        const training_rec_t *t = &s->trainings[i];
-        switch (t->status) {
-        case WW_TRAINER_TRAINING_PENDING: c->trainings_pending++; break;
-        case WW_TRAINER_TRAINING_SCHEDULED: c->trainings_scheduled++; break;
-        case WW_TRAINER_TRAINING_CANCELED:
-            c->trainings_canceled++;
-            c->refunds_decided += t->refund;
-            break;
-        case WW_TRAINER_TRAINING_REJECTED: c->trainings_rejected++; break;
-        default: break;
-        }
-    }
-}
-
-static int cmp_hour_ptr(const void *a, const void *b) {
-    int64_t x = (*(const hour_rec_t *const *)a)->hour;
-    int64_t y = (*(const hour_rec_t *const *)b)->hour;
-    return (x > y) - (x < y);
-}
-
-static int cmp_training_ptr(const void *a, const void *b) {
-    return strcmp((*(const training_rec_t *const *)a)->uuid,
-                  (*(const training_rec_t *const *)b)->uuid);
-}
-
-ww_code_t ww_trainer_state_serialize(const ww_trainer_state_t *s,
-                                     uint8_t **out, size_t *len,
-                                     ww_err_t *err) {
-    const hour_rec_t **hours = malloc((s->n_hours + 1) * sizeof *hours);
-    const training_rec_t **trs =
-        malloc((s->n_trainings + 1) * sizeof *trs);
-    ww_canon_t c;
-    ww_canon_init(&c);
-    size_t n_hours = 0;
-    if (!hours || !trs) goto oom;
-    for (size_t i = 0; i < s->n_hours; i++)
-        if (s->hours[i].available || s->hours[i].scheduled ||
-            s->hours[i].holder != NO_HOLDER)
-            hours[n_hours++] = &s->hours[i];
-    for (size_t i = 0; i < s->n_trainings; i++) trs[i] = &s->trainings[i];
-    qsort(hours, n_hours, sizeof *hours, cmp_hour_ptr);
-    qsort(trs, s->n_trainings, sizeof *trs, cmp_training_ptr);
-
-    ww_canon_bytes(&c, "WWTR", 4);
-    ww_canon_u32(&c, 1);
-    ww_canon_u64(&c, n_hours);
-    for (size_t i = 0; i < n_hours; i++) {
-        const hour_rec_t *h = hours[i];
-        ww_canon_i64(&c, h->hour);
-        ww_canon_u8(&c, h->available);
-        ww_canon_u8(&c, h->scheduled);
-        ww_canon_str(&c, h->holder == NO_HOLDER
-                             ? ""
-                             : s->trainings[h->holder].uuid);
-    }
-    ww_canon_u64(&c, s->n_trainings);
-    for (size_t i = 0; i < s->n_trainings; i++) {
-        const training_rec_t *t = trs[i];
-        ww_canon_str(&c, t->uuid);
-        ww_canon_str(&c, t->user_id);
-        ww_canon_i64(&c, t->hour);
-        ww_canon_str(&c, t->notes);
-        ww_canon_u8(&c, (uint8_t)t->status);
-        ww_canon_u8(&c, t->debited);
-        ww_canon_u8(&c, t->by_trainer);
-        ww_canon_i64(&c, t->refund);
-    }
-    free(hours);
-    free(trs);
-    return ww_canon_finish(&c, out, len, err);
-oom:
-    free(hours);
-    free(trs);
-    return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-}
-
-const char *ww_trainer_training_status_name(ww_trainer_training_status_t st) {
-    switch (st) {
-    case WW_TRAINER_TRAINING_PENDING: return "PENDING";
-    case WW_TRAINER_TRAINING_SCHEDULED: return "SCHEDULED";
-    case WW_TRAINER_TRAINING_CANCELED: return "CANCELED";
-    case WW_TRAINER_TRAINING_REJECTED: return "REJECTED";
-    default: return "TRAINING_STATUS_UNSPECIFIED";
-    }
 }

@@ -67,13 +67,16 @@ typedef enum ww_trainer_fact_kind {
     /* A TrainingsService training holds `hour`: training_uuid, user_id,
      * hour, notes; status PENDING. */
     WW_TRAINER_FACT_TRAINING_SCHEDULED = 2,
-    /* Users debited the credit: PENDING -> SCHEDULED. training_uuid. */
+    /* The next three name the training by training_uuid; they also repeat
+     * its user_id and hour for readers (the users side pays a refund to
+     * user_id without a lookup); apply uses only the uuid. */
+    /* Users debited the credit: PENDING -> SCHEDULED. */
     WW_TRAINER_FACT_TRAINING_CONFIRMED = 3,
-    /* Cancelled: -> CANCELED, the hour is available again. training_uuid,
-     * balance_refund, by_trainer (hour = the training's hour, for readers). */
+    /* Cancelled: -> CANCELED, the hour is available again. Also
+     * balance_refund and by_trainer. */
     WW_TRAINER_FACT_TRAINING_CANCELED = 4,
     /* Users had no credit: PENDING -> REJECTED, the hour is available again
-     * (the compensation). training_uuid (hour as above). */
+     * (the compensation). */
     WW_TRAINER_FACT_TRAINING_RELEASED = 5,
 } ww_trainer_fact_kind_t;
 
@@ -139,7 +142,7 @@ ww_code_t ww_trainer_decide_is_hour_available(const ww_trainer_state_t *s,
                                               const ww_time_t *t,
                                               ww_trainer_decision_t *d);
 
-/* The seed's UpdateHour. Checks, in this order:
+/* The seed's UpdateHour. Checks, in the seed's order:
  *   INVALID_ARGUMENT    "unable to parse time"
  *   NOT_FOUND           "<RFC 3339 hour> hour not found in schedule"
  *   FAILED_PRECONDITION "hour <time> is held by training <uuid>"
@@ -150,7 +153,11 @@ ww_code_t ww_trainer_decide_is_hour_available(const ww_trainer_state_t *s,
  *   FAILED_PRECONDITION "cannot set hour as unavailable when it have no
  *                       training scheduled" (!available && !has_training_...)
  *   FAILED_PRECONDITION "hour HasTrainingScheduled is already true"
- * then sets both flags (fact HOUR_AVAILABILITY_CHANGED, none if unchanged). */
+ *                       (has_training_scheduled && hour already scheduled)
+ * then sets both flags (fact HOUR_AVAILABILITY_CHANGED, none if unchanged).
+ * As in the seed, a double booking answers "hour is not available for
+ * training": a scheduled hour is never available (apply refuses a fact
+ * that would make it both), so the last check is kept for parity only. */
 ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
                                         const ww_time_t *t,
                                         bool has_training_scheduled,
@@ -241,6 +248,21 @@ typedef struct ww_trainer_training_view {
     bool debited;           /* the users side confirmed the debit */
     bool canceled_by_trainer;
 } ww_trainer_training_view_t;
+
+/* An hour as the state holds it. */
+typedef struct ww_trainer_hour_view {
+    int64_t hour; /* start of the hour, UTC */
+    bool in_schedule;
+    bool available;
+    bool has_training_scheduled;
+    const char *held_by; /* training uuid (borrowed), NULL when not held */
+} ww_trainer_hour_view_t;
+
+/* Fills *view for the hour containing `hour` (seconds; truncated). A
+ * working hour never touched, or one outside the schedule, reads as not
+ * available and not scheduled. Never fails. */
+void ww_trainer_get_hour(const ww_trainer_state_t *s, int64_t hour,
+                         ww_trainer_hour_view_t *view);
 
 /* WW_OK and *view; INVALID_ARGUMENT (training_uuid messages); NOT_FOUND
  * "training <uuid> not found". */

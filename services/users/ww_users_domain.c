@@ -353,7 +353,11 @@ ww_code_t ww_users_decide_debit_for_training(const ww_users_state_t *s,
         d->balance = cur - 1;
         d->outcome = WW_USERS_DEBIT_DEBITED;
     } else {
-        emit(d, WW_USERS_FACT_BALANCE_REJECTED, user_id, training_uuid);
+        ww_users_fact_t *f = emit(d, WW_USERS_FACT_BALANCE_REJECTED, user_id,
+                                  training_uuid);
+        f->reason = WW_USERS_REASON_TRAINING_DEBIT; /* what was refused */
+        f->amount_change = -1;
+        f->balance_after = cur;
         d->outcome = WW_USERS_DEBIT_REJECTED;
     }
     return WW_OK;

@@ -38,12 +38,16 @@ typedef struct ww_users_state ww_users_state_t;
 typedef enum ww_users_fact_kind {
     /* user_id's balance changed by amount_change (reason below). */
     WW_USERS_FACT_BALANCE_CHANGED = 1,
-    /* The debit for training_uuid was refused: user_id had no credit. */
+    /* The debit for training_uuid was refused: user_id had no credit.
+     * reason TRAINING_DEBIT, amount_change -1 and balance_after (the
+     * unchanged balance) describe the refused change for readers; apply
+     * uses only user_id and training_uuid. */
     WW_USERS_FACT_BALANCE_REJECTED = 2,
 } ww_users_fact_kind_t;
 
+/* Numbers equal the event schema's BalanceChangeReason (UPDATE = MANUAL). */
 typedef enum ww_users_reason {
-    WW_USERS_REASON_NONE = 0,            /* (BALANCE_REJECTED) */
+    WW_USERS_REASON_NONE = 0,
     WW_USERS_REASON_UPDATE = 1,          /* UpdateTrainingBalance */
     WW_USERS_REASON_TRAINING_DEBIT = 2,  /* -1 for training_uuid */
     WW_USERS_REASON_TRAINING_REFUND = 3, /* +refund for training_uuid */
