@@ -4,26 +4,23 @@
  *
  *   trainer is-hour-available TIME
  *   trainer update-hour TIME HAS_TRAINING(0|1) AVAILABLE(0|1)
- *   trainer schedule-hour | cancel-hour | make-available | make-unavailable TIME
- *   trainings schedule UUID USER TIME [NOTES]
- *   trainings cancel UUID [--by-trainer]
- *   trainings get UUID
- *   users get-balance USER
- *   users update-balance USER CHANGE
- *   health [trainer|users] [SERVICE]
+ *   trainer schedule-hour | cancel-hour | make-available | make-unavailable
+ * TIME trainings schedule UUID USER TIME [NOTES] trainings cancel UUID
+ * [--by-trainer] trainings get UUID users get-balance USER users update-balance
+ * USER CHANGE health [trainer|users] [SERVICE]
  *
  * TIME is RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z. Addresses come from
  * TRAINER_GRPC_ADDR and USERS_GRPC_ADDR. Exit status: 0 OK, 1 the call
  * failed (the status is printed), 2 usage. */
+#include "ww_rpc_status.h"
+#include "ww_rpc_stubs.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "ww_rpc_stubs.h"
-#include "ww_rpc_status.h"
 
 static ww_rpc_call_options_t opts = {.timeout_ms = 5000};
 
@@ -50,8 +47,10 @@ static int parse_time(const char *s, Google__Protobuf__Timestamp *ts) {
     memset(&tm, 0, sizeof tm);
     const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!end || (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)) {
-        fprintf(stderr, "wwctl: %s is not an RFC 3339 UTC time "
-                        "(2026-12-01T13:00:00Z)\n", s);
+        fprintf(stderr,
+                "wwctl: %s is not an RFC 3339 UTC time "
+                "(2026-12-01T13:00:00Z)\n",
+                s);
         return -1;
     }
     ts->seconds = (int64_t)timegm(&tm);
@@ -102,11 +101,13 @@ static int trainer_cmd(int argc, char **argv) {
             TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
         req.time = &ts;
         Trainer__IsHourAvailableResponse *resp;
-        rc = ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &opts, &err);
+        rc =
+            ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("is_available=%s\n", resp->is_available ? "true" : "false");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
     } else if (strcmp(cmd, "update-hour") == 0) {
         if (argc < 4) {
             ww_rpc_client_destroy(c);
@@ -121,19 +122,24 @@ static int trainer_cmd(int argc, char **argv) {
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
     } else {
         Trainer__UpdateHourRequest req = TRAINER__UPDATE_HOUR_REQUEST__INIT;
         req.time = &ts;
         Google__Protobuf__Empty *resp = NULL;
         if (strcmp(cmd, "schedule-hour") == 0)
-            rc = ww_rpc_stubs_trainer_schedule_training(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_schedule_training(c, &req, &resp, &opts,
+                                                        &err);
         else if (strcmp(cmd, "cancel-hour") == 0)
-            rc = ww_rpc_stubs_trainer_cancel_training(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_cancel_training(c, &req, &resp, &opts,
+                                                      &err);
         else if (strcmp(cmd, "make-available") == 0)
-            rc = ww_rpc_stubs_trainer_make_hour_available(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_make_hour_available(c, &req, &resp, &opts,
+                                                          &err);
         else if (strcmp(cmd, "make-unavailable") == 0)
-            rc = ww_rpc_stubs_trainer_make_hour_unavailable(c, &req, &resp, &opts, &err);
+            rc = ww_rpc_stubs_trainer_make_hour_unavailable(c, &req, &resp,
+                                                            &opts, &err);
         else {
             ww_rpc_client_destroy(c);
             return usage();
@@ -141,7 +147,8 @@ static int trainer_cmd(int argc, char **argv) {
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
     }
     ww_rpc_client_destroy(c);
     return ret;
@@ -166,11 +173,13 @@ static int trainings_cmd(int argc, char **argv) {
         req.time = &ts;
         req.notes = argc > 4 ? argv[4] : "";
         Trainings__ScheduleTrainingResponse *resp;
-        rc = ww_rpc_stubs_trainings_schedule_training(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_trainings_schedule_training(c, &req, &resp, &opts,
+                                                      &err);
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
         ww_rpc_client_destroy(c);
     } else if (strcmp(cmd, "cancel") == 0) {
         ww_rpc_client_t *c = connect_env("TRAINER_GRPC_ADDR");
@@ -180,16 +189,19 @@ static int trainings_cmd(int argc, char **argv) {
         req.training_uuid = argv[1];
         req.by_trainer = argc > 2 && strcmp(argv[2], "--by-trainer") == 0;
         Trainings__CancelTrainingResponse *resp;
-        rc = ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, &err);
+        rc =
+            ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("balance_refund=%" PRId64 "\n", resp->balance_refund);
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
         ww_rpc_client_destroy(c);
     } else if (strcmp(cmd, "get") == 0) {
         ww_rpc_client_t *c = connect_env("TRAINER_GRPC_ADDR");
         if (!c) return 2;
-        Trainings__GetTrainingRequest req = TRAININGS__GET_TRAINING_REQUEST__INIT;
+        Trainings__GetTrainingRequest req =
+            TRAININGS__GET_TRAINING_REQUEST__INIT;
         req.training_uuid = argv[1];
         Trainings__Training *t;
         rc = ww_rpc_stubs_trainings_get_training(c, &req, &t, &opts, &err);
@@ -208,7 +220,8 @@ static int trainings_cmd(int argc, char **argv) {
                    t->training_uuid, t->user_id, when, st ? st->name : "?",
                    t->balance_refund, t->notes);
             protobuf_c_message_free_unpacked(&t->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
         ww_rpc_client_destroy(c);
     } else {
         return usage();
@@ -229,11 +242,13 @@ static int users_cmd(int argc, char **argv) {
             USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
         req.user_id = argv[1];
         Users__GetTrainingBalanceResponse *resp;
-        rc = ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts,
+                                                     &err);
         if (rc == WW_OK) {
             printf("amount=%" PRId64 "\n", resp->amount);
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
         ww_rpc_client_destroy(c);
     } else if (strcmp(cmd, "update-balance") == 0) {
         if (argc < 3) return usage();
@@ -246,11 +261,13 @@ static int users_cmd(int argc, char **argv) {
         req.user_id = argv[1];
         req.amount_change = change;
         Users__EmptyResponse *resp;
-        rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp, &opts, &err);
+        rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp, &opts,
+                                                        &err);
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        } else ret = failed(rc, &err);
+        } else
+            ret = failed(rc, &err);
         ww_rpc_client_destroy(c);
     } else {
         return usage();
@@ -261,9 +278,12 @@ static int users_cmd(int argc, char **argv) {
 static int health_cmd(int argc, char **argv) {
     const char *which = argc > 0 ? argv[0] : "trainer";
     const char *env;
-    if (strcmp(which, "trainer") == 0) env = "TRAINER_GRPC_ADDR";
-    else if (strcmp(which, "users") == 0) env = "USERS_GRPC_ADDR";
-    else return usage();
+    if (strcmp(which, "trainer") == 0)
+        env = "TRAINER_GRPC_ADDR";
+    else if (strcmp(which, "users") == 0)
+        env = "USERS_GRPC_ADDR";
+    else
+        return usage();
     ww_rpc_client_t *c = connect_env(env);
     if (!c) return 2;
     Grpc__Health__V1__HealthCheckRequest req =
@@ -278,12 +298,14 @@ static int health_cmd(int argc, char **argv) {
             &grpc__health__v1__health_check_response__serving_status__descriptor,
             (int)resp->status);
         printf("status=%s\n", v ? v->name : "?");
-        ret = resp->status ==
-                      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-                  ? 0
-                  : 1;
+        ret =
+            resp->status ==
+                    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                ? 0
+                : 1;
         protobuf_c_message_free_unpacked(&resp->base, NULL);
-    } else ret = failed(rc, &err);
+    } else
+        ret = failed(rc, &err);
     ww_rpc_client_destroy(c);
     return ret;
 }

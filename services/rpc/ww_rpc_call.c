@@ -4,6 +4,10 @@
  * sees freed memory. */
 #include "ww_rpc_call.h"
 
+#include "ww_log.h"
+#include "ww_rpc_int.h"
+#include "ww_rpc_status.h"
+
 #include <grpc/byte_buffer.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
@@ -13,10 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "ww_log.h"
-#include "ww_rpc_int.h"
-#include "ww_rpc_status.h"
-
 int64_t ww_rpc__now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -24,9 +24,8 @@ int64_t ww_rpc__now_ns(void) {
 }
 
 ww_rpc_call_t *ww_rpc_call__new(ww_rpc_server_t *server,
-                                const ww_rpc_method_t *method,
-                                const char *path, grpc_call *gcall,
-                                gpr_timespec deadline,
+                                const ww_rpc_method_t *method, const char *path,
+                                grpc_call *gcall, gpr_timespec deadline,
                                 grpc_metadata_array *md) {
     ww_rpc_call_t *call = calloc(1, sizeof *call);
     if (!call) {
@@ -78,8 +77,8 @@ void ww_rpc_call__start_close(ww_rpc_call_t *call) {
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     op.data.recv_close_on_server.cancelled = &call->close_cancelled;
-    grpc_call_error rc = grpc_call_start_batch(call->call, &op, 1,
-                                               &call->close_tag, NULL);
+    grpc_call_error rc =
+        grpc_call_start_batch(call->call, &op, 1, &call->close_tag, NULL);
     if (rc != GRPC_CALL_OK) {
         ww_log_error("rpc", "event=recv_close_failed method=%s rc=%d",
                      call->path, (int)rc);
@@ -116,8 +115,8 @@ static void pump(ww_rpc_call_t *call) {
     if (n == 0) return;
     call->send_in_flight = true;
     atomic_fetch_add(&call->refs, 1);
-    grpc_call_error rc = grpc_call_start_batch(call->call, ops, n,
-                                               &call->send_tag, NULL);
+    grpc_call_error rc =
+        grpc_call_start_batch(call->call, ops, n, &call->send_tag, NULL);
     if (rc != GRPC_CALL_OK) {
         ww_log_error("rpc", "event=send_failed method=%s rc=%d", call->path,
                      (int)rc);
@@ -127,7 +126,8 @@ static void pump(ww_rpc_call_t *call) {
 }
 
 void ww_rpc_call__on_send_done(ww_rpc_call_t *call, bool ok) {
-    (void)ok; /* a failed send means the client left; the status still ends it */
+    (void)
+        ok; /* a failed send means the client left; the status still ends it */
     pthread_mutex_lock(&call->mu);
     call->send_in_flight = false;
     if (call->batch_buf) {
@@ -170,8 +170,10 @@ static void enqueue(ww_rpc_call_t *call, grpc_byte_buffer *buf) {
     }
     o->next = NULL;
     o->buf = buf;
-    if (call->out_tail) call->out_tail->next = o;
-    else call->out_head = o;
+    if (call->out_tail)
+        call->out_tail->next = o;
+    else
+        call->out_head = o;
     call->out_tail = o;
 }
 
@@ -251,11 +253,11 @@ const char *ww_rpc_call_metadata(const ww_rpc_call_t *call, const char *key,
 }
 
 int64_t ww_rpc_call_remaining_ms(const ww_rpc_call_t *call) {
-    if (gpr_time_cmp(call->deadline, gpr_inf_future(call->deadline.clock_type))
-        == 0)
+    if (gpr_time_cmp(call->deadline,
+                     gpr_inf_future(call->deadline.clock_type)) == 0)
         return INT64_MAX;
-    gpr_timespec dl = gpr_convert_clock_type(call->deadline,
-                                             GPR_CLOCK_MONOTONIC);
+    gpr_timespec dl =
+        gpr_convert_clock_type(call->deadline, GPR_CLOCK_MONOTONIC);
     gpr_timespec left = gpr_time_sub(dl, gpr_now(GPR_CLOCK_MONOTONIC));
     return left.tv_sec * 1000 + left.tv_nsec / 1000000;
 }

@@ -15,12 +15,12 @@
 #ifndef WW_RPC_CALL_H
 #define WW_RPC_CALL_H
 
+#include "ww_err.h"
+#include "ww_rpc_server.h"
+
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "ww_err.h"
-#include "ww_rpc_server.h"
 
 /* Full method path, "/trainer.TrainerService/UpdateHour". */
 const char *ww_rpc_call_method(const ww_rpc_call_t *call);
@@ -45,8 +45,8 @@ bool ww_rpc_call_cancelled(ww_rpc_call_t *call);
 /* Completes the call with `code` (mapped one to one onto the gRPC status)
  * and a printf-style message sent as the status details. WW_OK ends a
  * server stream normally. */
-void ww_rpc_call_fail(ww_rpc_call_t *call, ww_code_t code, const char *fmt,
-                      ...) __attribute__((format(printf, 3, 4)));
+void ww_rpc_call_fail(ww_rpc_call_t *call, ww_code_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Same with an error value (code and msg). */
 void ww_rpc_call_fail_err(ww_rpc_call_t *call, const ww_err_t *err);

@@ -1,15 +1,15 @@
 /* One blocking unary call = one pluck queue + one batch of six ops. */
 #include "ww_rpc_client.h"
 
+#include "ww_env.h"
+#include "ww_rpc_status.h"
+
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ww_env.h"
-#include "ww_rpc_status.h"
 
 struct ww_rpc_client {
     grpc_channel *channel;
@@ -77,17 +77,17 @@ void ww_rpc_client_destroy(ww_rpc_client_t *c) {
 
 static ww_code_t call_raw(ww_rpc_client_t *c, const char *path,
                           grpc_slice request, grpc_slice *response,
-                          bool *has_response,
-                          const ww_rpc_call_options_t *o, ww_err_t *err) {
+                          bool *has_response, const ww_rpc_call_options_t *o,
+                          ww_err_t *err) {
     int64_t timeout_ms = o && o->timeout_ms != 0 ? o->timeout_ms : 10000;
     gpr_timespec deadline =
         gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                      gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
     grpc_slice method = grpc_slice_from_copied_string(path);
-    grpc_call *call = grpc_channel_create_call(
-        c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline,
-        NULL);
+    grpc_call *call =
+        grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                 method, NULL, deadline, NULL);
     grpc_slice_unref(method);
     *has_response = false;
     ww_code_t rc = WW_OK;
@@ -175,8 +175,7 @@ out_call:
     grpc_call_unref(call);
     grpc_completion_queue_shutdown(cq);
     while (grpc_completion_queue_pluck(cq, NULL,
-                                       gpr_inf_future(GPR_CLOCK_REALTIME),
-                                       NULL)
+                                       gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
                .type != GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(cq);
@@ -194,8 +193,8 @@ ww_code_t ww_rpc_client_unary(ww_rpc_client_t *c,
     const ProtobufCMethodDescriptor *m =
         protobuf_c_service_descriptor_get_method_by_name(service, method);
     if (!m)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "%s has no method %s", service->name, method);
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s has no method %s",
+                          service->name, method);
     if (request->descriptor != m->input)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "%s.%s takes %s, not %s", service->name, method,
@@ -210,13 +209,13 @@ ww_code_t ww_rpc_client_unary(ww_rpc_client_t *c,
     ww_code_t rc = call_raw(c, path, req, &resp, &has, options, err);
     grpc_slice_unref(req);
     if (rc != WW_OK) return rc;
-    *response = protobuf_c_message_unpack(m->output, NULL,
-                                          GRPC_SLICE_LENGTH(resp),
-                                          GRPC_SLICE_START_PTR(resp));
+    *response = protobuf_c_message_unpack(
+        m->output, NULL, GRPC_SLICE_LENGTH(resp), GRPC_SLICE_START_PTR(resp));
     grpc_slice_unref(resp);
     if (!*response)
-        return ww_err_set(err, WW_ERR_INTERNAL, "%s: response is not a valid %s",
-                          path, m->output->name);
+        return ww_err_set(err, WW_ERR_INTERNAL,
+                          "%s: response is not a valid %s", path,
+                          m->output->name);
     return WW_OK;
 }
 

@@ -10,7 +10,8 @@
  *     ww_rpc_client_new_from_env("TRAINER_GRPC_ADDR", NULL, &c, &err);
  *     Trainer__IsHourAvailableResponse *resp;
  *     ww_rpc_call_options_t o = {.timeout_ms = 2000};
- *     if (ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, &err) == WW_OK) {
+ *     if (ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, &err) ==
+ * WW_OK) {
  *         ... resp->is_available ...
  *         protobuf_c_message_free_unpacked(&resp->base, NULL);
  *     }
@@ -31,13 +32,13 @@
 #ifndef WW_RPC_CLIENT_H
 #define WW_RPC_CLIENT_H
 
+#include "ww_err.h"
+
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "ww_err.h"
 
 typedef struct ww_rpc_client ww_rpc_client_t;
 
@@ -89,14 +90,13 @@ ww_code_t ww_rpc_client_unary_raw(ww_rpc_client_t *client, const char *path,
 
 /* Declares `fn(client, const ReqT *, RespT **, options, err)`, a typed call
  * of `method` in service descriptor `svc`. */
-#define WW_RPC_CLIENT_METHOD(fn, svc, method, ReqT, RespT)                    \
-    static inline ww_code_t fn(ww_rpc_client_t *client, const ReqT *request,  \
-                               RespT **response,                             \
-                               const ww_rpc_call_options_t *options,         \
-                               ww_err_t *err) {                              \
-        return ww_rpc_client_unary(client, &(svc), method, &request->base,    \
-                                   (ProtobufCMessage **)response, options,    \
-                                   err);                                      \
+#define WW_RPC_CLIENT_METHOD(fn, svc, method, ReqT, RespT)                     \
+    static inline ww_code_t fn(                                                \
+        ww_rpc_client_t *client, const ReqT *request, RespT **response,        \
+        const ww_rpc_call_options_t *options, ww_err_t *err) {                 \
+        return ww_rpc_client_unary(client, &(svc), method, &request->base,     \
+                                   (ProtobufCMessage **)response, options,     \
+                                   err);                                       \
     }
 
 #endif

@@ -3,12 +3,12 @@
  * ww_rpc_call_stream_send. Lock order: health->mu, then a call's. */
 #include "ww_rpc_health.h"
 
+#include "health.pb-c.h"
+#include "ww_rpc_call.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "health.pb-c.h"
-#include "ww_rpc_call.h"
 
 typedef struct ww_rpc_health_entry {
     struct ww_rpc_health_entry *next;
@@ -36,8 +36,9 @@ static ww_rpc_health_entry_t *find(ww_rpc_health_t *h, const char *name) {
     return NULL;
 }
 
-static void send_status(ww_rpc_call_t *call,
-                        Grpc__Health__V1__HealthCheckResponse__ServingStatus st) {
+static void
+send_status(ww_rpc_call_t *call,
+            Grpc__Health__V1__HealthCheckResponse__ServingStatus st) {
     Grpc__Health__V1__HealthCheckResponse resp =
         GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
     resp.status = st;
@@ -99,9 +100,10 @@ static void watch(Grpc__Health__V1__Health_Service *service,
     memcpy(w->name, in->service, len + 1);
     pthread_mutex_lock(&h->mu);
     ww_rpc_health_entry_t *e = find(h, in->service);
-    send_status(call, e ? (Grpc__Health__V1__HealthCheckResponse__ServingStatus)
-                              e->status
-                        : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN);
+    send_status(
+        call,
+        e ? (Grpc__Health__V1__HealthCheckResponse__ServingStatus)e->status
+          : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN);
     if (h->shut_down) {
         pthread_mutex_unlock(&h->mu);
         free(w);
@@ -144,8 +146,9 @@ ww_code_t ww_rpc_health_set(ww_rpc_health_t *h, const char *service,
     e->status = status;
     for (ww_rpc_health_watch_t *w = h->watches; w; w = w->next)
         if (strcmp(w->name, service) == 0)
-            send_status(w->call,
-                        (Grpc__Health__V1__HealthCheckResponse__ServingStatus)status);
+            send_status(
+                w->call,
+                (Grpc__Health__V1__HealthCheckResponse__ServingStatus)status);
     pthread_mutex_unlock(&h->mu);
     return WW_OK;
 }
@@ -173,8 +176,9 @@ void ww_rpc_health_shutdown(ww_rpc_health_t *h) {
     pthread_mutex_unlock(&h->mu);
     while (w) {
         ww_rpc_health_watch_t *next = w->next;
-        send_status(w->call,
-                    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
+        send_status(
+            w->call,
+            GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
         ww_rpc_call_fail(w->call, WW_ERR_UNAVAILABLE, "server shutting down");
         free(w);
         w = next;

@@ -10,10 +10,10 @@
 #ifndef WW_RPC_HEALTH_H
 #define WW_RPC_HEALTH_H
 
-#include <protobuf-c/protobuf-c.h>
-
 #include "ww_err.h"
 #include "ww_rpc_server.h"
+
+#include <protobuf-c/protobuf-c.h>
 
 typedef enum ww_rpc_health_status {
     WW_RPC_HEALTH_UNKNOWN = 0,

@@ -5,15 +5,15 @@
 #ifndef WW_RPC_INT_H
 #define WW_RPC_INT_H
 
+#include "ww_err.h"
+#include "ww_rpc_server.h"
+
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "ww_err.h"
-#include "ww_rpc_server.h"
 
 /* What a completion-queue tag points at; the first member of each tagged
  * struct, so a tag casts back to its owner. */
@@ -87,9 +87,8 @@ struct ww_rpc_call {
  * the close ref. NULL on allocation failure (the grpc_call is then cancelled
  * and unreffed). */
 ww_rpc_call_t *ww_rpc_call__new(ww_rpc_server_t *server,
-                                const ww_rpc_method_t *method,
-                                const char *path, grpc_call *gcall,
-                                gpr_timespec deadline,
+                                const ww_rpc_method_t *method, const char *path,
+                                grpc_call *gcall, gpr_timespec deadline,
                                 grpc_metadata_array *md);
 
 /* Starts RECV_CLOSE_ON_SERVER; must come before any send. */

@@ -1,10 +1,10 @@
 #include "ww_rpc_serve.h"
 
-#include <signal.h>
-
 #include "ww_env.h"
 #include "ww_log.h"
 #include "ww_rpc_server.h"
+
+#include <signal.h>
 
 ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
                                    ww_err_t *err) {

@@ -16,12 +16,12 @@
 #ifndef WW_RPC_SERVE_H
 #define WW_RPC_SERVE_H
 
+#include "ww_err.h"
+#include "ww_rpc_server.h"
+
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "ww_err.h"
-#include "ww_rpc_server.h"
 
 #define WW_RPC_SERVE_MAX_SERVICES 8
 

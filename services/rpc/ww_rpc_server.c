@@ -2,6 +2,13 @@
  * per-call log lines, idempotency cache and graceful shutdown. */
 #include "ww_rpc_server.h"
 
+#include "health.pb-c.h"
+#include "ww_log.h"
+#include "ww_rpc_call.h"
+#include "ww_rpc_health.h"
+#include "ww_rpc_int.h"
+#include "ww_rpc_status.h"
+
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/time.h>
@@ -12,14 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "health.pb-c.h"
-#include "ww_log.h"
-#include "ww_rpc_call.h"
-#include "ww_rpc_health.h"
-#include "ww_rpc_int.h"
-#include "ww_rpc_status.h"
-
-#define WW_RPC_MAX_METHODS 64
+#define WW_RPC_MAX_METHODS   64
 #define WW_RPC_UNKNOWN_SLOTS 4
 
 typedef struct ww_rpc_worker ww_rpc_worker_t;
@@ -84,7 +84,8 @@ struct ww_rpc_server {
 
 static size_t hash_str(const char *s) {
     size_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
@@ -249,8 +250,9 @@ static void dispatch(ww_rpc_server_t *s, ww_rpc_call_t *call,
     if (len > (size_t)s->cfg.max_receive_bytes) {
         grpc_slice_unref(bytes);
         char msg[128];
-        snprintf(msg, sizeof msg, "request of %zu bytes exceeds the limit of %d",
-                 len, s->cfg.max_receive_bytes);
+        snprintf(msg, sizeof msg,
+                 "request of %zu bytes exceeds the limit of %d", len,
+                 s->cfg.max_receive_bytes);
         ww_rpc_call__finish_raw(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg);
         return;
     }
@@ -259,8 +261,9 @@ static void dispatch(ww_rpc_server_t *s, ww_rpc_call_t *call,
     if (ww_rpc_call_metadata(call, "idempotency-key", value, sizeof value)) {
         if (strlen(value) >= sizeof call->idempotency_key || !value[0]) {
             grpc_slice_unref(bytes);
-            ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT,
-                                    "idempotency-key must be 1..128 characters");
+            ww_rpc_call__finish_raw(
+                call, GRPC_STATUS_INVALID_ARGUMENT,
+                "idempotency-key must be 1..128 characters");
             return;
         }
         memcpy(call->idempotency_key, value, strlen(value) + 1);
@@ -273,9 +276,9 @@ static void dispatch(ww_rpc_server_t *s, ww_rpc_call_t *call,
             ww_rpc_call_metadata(call, "authorization", auth, sizeof auth);
         ww_err_t err;
         ww_err_clear(&err);
-        ww_code_t rc = s->cfg.authenticate(s->cfg.auth_ctx, call->path, authz,
-                                           call->identity,
-                                           sizeof call->identity, &err);
+        ww_code_t rc =
+            s->cfg.authenticate(s->cfg.auth_ctx, call->path, authz,
+                                call->identity, sizeof call->identity, &err);
         call->identity[sizeof call->identity - 1] = '\0';
         if (rc != WW_OK) {
             grpc_slice_unref(bytes);
@@ -383,8 +386,9 @@ static void *worker_main(void *arg) {
                 ev.success != 0);
             break;
         case WW_RPC_TAG_CLOSE:
-            ww_rpc_call__on_close_done((ww_rpc_call_t *)(
-                (char *)tag - offsetof(ww_rpc_call_t, close_tag)));
+            ww_rpc_call__on_close_done(
+                (ww_rpc_call_t *)((char *)tag -
+                                  offsetof(ww_rpc_call_t, close_tag)));
             break;
         case WW_RPC_TAG_SHUTDOWN: {
             ww_rpc_server_t *s = w->server;
@@ -465,7 +469,8 @@ static ww_code_t add_methods(ww_rpc_server_t *s, ProtobufCService *service,
         m->index = i;
         m->desc = &d->methods[i];
         m->is_health = is_health;
-        snprintf(m->path, sizeof m->path, "/%s/%s", d->name, d->methods[i].name);
+        snprintf(m->path, sizeof m->path, "/%s/%s", d->name,
+                 d->methods[i].name);
         for (size_t j = 0; j < s->n_methods; j++)
             if (strcmp(s->methods[j].path, m->path) == 0)
                 return ww_err_set(err, WW_ERR_ALREADY_EXISTS,
@@ -491,7 +496,9 @@ ww_rpc_health_t *ww_rpc_server_health(ww_rpc_server_t *server) {
     return server->health;
 }
 
-int ww_rpc_server_port(const ww_rpc_server_t *server) { return server->port; }
+int ww_rpc_server_port(const ww_rpc_server_t *server) {
+    return server->port;
+}
 
 static void stop_workers(ww_rpc_server_t *s) {
     for (int i = 0; i < s->n_workers; i++) {
@@ -500,7 +507,8 @@ static void stop_workers(ww_rpc_server_t *s) {
     }
     for (int i = 0; i < s->n_workers; i++) {
         ww_rpc_worker_t *w = &s->workers[i];
-        if (w->thread_started) pthread_join(w->thread, NULL);
+        if (w->thread_started)
+            pthread_join(w->thread, NULL);
         else if (w->cq) {
             /* Never ran: drain here so the queue can be destroyed. */
             for (;;) {
@@ -517,8 +525,8 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "rpc server: already started");
     if (!s->health_added) {
-        ww_code_t rc = add_methods(s, ww_rpc_health_service(s->health), true,
-                                   err);
+        ww_code_t rc =
+            add_methods(s, ww_rpc_health_service(s->health), true, err);
         if (rc != WW_OK) return rc;
         s->health_added = true;
     }
@@ -578,7 +586,8 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
                 w->slots[k].method = &s->methods[m];
                 w->slots[k++].tag.kind = WW_RPC_TAG_REQUEST;
             }
-        for (; k < per; k++) w->slots[k].tag.kind = WW_RPC_TAG_UNKNOWN;
+        for (; k < per; k++)
+            w->slots[k].tag.kind = WW_RPC_TAG_UNKNOWN;
         for (k = 0; k < per; k++) {
             w->slots[k].worker = w;
             grpc_metadata_array_init(&w->slots[k].md);
@@ -625,7 +634,9 @@ static bool wait_until(ww_rpc_server_t *s, bool (*pred)(ww_rpc_server_t *),
     return ok;
 }
 
-static bool notified(ww_rpc_server_t *s) { return s->shutdown_notified; }
+static bool notified(ww_rpc_server_t *s) {
+    return s->shutdown_notified;
+}
 static bool no_calls(ww_rpc_server_t *s) {
     return atomic_load(&s->live_calls) == 0;
 }
@@ -639,18 +650,30 @@ void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
     atomic_store(&s->shutting_down, true);
     if (!s->server) return;
     if (s->started) {
-        ww_log_info("rpc", "event=shutdown grace_ms=%d in_flight=%ld",
-                    grace_ms, atomic_load(&s->live_calls));
+        ww_log_info("rpc", "event=shutdown grace_ms=%d in_flight=%ld", grace_ms,
+                    atomic_load(&s->live_calls));
         ww_rpc_health_shutdown(s->health);
         grpc_server_shutdown_and_notify(s->server, s->workers[0].cq,
                                         &s->shutdown_tag);
         /* Core's shutdown also waits for idle client connections to go
-         * away; once no call is left there is nothing to wait for. */
-        wait_until(s, notified_or_idle, grace_ms < 0 ? 0 : grace_ms);
+         * away; once no call is left there is nothing to wait for. A call
+         * core accepted just before may still sit in a queue, not yet
+         * counted: idle must hold for a short settle time. */
+        int64_t end_ns =
+            ww_rpc__now_ns() + (int64_t)(grace_ms < 0 ? 0 : grace_ms) * 1000000;
+        for (;;) {
+            int left_ms = (int)((end_ns - ww_rpc__now_ns()) / 1000000);
+            if (left_ms <= 0 || !wait_until(s, notified_or_idle, left_ms))
+                break;
+            if (notified(s) ||
+                wait_until(s, notified, left_ms < 50 ? left_ms : 50))
+                break;
+            if (no_calls(s)) break;
+        }
         if (!wait_until(s, notified, 0)) {
             long left = atomic_load(&s->live_calls);
-            ww_log(left > 0 && grace_ms > 0 ? WW_LOG_WARN : WW_LOG_DEBUG,
-                   "rpc", "event=shutdown_cancel in_flight=%ld", left);
+            ww_log(left > 0 && grace_ms > 0 ? WW_LOG_WARN : WW_LOG_DEBUG, "rpc",
+                   "event=shutdown_cancel in_flight=%ld", left);
             grpc_server_cancel_all_calls(s->server); /* and drops channels */
             wait_until(s, notified, 10000);
         }
@@ -676,7 +699,8 @@ void ww_rpc_server_destroy(ww_rpc_server_t *s) {
         if (w->cq) grpc_completion_queue_destroy(w->cq);
     }
     free(s->workers);
-    for (size_t i = 0; i < s->cache_size; i++) cached_free(s->cache_ring[i]);
+    for (size_t i = 0; i < s->cache_size; i++)
+        cached_free(s->cache_ring[i]);
     free(s->cache_ring);
     free(s->cache_buckets);
     ww_rpc_health_destroy(s->health);

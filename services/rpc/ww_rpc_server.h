@@ -7,10 +7,9 @@
  *     struct trainer_impl { Trainer__TrainerService_Service base; ... };
  *     static void is_hour_available(Trainer__TrainerService_Service *svc,
  *                                   const Trainer__IsHourAvailableRequest *in,
- *                                   Trainer__IsHourAvailableResponse_Closure done,
- *                                   void *closure_data) {
- *         ww_rpc_call_t *call = closure_data;       // see ww_rpc_call.h
- *         Trainer__IsHourAvailableResponse out =
+ *                                   Trainer__IsHourAvailableResponse_Closure
+ * done, void *closure_data) { ww_rpc_call_t *call = closure_data;       // see
+ * ww_rpc_call.h Trainer__IsHourAvailableResponse out =
  *             TRAINER__IS_HOUR_AVAILABLE_RESPONSE__INIT;
  *         ...
  *         done(&out, closure_data);                  // or ww_rpc_call_fail()
@@ -56,13 +55,13 @@
 #ifndef WW_RPC_SERVER_H
 #define WW_RPC_SERVER_H
 
+#include "ww_err.h"
+
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "ww_err.h"
 
 typedef struct ww_rpc_server ww_rpc_server_t;
 typedef struct ww_rpc_call ww_rpc_call_t;
@@ -75,11 +74,11 @@ typedef ww_code_t (*ww_rpc_authenticate_fn)(void *ctx, const char *method,
                                             ww_err_t *err);
 
 typedef struct ww_rpc_server_config {
-    const char *listen_addr;       /* "127.0.0.1:0" picks a free port */
-    int threads;                   /* 0: one per core it may run on */
-    int requests_per_method;       /* armed per method per thread; 0: 32 */
-    int max_receive_bytes;         /* 0: 4 MiB */
-    int idempotency_cache;         /* remembered keys; 0: off */
+    const char *listen_addr; /* "127.0.0.1:0" picks a free port */
+    int threads;             /* 0: one per core it may run on */
+    int requests_per_method; /* armed per method per thread; 0: 32 */
+    int max_receive_bytes;   /* 0: 4 MiB */
+    int idempotency_cache;   /* remembered keys; 0: off */
     grpc_server_credentials *credentials; /* borrowed; NULL: plaintext */
     ww_rpc_authenticate_fn authenticate;  /* NULL: everyone, identity "" */
     void *auth_ctx;

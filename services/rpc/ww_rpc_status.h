@@ -8,9 +8,9 @@
 #ifndef WW_RPC_STATUS_H
 #define WW_RPC_STATUS_H
 
-#include <grpc/status.h>
-
 #include "ww_err.h"
+
+#include <grpc/status.h>
 
 grpc_status_code ww_rpc_status_from_code(ww_code_t code);
 ww_code_t ww_rpc_status_to_code(grpc_status_code status);

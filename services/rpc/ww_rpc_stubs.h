@@ -39,8 +39,8 @@ WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainings_schedule_training,
                      "ScheduleTraining", Trainings__ScheduleTrainingRequest,
                      Trainings__ScheduleTrainingResponse)
 WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainings_cancel_training,
-                     trainings__trainings_service__descriptor,
-                     "CancelTraining", Trainings__CancelTrainingRequest,
+                     trainings__trainings_service__descriptor, "CancelTraining",
+                     Trainings__CancelTrainingRequest,
                      Trainings__CancelTrainingResponse)
 WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainings_get_training,
                      trainings__trainings_service__descriptor, "GetTraining",
@@ -51,12 +51,12 @@ WW_RPC_CLIENT_METHOD(ww_rpc_stubs_users_get_training_balance,
                      Users__GetTrainingBalanceRequest,
                      Users__GetTrainingBalanceResponse)
 WW_RPC_CLIENT_METHOD(ww_rpc_stubs_users_update_training_balance,
-                     users__users_service__descriptor,
-                     "UpdateTrainingBalance",
+                     users__users_service__descriptor, "UpdateTrainingBalance",
                      Users__UpdateTrainingBalanceRequest, Users__EmptyResponse)
 
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_health_check, grpc__health__v1__health__descriptor,
-                     "Check", Grpc__Health__V1__HealthCheckRequest,
+WW_RPC_CLIENT_METHOD(ww_rpc_stubs_health_check,
+                     grpc__health__v1__health__descriptor, "Check",
+                     Grpc__Health__V1__HealthCheckRequest,
                      Grpc__Health__V1__HealthCheckResponse)
 
 #endif

@@ -1,14 +1,14 @@
 /* Message <-> domain conversion for the trainer's two services. */
 #include "ww_trainer_grpc.h"
 
-#include <pthread.h>
-#include <stdlib.h>
-#include <time.h>
-
 #include "google/protobuf/empty.pb-c.h"
 #include "trainer.pb-c.h"
 #include "trainings.pb-c.h"
 #include "ww_rpc_call.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 
 struct ww_trainer_grpc {
     Trainer__TrainerService_Service trainer;
@@ -49,8 +49,8 @@ static void is_hour_available(Trainer__TrainerService_Service *svc,
     bool available = false;
     ww_err_t err;
     pthread_rwlock_rdlock(&g->lock);
-    ww_code_t rc = ww_trainer_is_hour_available(
-        g->state, to_time(in->time, &t), &available, &err);
+    ww_code_t rc = ww_trainer_is_hour_available(g->state, to_time(in->time, &t),
+                                                &available, &err);
     pthread_rwlock_unlock(&g->lock);
     if (rc != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
@@ -69,9 +69,9 @@ static void update_hour(Trainer__TrainerService_Service *svc,
     ww_time_t t;
     ww_err_t err;
     pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc = ww_trainer_update_hour(g->state, to_time(in->time, &t),
-                                          in->has_training_scheduled,
-                                          in->available, &err);
+    ww_code_t rc =
+        ww_trainer_update_hour(g->state, to_time(in->time, &t),
+                               in->has_training_scheduled, in->available, &err);
     pthread_rwlock_unlock(&g->lock);
     if (rc != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
@@ -123,8 +123,7 @@ static void make_available(Trainer__TrainerService_Service *svc,
 
 static void make_unavailable(Trainer__TrainerService_Service *svc,
                              const Trainer__UpdateHourRequest *in,
-                             Google__Protobuf__Empty_Closure done,
-                             void *call) {
+                             Google__Protobuf__Empty_Closure done, void *call) {
     hour_op(svc, in, done, call, ww_trainer_make_hour_unavailable);
 }
 
@@ -138,9 +137,9 @@ static void schedule_training(Trainings__TrainingsService_Service *svc,
     ww_time_t t;
     ww_err_t err;
     pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc = ww_trainer_schedule_training(
-        g->state, in->training_uuid, in->user_id, to_time(in->time, &t),
-        in->notes, &err);
+    ww_code_t rc =
+        ww_trainer_schedule_training(g->state, in->training_uuid, in->user_id,
+                                     to_time(in->time, &t), in->notes, &err);
     pthread_rwlock_unlock(&g->lock);
     if (rc != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
@@ -182,8 +181,8 @@ static void get_training(Trainings__TrainingsService_Service *svc,
     ww_trainer_training_view_t v;
     ww_err_t err;
     pthread_rwlock_rdlock(&g->lock);
-    ww_code_t rc = ww_trainer_get_training(g->state, in->training_uuid, &v,
-                                           &err);
+    ww_code_t rc =
+        ww_trainer_get_training(g->state, in->training_uuid, &v, &err);
     if (rc != WW_OK) {
         pthread_rwlock_unlock(&g->lock);
         ww_rpc_call_fail_err(call, &err);
@@ -212,8 +211,13 @@ ww_code_t ww_trainer_grpc_new(bool fixtures, ww_trainer_grpc_t **out,
     ww_trainer_grpc_t *g = calloc(1, sizeof *g);
     if (!g) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     Trainer__TrainerService_Service trainer = {
-        TRAINER__TRAINER_SERVICE__BASE_INIT, is_hour_available, update_hour,
-        schedule_hour, cancel_hour, make_available, make_unavailable};
+        TRAINER__TRAINER_SERVICE__BASE_INIT,
+        is_hour_available,
+        update_hour,
+        schedule_hour,
+        cancel_hour,
+        make_available,
+        make_unavailable};
     Trainings__TrainingsService_Service trainings = {
         TRAININGS__TRAININGS_SERVICE__BASE_INIT, schedule_training,
         cancel_training, get_training};

@@ -14,11 +14,11 @@
 #ifndef WW_TRAINER_GRPC_H
 #define WW_TRAINER_GRPC_H
 
-#include <protobuf-c/protobuf-c.h>
-#include <stdbool.h>
-
 #include "ww_err.h"
 #include "ww_trainer_domain.h"
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 
 typedef struct ww_trainer_grpc ww_trainer_grpc_t;
 

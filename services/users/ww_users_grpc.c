@@ -1,12 +1,12 @@
 /* Message <-> domain conversion for users.UsersService. */
 #include "ww_users_grpc.h"
 
-#include <pthread.h>
-#include <stdlib.h>
-
 #include "users.pb-c.h"
 #include "ww_rpc_call.h"
 #include "ww_users_domain.h"
+
+#include <pthread.h>
+#include <stdlib.h>
 
 struct ww_users_grpc {
     Users__UsersService_Service service; /* first: handlers cast back */
@@ -34,15 +34,15 @@ static void get_training_balance(Users__UsersService_Service *svc,
     done(&out, call);
 }
 
-static void update_training_balance(
-    Users__UsersService_Service *svc,
-    const Users__UpdateTrainingBalanceRequest *in,
-    Users__EmptyResponse_Closure done, void *call) {
+static void
+update_training_balance(Users__UsersService_Service *svc,
+                        const Users__UpdateTrainingBalanceRequest *in,
+                        Users__EmptyResponse_Closure done, void *call) {
     ww_users_grpc_t *g = (ww_users_grpc_t *)svc;
     ww_err_t err;
     pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc = ww_users_update_balance(g->state, in->user_id,
-                                           in->amount_change, &err);
+    ww_code_t rc =
+        ww_users_update_balance(g->state, in->user_id, in->amount_change, &err);
     pthread_rwlock_unlock(&g->lock);
     if (rc != WW_OK) {
         ww_rpc_call_fail_err(call, &err);

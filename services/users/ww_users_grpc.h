@@ -11,11 +11,11 @@
 #ifndef WW_USERS_GRPC_H
 #define WW_USERS_GRPC_H
 
+#include "ww_err.h"
+
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "ww_err.h"
 
 typedef struct ww_users_grpc ww_users_grpc_t;
 

@@ -3,18 +3,18 @@
  * runtime makes before a handler runs, deferred completion of thousands of
  * calls on two threads, authentication and idempotency hooks, health, and
  * graceful shutdown. */
-#include <grpc/byte_buffer.h>
-#include <grpc/grpc.h>
-#include <grpc/support/time.h>
-#include <pthread.h>
-#include <stdatomic.h>
-
 #include "ww_rpc_call.h"
 #include "ww_rpc_health.h"
 #include "ww_rpc_server.h"
 #include "ww_rpc_status.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/grpc.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* ---------- a test trainer service ---------- */
 
@@ -102,7 +102,8 @@ static void complete_deferred(void) {
     def_count = def_cap = 0;
     pthread_mutex_unlock(&def_mu);
     Google__Protobuf__Empty out = GOOGLE__PROTOBUF__EMPTY__INIT;
-    for (int i = 0; i < n; i++) calls[i].done(&out, calls[i].call);
+    for (int i = 0; i < n; i++)
+        calls[i].done(&out, calls[i].call);
     free(calls);
 }
 
@@ -116,8 +117,13 @@ static void unused(Trainer__TrainerService_Service *svc,
 }
 
 static Trainer__TrainerService_Service test_service = {
-    TRAINER__TRAINER_SERVICE__BASE_INIT, is_hour_available, update_hour,
-    schedule_training, unused, unused, unused};
+    TRAINER__TRAINER_SERVICE__BASE_INIT,
+    is_hour_available,
+    update_hour,
+    schedule_training,
+    unused,
+    unused,
+    unused};
 
 /* ---------- harness ---------- */
 
@@ -139,13 +145,13 @@ static ww_rpc_server_t *start_server(ww_rpc_server_config_t cfg,
     cfg.listen_addr = "127.0.0.1:0";
     WW_ASSERT_MSG(ww_rpc_server_new(&cfg, &s, &err) == WW_OK, "%s", err.msg);
     WW_ASSERT_MSG(ww_rpc_server_add_service(s, &test_service.base, &err) ==
-                      WW_OK, "%s", err.msg);
+                      WW_OK,
+                  "%s", err.msg);
     WW_ASSERT_MSG(ww_rpc_server_start(s, &err) == WW_OK, "%s", err.msg);
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", ww_rpc_server_port(s));
     ww_rpc_client_config_t cc = {.target = target};
-    WW_ASSERT_MSG(ww_rpc_client_new(&cc, client, &err) == WW_OK, "%s",
-                  err.msg);
+    WW_ASSERT_MSG(ww_rpc_client_new(&cc, client, &err) == WW_OK, "%s", err.msg);
     return s;
 }
 
@@ -158,7 +164,8 @@ static ww_code_t ask(ww_rpc_client_t *c, int64_t seconds, int64_t timeout_ms,
     req.time = &ts;
     Trainer__IsHourAvailableResponse *resp = NULL;
     ww_rpc_call_options_t o = {.timeout_ms = timeout_ms};
-    ww_code_t rc = ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, err);
+    ww_code_t rc =
+        ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, err);
     if (rc == WW_OK) {
         *available = resp->is_available;
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -193,7 +200,8 @@ WW_TEST(every_code_maps_one_to_one_over_the_wire) {
         int status = -1;
         ww_rpc_call_options_t o = {.timeout_ms = 2000, .grpc_status = &status};
         ww_err_t err;
-        ww_code_t rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &o, &err);
+        ww_code_t rc =
+            ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &o, &err);
         WW_ASSERT_EQ_INT(rc, code);
         WW_ASSERT_EQ_INT(status, ww_rpc_status_from_code((ww_code_t)code));
         WW_ASSERT_EQ_INT(ww_rpc_status_to_code(status), code);
@@ -221,8 +229,8 @@ static int raw_status(ww_rpc_client_t *c, const char *path, const void *data,
 
 WW_TEST(bad_requests_get_precise_statuses_without_running_handlers) {
     ww_rpc_client_t *c;
-    ww_rpc_server_t *s = start_server(
-        (ww_rpc_server_config_t){.max_receive_bytes = 1024}, &c);
+    ww_rpc_server_t *s =
+        start_server((ww_rpc_server_config_t){.max_receive_bytes = 1024}, &c);
     int before = atomic_load(&n_is_available);
     ww_err_t err;
     /* field 1, wire type 2, length 10, but only 1 byte follows */
@@ -231,9 +239,9 @@ WW_TEST(bad_requests_get_precise_statuses_without_running_handlers) {
                                 garbage, sizeof garbage, &err),
                      GRPC_STATUS_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "trainer.IsHourAvailableRequest");
-    WW_ASSERT_EQ_INT(raw_status(c, "/trainer.TrainerService/NoSuchMethod", "",
-                                0, &err),
-                     GRPC_STATUS_UNIMPLEMENTED);
+    WW_ASSERT_EQ_INT(
+        raw_status(c, "/trainer.TrainerService/NoSuchMethod", "", 0, &err),
+        GRPC_STATUS_UNIMPLEMENTED);
     WW_ASSERT_CONTAINS(err.msg, "NoSuchMethod");
     WW_ASSERT_EQ_INT(raw_status(c, "/nope.Nope/X", "", 0, &err),
                      GRPC_STATUS_UNIMPLEMENTED);
@@ -307,8 +315,8 @@ static void burst_start(burst_t *b, grpc_channel *ch, int n) {
     b->tmd = calloc((size_t)n, sizeof *b->tmd);
     grpc_slice empty = grpc_empty_slice();
     b->send = grpc_raw_byte_buffer_create(&empty, 0);
-    grpc_slice method =
-        grpc_slice_from_static_string("/trainer.TrainerService/ScheduleTraining");
+    grpc_slice method = grpc_slice_from_static_string(
+        "/trainer.TrainerService/ScheduleTraining");
     for (int i = 0; i < n; i++) {
         b->calls[i] = grpc_channel_create_call(
             ch, NULL, 0, b->cq, method, NULL,
@@ -358,8 +366,8 @@ static int burst_finish(burst_t *b) {
     }
     grpc_byte_buffer_destroy(b->send);
     grpc_completion_queue_shutdown(b->cq);
-    while (grpc_completion_queue_next(b->cq,
-                                      gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+    while (grpc_completion_queue_next(b->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                      NULL)
                .type != GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(b->cq);
@@ -390,7 +398,8 @@ WW_TEST(two_threads_hold_thousands_of_pending_calls_completed_later) {
     burst_t b;
     burst_start(&b, ch, N);
     int64_t until = ww_test_now_ms() + 20000;
-    while (deferred_count() < N && ww_test_now_ms() < until) usleep(10000);
+    while (deferred_count() < N && ww_test_now_ms() < until)
+        usleep(10000);
     WW_ASSERT_EQ_INT(deferred_count(), N);
     /* all pending, yet the server still answers others */
     ww_err_t err;
@@ -405,11 +414,11 @@ WW_TEST(two_threads_hold_thousands_of_pending_calls_completed_later) {
     ww_rpc_server_destroy(s);
 }
 
-static int plugin_get(void *state, grpc_auth_metadata_context ctx,
-                      grpc_credentials_plugin_metadata_cb cb, void *user_data,
-                      grpc_metadata md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
-                      size_t *n, grpc_status_code *status,
-                      const char **details) {
+static int
+plugin_get(void *state, grpc_auth_metadata_context ctx,
+           grpc_credentials_plugin_metadata_cb cb, void *user_data,
+           grpc_metadata md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
+           size_t *n, grpc_status_code *status, const char **details) {
     (void)ctx;
     (void)cb;
     (void)user_data;
@@ -423,10 +432,10 @@ static int plugin_get(void *state, grpc_auth_metadata_context ctx,
 
 static ww_rpc_client_t *client_with_token(ww_rpc_server_t *s, const char *tok,
                                           grpc_call_credentials **creds) {
-    grpc_metadata_credentials_plugin p = {plugin_get, NULL, NULL,
-                                          (void *)tok, "test"};
-    *creds = grpc_metadata_credentials_create_from_plugin(
-        p, GRPC_SECURITY_NONE, NULL);
+    grpc_metadata_credentials_plugin p = {plugin_get, NULL, NULL, (void *)tok,
+                                          "test"};
+    *creds = grpc_metadata_credentials_create_from_plugin(p, GRPC_SECURITY_NONE,
+                                                          NULL);
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", ww_rpc_server_port(s));
     ww_rpc_client_config_t cc = {.target = target, .call_credentials = *creds};
@@ -443,8 +452,7 @@ WW_TEST(authenticate_hook_runs_before_handlers_and_names_the_caller) {
     ww_err_t err;
     bool avail;
     int before = atomic_load(&n_is_available);
-    WW_ASSERT_EQ_INT(ask(anon, 2, 2000, &avail, &err),
-                     WW_ERR_UNAUTHENTICATED);
+    WW_ASSERT_EQ_INT(ask(anon, 2, 2000, &avail, &err), WW_ERR_UNAUTHENTICATED);
     WW_ASSERT_CONTAINS(err.msg, "missing or bad token");
     grpc_call_credentials *bad_creds, *good_creds;
     ww_rpc_client_t *bad = client_with_token(s, "Bearer bad", &bad_creds);
@@ -458,7 +466,8 @@ WW_TEST(authenticate_hook_runs_before_handlers_and_names_the_caller) {
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     Grpc__Health__V1__HealthCheckResponse *hresp;
     ww_rpc_call_options_t o = {.timeout_ms = 2000};
-    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(anon, &hreq, &hresp, &o, &err), WW_OK);
+    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(anon, &hreq, &hresp, &o, &err),
+                     WW_OK);
     protobuf_c_message_free_unpacked(&hresp->base, NULL);
     ww_rpc_client_destroy(anon);
     ww_rpc_client_destroy(bad);
@@ -483,8 +492,8 @@ static ww_code_t update(ww_rpc_client_t *c, int64_t code, const char *key,
 
 WW_TEST(a_repeated_idempotency_key_returns_the_first_result) {
     ww_rpc_client_t *c;
-    ww_rpc_server_t *s = start_server(
-        (ww_rpc_server_config_t){.idempotency_cache = 16}, &c);
+    ww_rpc_server_t *s =
+        start_server((ww_rpc_server_config_t){.idempotency_cache = 16}, &c);
     ww_err_t err;
     int before = atomic_load(&n_update);
     WW_ASSERT_EQ_INT(update(c, 0, "k-1", &err), WW_OK);
@@ -524,9 +533,11 @@ WW_TEST(health_reports_each_service_and_refuses_unknown_names) {
             GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
         req.service = (char *)names[i];
         Grpc__Health__V1__HealthCheckResponse *resp;
-        WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err), WW_OK);
-        WW_ASSERT_EQ_INT(resp->status,
-                         GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+        WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err),
+                         WW_OK);
+        WW_ASSERT_EQ_INT(
+            resp->status,
+            GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
         protobuf_c_message_free_unpacked(&resp->base, NULL);
     }
     ww_rpc_health_set(ww_rpc_server_health(s), "trainer.TrainerService",
@@ -535,9 +546,11 @@ WW_TEST(health_reports_each_service_and_refuses_unknown_names) {
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     req.service = "trainer.TrainerService";
     Grpc__Health__V1__HealthCheckResponse *resp;
-    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err), WW_OK);
-    WW_ASSERT_EQ_INT(resp->status,
-                     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
+    WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err),
+                     WW_OK);
+    WW_ASSERT_EQ_INT(
+        resp->status,
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     req.service = "nope.Nope";
     WW_ASSERT_EQ_INT(ww_rpc_stubs_health_check(c, &req, &resp, &o, &err),
@@ -560,7 +573,8 @@ WW_TEST(shutdown_lets_calls_in_flight_finish_within_the_grace_period) {
     burst_t b;
     burst_start(&b, ch, 5);
     int64_t until = ww_test_now_ms() + 5000;
-    while (deferred_count() < 5 && ww_test_now_ms() < until) usleep(5000);
+    while (deferred_count() < 5 && ww_test_now_ms() < until)
+        usleep(5000);
     WW_ASSERT_EQ_INT(deferred_count(), 5);
     pthread_t t;
     pthread_create(&t, NULL, complete_after_300ms, NULL);
@@ -594,7 +608,8 @@ WW_TEST(shutdown_cancels_what_outlives_the_grace_period) {
     burst_t b;
     burst_start(&b, ch, 3);
     int64_t until = ww_test_now_ms() + 5000;
-    while (deferred_count() < 3 && ww_test_now_ms() < until) usleep(5000);
+    while (deferred_count() < 3 && ww_test_now_ms() < until)
+        usleep(5000);
     pthread_t t;
     pthread_create(&t, NULL, complete_after_800ms, NULL);
     int64_t t0 = ww_test_now_ms();
@@ -612,9 +627,9 @@ WW_TEST(client_from_env_names_the_missing_variable) {
     ww_rpc_client_t *c;
     ww_err_t err;
     unsetenv("TRAINER_GRPC_ADDR");
-    WW_ASSERT_EQ_INT(ww_rpc_client_new_from_env("TRAINER_GRPC_ADDR", NULL, &c,
-                                                &err),
-                     WW_ERR_INVALID_ARGUMENT);
+    WW_ASSERT_EQ_INT(
+        ww_rpc_client_new_from_env("TRAINER_GRPC_ADDR", NULL, &c, &err),
+        WW_ERR_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "TRAINER_GRPC_ADDR");
     WW_ASSERT(c == NULL);
 }
@@ -643,11 +658,14 @@ int main(int argc, char **argv) {
             WW_CASE(every_code_maps_one_to_one_over_the_wire),
             WW_CASE(bad_requests_get_precise_statuses_without_running_handlers),
             WW_CASE(a_call_whose_deadline_passed_in_the_queue_is_not_executed),
-            WW_CASE(two_threads_hold_thousands_of_pending_calls_completed_later),
-            WW_CASE(authenticate_hook_runs_before_handlers_and_names_the_caller),
+            WW_CASE(
+                two_threads_hold_thousands_of_pending_calls_completed_later),
+            WW_CASE(
+                authenticate_hook_runs_before_handlers_and_names_the_caller),
             WW_CASE(a_repeated_idempotency_key_returns_the_first_result),
             WW_CASE(health_reports_each_service_and_refuses_unknown_names),
-            WW_CASE(shutdown_lets_calls_in_flight_finish_within_the_grace_period),
+            WW_CASE(
+                shutdown_lets_calls_in_flight_finish_within_the_grace_period),
             WW_CASE(shutdown_cancels_what_outlives_the_grace_period),
             WW_CASE(client_from_env_names_the_missing_variable),
             WW_CASE(a_taken_port_is_a_clear_error),

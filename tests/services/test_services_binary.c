@@ -1,15 +1,15 @@
 /* The trainer and users binaries as an operator runs them: they refuse to
  * start without TLS or a listen address, serve health on WW_LISTEN_ADDR,
  * and stop cleanly on SIGTERM. */
+#include "ww_rpc_stubs.h"
+#include "ww_test.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-
-#include "ww_rpc_stubs.h"
-#include "ww_test.h"
 
 static int free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -31,7 +31,8 @@ static pid_t spawn(const char *bin, const char *const *env, const char *log) {
         unsetenv("WW_LISTEN_ADDR");
         unsetenv("TRAINER_GRPC_ADDR");
         unsetenv("USERS_GRPC_ADDR");
-        for (; *env; env++) putenv((char *)*env);
+        for (; *env; env++)
+            putenv((char *)*env);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 2);
         execl(bin, bin, (char *)NULL);
@@ -88,8 +89,7 @@ WW_TEST(refuses_to_start_without_a_listen_address) {
     unlink(log);
 }
 
-static void serves_and_stops(const char *bin, const char *service,
-                             int sig) {
+static void serves_and_stops(const char *bin, const char *service, int sig) {
     char listen[64], addr[64], log[128], text[8192];
     int port = free_port();
     snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
@@ -121,12 +121,14 @@ static void serves_and_stops(const char *bin, const char *service,
     ww_rpc_call_options_t o = {.timeout_ms = 500};
     int64_t until = ww_test_now_ms() + 10000;
     ww_code_t rc;
-    while ((rc = ww_rpc_stubs_health_check(c, &req, &resp, &o, &err)) != WW_OK &&
+    while ((rc = ww_rpc_stubs_health_check(c, &req, &resp, &o, &err)) !=
+               WW_OK &&
            ww_test_now_ms() < until)
         usleep(50000);
     WW_ASSERT_MSG(rc == WW_OK, "health: %s", err.msg);
-    WW_ASSERT_EQ_INT(resp->status,
-                     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    WW_ASSERT_EQ_INT(
+        resp->status,
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     kill(pid, sig);
     WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
@@ -171,28 +173,38 @@ WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
            ww_test_now_ms() < until)
         usleep(50000);
     WW_ASSERT_CONTAINS(out, "status=SERVING");
-    WW_ASSERT_EQ_INT(wwctl(env, "trainer is-hour-available 2031-01-02T13:00:00Z",
-                           out, sizeof out), 0);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainer is-hour-available 2031-01-02T13:00:00Z",
+                           out, sizeof out),
+                     0);
     WW_ASSERT_CONTAINS(out, "is_available=false");
     WW_ASSERT_EQ_INT(wwctl(env, "trainer make-available 2031-01-02T13:00:00Z",
-                           out, sizeof out), 0);
-    WW_ASSERT_EQ_INT(wwctl(env, "trainer is-hour-available 2031-01-02T13:00:00Z",
-                           out, sizeof out), 0);
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainer is-hour-available 2031-01-02T13:00:00Z",
+                           out, sizeof out),
+                     0);
     WW_ASSERT_CONTAINS(out, "is_available=true");
-    WW_ASSERT_EQ_INT(wwctl(env, "trainings schedule "
-                                "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01 ann "
-                                "2031-01-02T13:00:00Z legs", out, sizeof out), 0);
-    WW_ASSERT_EQ_INT(wwctl(env, "trainings get "
-                                "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01",
-                           out, sizeof out), 0);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainings schedule "
+                           "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01 ann "
+                           "2031-01-02T13:00:00Z legs",
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainings get "
+                           "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01",
+                           out, sizeof out),
+                     0);
     WW_ASSERT_CONTAINS(out, "status=PENDING");
     WW_ASSERT_CONTAINS(out, "user_id=ann");
     WW_ASSERT_EQ_INT(wwctl(env, "trainings get nope", out, sizeof out), 1);
     WW_ASSERT_CONTAINS(out, "INVALID_ARGUMENT");
-    WW_ASSERT_EQ_INT(wwctl(env, "trainer is-hour-available yesterday", out,
-                           sizeof out), 2);
-    WW_ASSERT_EQ_INT(wwctl("TRAINER_GRPC_ADDR=", "trainings get x", out,
-                           sizeof out), 2);
+    WW_ASSERT_EQ_INT(
+        wwctl(env, "trainer is-hour-available yesterday", out, sizeof out), 2);
+    WW_ASSERT_EQ_INT(
+        wwctl("TRAINER_GRPC_ADDR=", "trainings get x", out, sizeof out), 2);
     WW_ASSERT_CONTAINS(out, "TRAINER_GRPC_ADDR is empty");
     kill(pid, SIGTERM);
     WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
@@ -200,11 +212,13 @@ WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
 }
 
 int main(int argc, char **argv) {
-    return ww_test_main(argc, argv, (ww_test_case_t[]){
-        WW_CASE(refuses_to_start_without_tls_configured),
-        WW_CASE(refuses_to_start_without_a_listen_address),
-        WW_CASE(trainer_serves_health_and_stops_on_sigterm),
-        WW_CASE(users_serves_health_and_stops_on_sigint),
-        WW_CASE(wwctl_makes_typed_calls_and_reports_statuses),
-        {0}});
+    return ww_test_main(
+        argc, argv,
+        (ww_test_case_t[]){
+            WW_CASE(refuses_to_start_without_tls_configured),
+            WW_CASE(refuses_to_start_without_a_listen_address),
+            WW_CASE(trainer_serves_health_and_stops_on_sigterm),
+            WW_CASE(users_serves_health_and_stops_on_sigint),
+            WW_CASE(wwctl_makes_typed_calls_and_reports_statuses),
+            {0}});
 }
