@@ -89,10 +89,12 @@ WW_TEST(refuses_to_start_without_a_listen_address) {
     unlink(log);
 }
 
-static void serves_and_stops(const char *bin, const char *service, int sig) {
+/* `addr_var` is the variable that names the listen address. */
+static void serves_and_stops(const char *bin, const char *service, int sig,
+                             const char *addr_var) {
     char listen[64], addr[64], log[128], text[8192];
     int port = free_port();
-    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
+    snprintf(listen, sizeof listen, "%s=127.0.0.1:%d", addr_var, port);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     log_path(log, sizeof log, "serve");
     const char *env[] = {"GRPC_NO_TLS=true", listen, "WW_FIXTURES=1", NULL};
@@ -141,11 +143,14 @@ static void serves_and_stops(const char *bin, const char *service, int sig) {
 }
 
 WW_TEST(trainer_serves_health_and_stops_on_sigterm) {
-    serves_and_stops(TRAINER_BIN, "trainings.TrainingsService", SIGTERM);
+    serves_and_stops(TRAINER_BIN, "trainings.TrainingsService", SIGTERM,
+                     "WW_LISTEN_ADDR");
 }
 
-WW_TEST(users_serves_health_and_stops_on_sigint) {
-    serves_and_stops(USERS_BIN, "users.UsersService", SIGINT);
+WW_TEST(users_listens_on_its_grpc_addr_and_stops_on_sigint) {
+    /* without WW_LISTEN_ADDR, the service's own discovery variable */
+    serves_and_stops(USERS_BIN, "users.UsersService", SIGINT,
+                     "USERS_GRPC_ADDR");
 }
 
 /* Runs wwctl with `env` (a shell assignment prefix) and `args`; returns its
@@ -218,7 +223,7 @@ int main(int argc, char **argv) {
             WW_CASE(refuses_to_start_without_tls_configured),
             WW_CASE(refuses_to_start_without_a_listen_address),
             WW_CASE(trainer_serves_health_and_stops_on_sigterm),
-            WW_CASE(users_serves_health_and_stops_on_sigint),
+            WW_CASE(users_listens_on_its_grpc_addr_and_stops_on_sigint),
             WW_CASE(wwctl_makes_typed_calls_and_reports_statuses),
             {0}});
 }
