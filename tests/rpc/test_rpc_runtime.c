@@ -518,6 +518,13 @@ WW_TEST(a_repeated_idempotency_key_returns_the_first_result) {
     }
     WW_ASSERT_EQ_INT(update(c, 0, "k-1", &err), WW_OK);
     WW_ASSERT_EQ_INT(atomic_load(&n_update), before + 45);
+    /* a key too long to remember is refused before the handler */
+    char long_key[200];
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    WW_ASSERT_EQ_INT(update(c, 0, long_key, &err), WW_ERR_INVALID_ARGUMENT);
+    WW_ASSERT_CONTAINS(err.msg, "idempotency-key");
+    WW_ASSERT_EQ_INT(atomic_load(&n_update), before + 45);
     ww_rpc_client_destroy(c);
     ww_rpc_server_destroy(s);
 }
