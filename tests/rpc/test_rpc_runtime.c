@@ -23,7 +23,7 @@ typedef struct deferred {
     void *call;
 } deferred_t;
 
-static atomic_int n_is_available, n_update, n_slow_second;
+static atomic_int n_is_available, n_update, n_slow_second, slow_started;
 static pthread_mutex_t def_mu = PTHREAD_MUTEX_INITIALIZER;
 static deferred_t *def_calls;
 static int def_count, def_cap;
@@ -45,7 +45,10 @@ static void is_hour_available(Trainer__TrainerService_Service *svc,
                          "unable to parse time");
         return;
     }
-    if (in->time->seconds == 777) usleep(300 * 1000);
+    if (in->time->seconds == 777) {
+        atomic_store(&slow_started, 1);
+        usleep(300 * 1000);
+    }
     if (in->time->seconds == 778) atomic_fetch_add(&n_slow_second, 1);
     Trainer__IsHourAvailableResponse out =
         TRAINER__IS_HOUR_AVAILABLE_RESPONSE__INIT;
@@ -277,10 +280,14 @@ WW_TEST(a_call_whose_deadline_passed_in_the_queue_is_not_executed) {
     ww_rpc_server_t *s =
         start_server((ww_rpc_server_config_t){.threads = 1}, &c);
     atomic_store(&n_slow_second, 0);
+    atomic_store(&slow_started, 0);
     ask_arg_t slow = {c, 777, 3000, -1}, late = {c, 778, 100, -1};
     pthread_t t1, t2;
     pthread_create(&t1, NULL, ask_thread, &slow);
-    usleep(50 * 1000); /* the slow call occupies the only thread */
+    /* the slow call occupies the only thread before the late one leaves */
+    int64_t until = ww_test_now_ms() + 5000;
+    while (!atomic_load(&slow_started) && ww_test_now_ms() < until)
+        usleep(1000);
     pthread_create(&t2, NULL, ask_thread, &late);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
