@@ -29,7 +29,7 @@ protoc -I"$WW_ROOT/proto" -I/usr/include \
   --go_opt=Mtrainer.proto=wwbench/gen/trainer --go-grpc_opt=Mtrainer.proto=wwbench/gen/trainer \
   --go_opt=Musers.proto=wwbench/gen/users --go-grpc_opt=Musers.proto=wwbench/gen/users \
   trainer.proto users.proto
-(cd "$work/go" && go build -o "$work/goserver" .)
+(cd "$work/go" && go build -buildvcs=false -o "$work/goserver" .)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()

@@ -573,6 +573,30 @@ WW_TEST(health_reports_each_service_and_refuses_unknown_names) {
     ww_rpc_server_destroy(s);
 }
 
+WW_TEST(completing_calls_whose_clients_left_is_safe) {
+    enum { N = 200 };
+    ww_rpc_client_t *c;
+    ww_rpc_server_t *s =
+        start_server((ww_rpc_server_config_t){.threads = 2}, &c);
+    grpc_channel *ch = raw_channel(s);
+    burst_t b;
+    burst_start(&b, ch, N);
+    int64_t until = ww_test_now_ms() + 10000;
+    while (deferred_count() < N && ww_test_now_ms() < until)
+        usleep(5000);
+    WW_ASSERT_EQ_INT(deferred_count(), N);
+    for (int i = 0; i < N; i++) grpc_call_cancel(b.calls[i], NULL);
+    WW_ASSERT_EQ_INT(burst_finish(&b), 0); /* every call ended CANCELLED */
+    grpc_channel_destroy(ch);
+    usleep(50 * 1000);
+    complete_deferred(); /* late completions of gone calls: dropped */
+    ww_err_t err;
+    bool avail;
+    WW_ASSERT_EQ_INT(ask(c, 6, 2000, &avail, &err), WW_OK);
+    ww_rpc_client_destroy(c);
+    ww_rpc_server_destroy(s);
+}
+
 static void *complete_after_300ms(void *p) {
     (void)p;
     usleep(300 * 1000);
@@ -676,6 +700,7 @@ int main(int argc, char **argv) {
                 two_threads_hold_thousands_of_pending_calls_completed_later),
             WW_CASE(
                 authenticate_hook_runs_before_handlers_and_names_the_caller),
+            WW_CASE(completing_calls_whose_clients_left_is_safe),
             WW_CASE(a_repeated_idempotency_key_returns_the_first_result),
             WW_CASE(health_reports_each_service_and_refuses_unknown_names),
             WW_CASE(
