@@ -20,11 +20,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	health "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	health "wwinterop/gen/health"
 	trainer "wwinterop/gen/trainer"
 	trainings "wwinterop/gen/trainings"
 	users "wwinterop/gen/users"
@@ -334,6 +334,8 @@ func TestUsersService(t *testing.T) {
 	expect(t, raw(short, s.conn, "/users.UsersService/GetTrainingBalance", bigValidRequest()), codes.DeadlineExceeded, "")
 }
 
+// TestHealth uses grpc-go's own grpc.health.v1 client, so it also proves
+// that our proto/health.proto is wire-identical to the standard one.
 func TestHealth(t *testing.T) {
 	s := start(t, "USERS_BIN")
 	hc := health.NewHealthClient(s.conn)
