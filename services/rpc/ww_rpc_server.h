@@ -35,7 +35,9 @@
  *   - deadline already passed                -> DEADLINE_EXCEEDED (not run)
  *   - authenticate() refused                 -> its status (not run)
  *   - repeated `idempotency-key` (when idempotency_cache > 0) -> the first
- *     call's result, the handler is not run again.
+ *     call's result, the handler is not run again (keyed by method, caller
+ *     identity and key; remembered once the first call completed, so two
+ *     overlapping calls with one key both run).
  * Every finished call logs one line: method, status, duration.
  *
  * Security hooks (no cryptography here):
