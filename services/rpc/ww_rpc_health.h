@@ -1,0 +1,46 @@
+/*
+ * ww_rpc_health.h - grpc.health.v1.Health for one server: Check answers the
+ * current status of a service name ("" = the whole server), Watch streams it
+ * and then every change. Each ww_rpc_server owns one (see
+ * ww_rpc_server_health()); services added to the server are SERVING once it
+ * starts, and everything turns NOT_SERVING when it shuts down.
+ *
+ * Thread-safety: every function may be called from any thread.
+ */
+#ifndef WW_RPC_HEALTH_H
+#define WW_RPC_HEALTH_H
+
+#include "ww_err.h"
+#include "ww_rpc_server.h"
+
+#include <protobuf-c/protobuf-c.h>
+
+typedef enum ww_rpc_health_status {
+    WW_RPC_HEALTH_UNKNOWN = 0,
+    WW_RPC_HEALTH_SERVING = 1,
+    WW_RPC_HEALTH_NOT_SERVING = 2,
+} ww_rpc_health_status_t;
+
+/* Returns NULL on allocation failure. */
+ww_rpc_health_t *ww_rpc_health_new(void);
+
+/* Sets the status of `service` (copied; "" = the server) and pushes it to
+ * every Watch of that name. Fails only on allocation failure. */
+ww_code_t ww_rpc_health_set(ww_rpc_health_t *health, const char *service,
+                            ww_rpc_health_status_t status, ww_err_t *err);
+
+/* The status last set, WW_RPC_HEALTH_UNKNOWN for a name never set. */
+ww_rpc_health_status_t ww_rpc_health_get(ww_rpc_health_t *health,
+                                         const char *service);
+
+/* The generated Health service to add to a server (owned by `health`). */
+ProtobufCService *ww_rpc_health_service(ww_rpc_health_t *health);
+
+/* Every name NOT_SERVING, every Watch sent that and then ended with
+ * UNAVAILABLE; later Watches end at once. Before the server stops. */
+void ww_rpc_health_shutdown(ww_rpc_health_t *health);
+
+/* Frees the state; all Watch calls must have ended (shutdown first). */
+void ww_rpc_health_destroy(ww_rpc_health_t *health);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * ww_rpc_serve.h - the common main loop of a service binary: security mode,
+ * listen address, server settings from the environment, run until SIGTERM
+ * or SIGINT, graceful shutdown.
+ *
+ * Environment:
+ *   WW_LISTEN_ADDR       listen here when set, else on the service's own
+ *                        *_GRPC_ADDR (addr_env)
+ *   GRPC_NO_TLS=true     plaintext without authentication, for local runs
+ *                        (one warning is logged). A service given no TLS
+ *                        credentials refuses to start without it.
+ *   WW_RPC_THREADS       completion-queue threads (default: cores)
+ *   WW_RPC_MAX_RECV_BYTES  largest accepted request (default 4 MiB)
+ *   WW_SHUTDOWN_GRACE_MS time in-flight calls get at shutdown (default 5000)
+ */
+#ifndef WW_RPC_SERVE_H
+#define WW_RPC_SERVE_H
+
+#include "ww_err.h"
+#include "ww_rpc_server.h"
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WW_RPC_SERVE_MAX_SERVICES 8
+
+typedef struct ww_rpc_serve_config {
+    const char *name;     /* log component, "trainer" */
+    const char *addr_env; /* "TRAINER_GRPC_ADDR" */
+    ProtobufCService *services[WW_RPC_SERVE_MAX_SERVICES]; /* borrowed */
+    size_t n_services;
+    /* Security hooks, passed to the server (see ww_rpc_server.h). With
+     * `credentials` set the service runs TLS and GRPC_NO_TLS is not needed;
+     * without, only GRPC_NO_TLS=true lets it start. Borrowed. */
+    grpc_server_credentials *credentials;
+    ww_rpc_authenticate_fn authenticate;
+    void *auth_ctx;
+} ww_rpc_serve_config_t;
+
+/* The address to listen on: WW_LISTEN_ADDR, else $addr_env; a clear
+ * INVALID_ARGUMENT naming both when neither is set. Not owned (environment
+ * storage). */
+ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
+                                   ww_err_t *err);
+
+/* WW_OK with TLS credentials; without them only GRPC_NO_TLS=true passes
+ * (logging one warning), anything else is FAILED_PRECONDITION saying that
+ * TLS is not configured. */
+ww_code_t ww_rpc_serve_check_security(const char *name, bool has_credentials,
+                                      ww_err_t *err);
+
+/* Runs the server until SIGTERM/SIGINT; returns the process exit code
+ * (0 after a clean shutdown, 1 when it could not start, with the reason
+ * logged). Call ww_rpc_server_block_signals() first thing in main. */
+int ww_rpc_serve_main(const ww_rpc_serve_config_t *config);
+
+#endif

@@ -1,0 +1,731 @@
+/* Completion-queue threads, armed requests, dispatch to typed handlers,
+ * per-call log lines, idempotency cache and graceful shutdown. */
+#include "ww_rpc_server.h"
+
+#include "health.pb-c.h"
+#include "ww_log.h"
+#include "ww_rpc_call.h"
+#include "ww_rpc_health.h"
+#include "ww_rpc_int.h"
+#include "ww_rpc_status.h"
+
+#include <errno.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/support/time.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WW_RPC_MAX_METHODS   64
+#define WW_RPC_UNKNOWN_SLOTS 4
+
+typedef struct ww_rpc_worker ww_rpc_worker_t;
+
+typedef struct ww_rpc_slot {
+    ww_rpc_tag_t tag; /* first: the queue hands back &tag */
+    ww_rpc_worker_t *worker;
+    ww_rpc_method_t *method; /* NULL for a generic (unknown method) slot */
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    grpc_byte_buffer *payload;
+    grpc_call_details details;
+} ww_rpc_slot_t;
+
+struct ww_rpc_worker {
+    ww_rpc_server_t *server;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    bool thread_started;
+    ww_rpc_slot_t *slots;
+    size_t n_slots;
+};
+
+typedef struct ww_rpc_cached {
+    struct ww_rpc_cached *next; /* hash chain */
+    char *key;
+    grpc_status_code code;
+    char *details;
+    grpc_byte_buffer *response;
+} ww_rpc_cached_t;
+
+struct ww_rpc_server {
+    ww_rpc_server_config_t cfg;
+    char listen_addr[256];
+    grpc_server *server;
+    grpc_server_credentials *creds;
+    ww_rpc_worker_t *workers;
+    int n_workers;
+    ww_rpc_method_t methods[WW_RPC_MAX_METHODS];
+    size_t n_methods;
+    ww_rpc_health_t *health;
+    bool health_added;
+    int port;
+    bool started;
+    bool stopped;
+    atomic_bool shutting_down;
+    atomic_long live_calls;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool shutdown_notified;
+    ww_rpc_tag_t shutdown_tag;
+
+    pthread_mutex_t cache_mu;
+    ww_rpc_cached_t **cache_buckets;
+    ww_rpc_cached_t **cache_ring; /* insertion order, for eviction */
+    size_t cache_size, cache_next;
+};
+
+/* ---------- idempotency cache ---------- */
+
+static size_t hash_str(const char *s) {
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void cache_key(char *buf, size_t size, const ww_rpc_call_t *call) {
+    snprintf(buf, size, "%s\n%s\n%s", call->path, call->identity,
+             call->idempotency_key);
+}
+
+static void cached_free(ww_rpc_cached_t *e) {
+    if (!e) return;
+    if (e->response) grpc_byte_buffer_destroy(e->response);
+    free(e->key);
+    free(e->details);
+    free(e);
+}
+
+/* Removes `e` from its bucket chain (cache_mu held). */
+static void cache_unlink(ww_rpc_server_t *s, ww_rpc_cached_t *e) {
+    ww_rpc_cached_t **pp = &s->cache_buckets[hash_str(e->key) % s->cache_size];
+    for (; *pp; pp = &(*pp)->next) {
+        if (*pp == e) {
+            *pp = e->next;
+            return;
+        }
+    }
+}
+
+static ww_rpc_cached_t *cache_find(ww_rpc_server_t *s, const char *key) {
+    ww_rpc_cached_t *e = s->cache_buckets[hash_str(key) % s->cache_size];
+    for (; e; e = e->next)
+        if (strcmp(e->key, key) == 0) return e;
+    return NULL;
+}
+
+/* Transient outcomes are not remembered: a retry must really retry. */
+static bool cacheable(grpc_status_code code) {
+    switch (code) {
+    case GRPC_STATUS_UNAVAILABLE:
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+    case GRPC_STATUS_CANCELLED:
+    case GRPC_STATUS_INTERNAL:
+    case GRPC_STATUS_RESOURCE_EXHAUSTED:
+    case GRPC_STATUS_UNAUTHENTICATED:
+    case GRPC_STATUS_UNKNOWN:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static void cache_put(ww_rpc_server_t *s, const ww_rpc_call_t *call,
+                      grpc_status_code code, const char *details,
+                      grpc_byte_buffer *response) {
+    char key[600];
+    cache_key(key, sizeof key, call);
+    ww_rpc_cached_t *e = calloc(1, sizeof *e);
+    if (!e) return;
+    e->key = strdup(key);
+    e->details = strdup(details ? details : "");
+    e->code = code;
+    if (!e->key || !e->details) {
+        cached_free(e);
+        return;
+    }
+    if (response) e->response = grpc_byte_buffer_copy(response);
+    pthread_mutex_lock(&s->cache_mu);
+    if (cache_find(s, key)) {
+        pthread_mutex_unlock(&s->cache_mu);
+        cached_free(e);
+        return;
+    }
+    ww_rpc_cached_t *old = s->cache_ring[s->cache_next];
+    if (old) cache_unlink(s, old);
+    s->cache_ring[s->cache_next] = e;
+    s->cache_next = (s->cache_next + 1) % s->cache_size;
+    size_t b = hash_str(key) % s->cache_size;
+    e->next = s->cache_buckets[b];
+    s->cache_buckets[b] = e;
+    pthread_mutex_unlock(&s->cache_mu);
+    cached_free(old);
+}
+
+/* ---------- hooks called by the call module ---------- */
+
+void ww_rpc_server__call_done(ww_rpc_server_t *server) {
+    if (atomic_fetch_sub(&server->live_calls, 1) == 1) {
+        pthread_mutex_lock(&server->mu);
+        pthread_cond_broadcast(&server->cv);
+        pthread_mutex_unlock(&server->mu);
+    }
+}
+
+void ww_rpc_server__on_status(ww_rpc_server_t *server, ww_rpc_call_t *call,
+                              grpc_status_code code, const char *details,
+                              grpc_byte_buffer *response) {
+    int64_t us = (ww_rpc__now_ns() - call->start_ns) / 1000;
+    if (code == GRPC_STATUS_OK) {
+        if (ww_log_enabled(WW_LOG_INFO))
+            ww_log_info("rpc", "method=%s status=OK duration_us=%lld",
+                        call->path, (long long)us);
+    } else {
+        ww_log_info("rpc", "method=%s status=%s duration_us=%lld msg=\"%s\"",
+                    call->path, ww_rpc_status_name(code), (long long)us,
+                    details ? details : "");
+    }
+    if (server->cache_size && call->has_idempotency_key && cacheable(code))
+        cache_put(server, call, code, details, response);
+}
+
+/* ---------- arming and dispatch ---------- */
+
+static void slot_arm(ww_rpc_slot_t *slot) {
+    ww_rpc_server_t *s = slot->worker->server;
+    if (atomic_load(&s->shutting_down)) return;
+    grpc_call_error rc;
+    if (slot->method) {
+        rc = grpc_server_request_registered_call(
+            s->server, slot->method->handle, &slot->call, &slot->deadline,
+            &slot->md, &slot->payload, slot->worker->cq, slot->worker->cq,
+            &slot->tag);
+    } else {
+        rc = grpc_server_request_call(s->server, &slot->call, &slot->details,
+                                      &slot->md, slot->worker->cq,
+                                      slot->worker->cq, &slot->tag);
+    }
+    if (rc != GRPC_CALL_OK)
+        ww_log_error("rpc", "event=arm_failed rc=%d", (int)rc);
+}
+
+static bool deadline_passed(gpr_timespec deadline) {
+    if (gpr_time_cmp(deadline, gpr_inf_future(deadline.clock_type)) == 0)
+        return false;
+    gpr_timespec mono = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
+    return gpr_time_cmp(mono, gpr_now(GPR_CLOCK_MONOTONIC)) <= 0;
+}
+
+static void dispatch(ww_rpc_server_t *s, ww_rpc_call_t *call,
+                     grpc_byte_buffer *payload) {
+    const ww_rpc_method_t *m = call->method;
+    if (deadline_passed(call->deadline)) {
+        if (payload) grpc_byte_buffer_destroy(payload);
+        ww_rpc_call__finish_raw(call, GRPC_STATUS_DEADLINE_EXCEEDED,
+                                "deadline exceeded before the call started");
+        return;
+    }
+    if (!payload) {
+        ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT,
+                                "request carries no message");
+        return;
+    }
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, payload)) {
+        grpc_byte_buffer_destroy(payload);
+        ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT,
+                                "request message cannot be read");
+        return;
+    }
+    grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    grpc_byte_buffer_destroy(payload);
+    size_t len = GRPC_SLICE_LENGTH(bytes);
+    if (len > (size_t)s->cfg.max_receive_bytes) {
+        grpc_slice_unref(bytes);
+        char msg[128];
+        snprintf(msg, sizeof msg,
+                 "request of %zu bytes exceeds the limit of %d", len,
+                 s->cfg.max_receive_bytes);
+        ww_rpc_call__finish_raw(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg);
+        return;
+    }
+
+    char value[256];
+    if (ww_rpc_call_metadata(call, "idempotency-key", value, sizeof value)) {
+        if (strlen(value) >= sizeof call->idempotency_key || !value[0]) {
+            grpc_slice_unref(bytes);
+            ww_rpc_call__finish_raw(
+                call, GRPC_STATUS_INVALID_ARGUMENT,
+                "idempotency-key must be 1..128 characters");
+            return;
+        }
+        memcpy(call->idempotency_key, value, strlen(value) + 1);
+        call->has_idempotency_key = true;
+    }
+
+    if (s->cfg.authenticate && (!m->is_health || s->cfg.authenticate_health)) {
+        char auth[8192];
+        const char *authz =
+            ww_rpc_call_metadata(call, "authorization", auth, sizeof auth);
+        ww_err_t err;
+        ww_err_clear(&err);
+        ww_code_t rc =
+            s->cfg.authenticate(s->cfg.auth_ctx, call->path, authz,
+                                call->identity, sizeof call->identity, &err);
+        call->identity[sizeof call->identity - 1] = '\0';
+        if (rc != WW_OK) {
+            grpc_slice_unref(bytes);
+            ww_rpc_call__finish_raw(call, ww_rpc_status_from_code(rc),
+                                    err.msg[0] ? err.msg : "unauthenticated");
+            return;
+        }
+    }
+
+    if (s->cache_size && call->has_idempotency_key) {
+        char key[600];
+        cache_key(key, sizeof key, call);
+        pthread_mutex_lock(&s->cache_mu);
+        ww_rpc_cached_t *e = cache_find(s, key);
+        grpc_byte_buffer *copy = NULL;
+        grpc_status_code code = GRPC_STATUS_OK;
+        char details[256] = "";
+        if (e) {
+            copy = e->response ? grpc_byte_buffer_copy(e->response) : NULL;
+            code = e->code;
+            snprintf(details, sizeof details, "%s", e->details);
+        }
+        pthread_mutex_unlock(&s->cache_mu);
+        if (e) {
+            grpc_slice_unref(bytes);
+            ww_rpc_call__finish_cached(call, copy, code, details);
+            return;
+        }
+    }
+
+    ProtobufCMessage *req = protobuf_c_message_unpack(
+        m->desc->input, NULL, len, GRPC_SLICE_START_PTR(bytes));
+    grpc_slice_unref(bytes);
+    if (!req) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "request is not a valid %s",
+                 m->desc->input->name);
+        ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT, msg);
+        return;
+    }
+    call->request = req;
+    m->service->invoke(m->service, m->index, req, ww_rpc_call__closure, call);
+}
+
+static void on_request(ww_rpc_slot_t *slot, bool ok) {
+    ww_rpc_server_t *s = slot->worker->server;
+    if (!ok) {
+        /* Shutdown returns armed requests unfilled; nothing to re-arm. */
+        grpc_metadata_array_destroy(&slot->md);
+        grpc_metadata_array_init(&slot->md);
+        return;
+    }
+    grpc_call *gcall = slot->call;
+    grpc_byte_buffer *payload = slot->payload;
+    slot->call = NULL;
+    slot->payload = NULL;
+    atomic_fetch_add(&s->live_calls, 1);
+    ww_rpc_call_t *call;
+    if (slot->method) {
+        call = ww_rpc_call__new(s, slot->method, slot->method->path, gcall,
+                                slot->deadline, &slot->md);
+    } else {
+        char path[160];
+        grpc_slice m = slot->details.method;
+        snprintf(path, sizeof path, "%.*s", (int)GRPC_SLICE_LENGTH(m),
+                 (const char *)GRPC_SLICE_START_PTR(m));
+        call = ww_rpc_call__new(s, NULL, path, gcall, slot->details.deadline,
+                                &slot->md);
+        grpc_call_details_destroy(&slot->details);
+        grpc_call_details_init(&slot->details);
+    }
+    slot_arm(slot);
+    if (!call) {
+        if (payload) grpc_byte_buffer_destroy(payload);
+        ww_rpc_server__call_done(s);
+        return;
+    }
+    ww_rpc_call__start_close(call);
+    if (!call->method) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "unknown method %s", call->path);
+        ww_rpc_call__finish_raw(call, GRPC_STATUS_UNIMPLEMENTED, msg);
+        return;
+    }
+    dispatch(s, call, payload);
+}
+
+static void *worker_main(void *arg) {
+    ww_rpc_worker_t *w = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(
+            w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+        if (ev.type != GRPC_OP_COMPLETE) continue;
+        ww_rpc_tag_t *tag = ev.tag;
+        switch (tag->kind) {
+        case WW_RPC_TAG_REQUEST:
+        case WW_RPC_TAG_UNKNOWN:
+            on_request((ww_rpc_slot_t *)tag, ev.success != 0);
+            break;
+        case WW_RPC_TAG_SEND:
+            ww_rpc_call__on_send_done(
+                (ww_rpc_call_t *)((char *)tag -
+                                  offsetof(ww_rpc_call_t, send_tag)),
+                ev.success != 0);
+            break;
+        case WW_RPC_TAG_CLOSE:
+            ww_rpc_call__on_close_done(
+                (ww_rpc_call_t *)((char *)tag -
+                                  offsetof(ww_rpc_call_t, close_tag)));
+            break;
+        case WW_RPC_TAG_SHUTDOWN: {
+            ww_rpc_server_t *s = w->server;
+            pthread_mutex_lock(&s->mu);
+            s->shutdown_notified = true;
+            pthread_cond_broadcast(&s->cv);
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        }
+    }
+    return NULL;
+}
+
+/* ---------- lifecycle ---------- */
+
+ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
+                            ww_rpc_server_t **out, ww_err_t *err) {
+    *out = NULL;
+    if (!config || !config->listen_addr || !*config->listen_addr)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "rpc server: no listen address configured");
+    ww_rpc_server_t *s = calloc(1, sizeof *s);
+    if (!s) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    s->cfg = *config;
+    snprintf(s->listen_addr, sizeof s->listen_addr, "%s", config->listen_addr);
+    s->cfg.listen_addr = s->listen_addr;
+    if (s->cfg.threads <= 0) {
+        /* The cores this process may run on (taskset, cgroups cpusets). */
+        cpu_set_t set;
+        int n = 0;
+        if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+        if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        s->cfg.threads = n > 0 ? n : 1;
+    }
+    if (s->cfg.requests_per_method <= 0) s->cfg.requests_per_method = 32;
+    if (s->cfg.max_receive_bytes <= 0) s->cfg.max_receive_bytes = 4 << 20;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->cache_mu, NULL);
+    s->shutdown_tag.kind = WW_RPC_TAG_SHUTDOWN;
+    atomic_init(&s->shutting_down, false);
+    atomic_init(&s->live_calls, 0);
+    if (s->cfg.idempotency_cache > 0) {
+        s->cache_size = (size_t)s->cfg.idempotency_cache;
+        s->cache_buckets = calloc(s->cache_size, sizeof *s->cache_buckets);
+        s->cache_ring = calloc(s->cache_size, sizeof *s->cache_ring);
+        if (!s->cache_buckets || !s->cache_ring) {
+            free(s->cache_buckets);
+            free(s->cache_ring);
+            free(s);
+            return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+        }
+    }
+    s->health = ww_rpc_health_new();
+    if (!s->health) {
+        free(s->cache_buckets);
+        free(s->cache_ring);
+        free(s);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    grpc_init();
+    *out = s;
+    return WW_OK;
+}
+
+static ww_code_t add_methods(ww_rpc_server_t *s, ProtobufCService *service,
+                             bool is_health, ww_err_t *err) {
+    const ProtobufCServiceDescriptor *d = service->descriptor;
+    if (s->n_methods + d->n_methods > WW_RPC_MAX_METHODS)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "rpc server: more than %d methods",
+                          WW_RPC_MAX_METHODS);
+    for (unsigned i = 0; i < d->n_methods; i++) {
+        ww_rpc_method_t *m = &s->methods[s->n_methods];
+        memset(m, 0, sizeof *m);
+        m->service = service;
+        m->index = i;
+        m->desc = &d->methods[i];
+        m->is_health = is_health;
+        snprintf(m->path, sizeof m->path, "/%s/%s", d->name,
+                 d->methods[i].name);
+        for (size_t j = 0; j < s->n_methods; j++)
+            if (strcmp(s->methods[j].path, m->path) == 0)
+                return ww_err_set(err, WW_ERR_ALREADY_EXISTS,
+                                  "rpc server: %s registered twice", m->path);
+        s->n_methods++;
+    }
+    return WW_OK;
+}
+
+ww_code_t ww_rpc_server_add_service(ww_rpc_server_t *s,
+                                    ProtobufCService *service, ww_err_t *err) {
+    if (s->started)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "rpc server: add services before start");
+    if (!service || !service->descriptor ||
+        service->descriptor->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "rpc server: not a protobuf-c service");
+    return add_methods(s, service, false, err);
+}
+
+ww_rpc_health_t *ww_rpc_server_health(ww_rpc_server_t *server) {
+    return server->health;
+}
+
+int ww_rpc_server_port(const ww_rpc_server_t *server) {
+    return server->port;
+}
+
+static void stop_workers(ww_rpc_server_t *s) {
+    for (int i = 0; i < s->n_workers; i++) {
+        ww_rpc_worker_t *w = &s->workers[i];
+        if (w->cq) grpc_completion_queue_shutdown(w->cq);
+    }
+    for (int i = 0; i < s->n_workers; i++) {
+        ww_rpc_worker_t *w = &s->workers[i];
+        if (w->thread_started)
+            pthread_join(w->thread, NULL);
+        else if (w->cq) {
+            /* Never ran: drain here so the queue can be destroyed. */
+            for (;;) {
+                grpc_event ev = grpc_completion_queue_next(
+                    w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+            }
+        }
+    }
+}
+
+ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
+    if (s->started)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "rpc server: already started");
+    if (!s->health_added) {
+        ww_code_t rc =
+            add_methods(s, ww_rpc_health_service(s->health), true, err);
+        if (rc != WW_OK) return rc;
+        s->health_added = true;
+    }
+    grpc_arg args[2];
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = s->cfg.max_receive_bytes;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = GRPC_ARG_ALLOW_REUSEPORT; /* a taken port is an error */
+    args[1].value.integer = 0;
+    grpc_channel_args chargs = {2, args};
+    s->server = grpc_server_create(&chargs, NULL);
+    for (size_t i = 0; i < s->n_methods; i++) {
+        s->methods[i].handle = grpc_server_register_method(
+            s->server, s->methods[i].path, NULL,
+            GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        if (!s->methods[i].handle)
+            return ww_err_set(err, WW_ERR_INTERNAL,
+                              "rpc server: cannot register %s",
+                              s->methods[i].path);
+    }
+    s->n_workers = s->cfg.threads;
+    s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
+    if (!s->workers)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < s->n_workers; i++) {
+        s->workers[i].server = s;
+        s->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(s->server, s->workers[i].cq,
+                                              NULL);
+    }
+    grpc_server_credentials *creds = s->cfg.credentials;
+    grpc_server_credentials *insecure = NULL;
+    if (!creds) creds = insecure = grpc_insecure_server_credentials_create();
+    s->port = grpc_server_add_http2_port(s->server, s->listen_addr, creds);
+    if (insecure) grpc_server_credentials_release(insecure);
+    if (s->port <= 0) {
+        s->port = 0;
+        return ww_err_set(err, WW_ERR_UNAVAILABLE,
+                          "rpc server: cannot listen on %s (in use or invalid)",
+                          s->listen_addr);
+    }
+    grpc_server_start(s->server);
+    s->started = true;
+
+    size_t per = s->n_methods * (size_t)s->cfg.requests_per_method +
+                 WW_RPC_UNKNOWN_SLOTS;
+    for (int i = 0; i < s->n_workers; i++) {
+        ww_rpc_worker_t *w = &s->workers[i];
+        w->slots = calloc(per, sizeof *w->slots);
+        if (!w->slots)
+            return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+        w->n_slots = per;
+        size_t k = 0;
+        for (size_t m = 0; m < s->n_methods; m++)
+            for (int r = 0; r < s->cfg.requests_per_method; r++) {
+                w->slots[k].method = &s->methods[m];
+                w->slots[k++].tag.kind = WW_RPC_TAG_REQUEST;
+            }
+        for (; k < per; k++)
+            w->slots[k].tag.kind = WW_RPC_TAG_UNKNOWN;
+        for (k = 0; k < per; k++) {
+            w->slots[k].worker = w;
+            grpc_metadata_array_init(&w->slots[k].md);
+            grpc_call_details_init(&w->slots[k].details);
+            slot_arm(&w->slots[k]);
+        }
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return ww_err_set(err, WW_ERR_INTERNAL,
+                              "rpc server: cannot start thread");
+        w->thread_started = true;
+    }
+    for (size_t i = 0; i < s->n_methods; i++) {
+        if (s->methods[i].is_health) continue;
+        const char *name = s->methods[i].service->descriptor->name;
+        if (ww_rpc_health_get(s->health, name) == WW_RPC_HEALTH_UNKNOWN)
+            ww_rpc_health_set(s->health, name, WW_RPC_HEALTH_SERVING, NULL);
+    }
+    ww_rpc_health_set(s->health, "", WW_RPC_HEALTH_SERVING, NULL);
+    ww_log_info("rpc", "event=listening addr=%s port=%d threads=%d methods=%zu",
+                s->listen_addr, s->port, s->n_workers, s->n_methods);
+    return WW_OK;
+}
+
+/* Waits on s->cv until pred or the deadline; true if pred holds. */
+static bool wait_until(ww_rpc_server_t *s, bool (*pred)(ww_rpc_server_t *),
+                       int timeout_ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool ok;
+    while (!(ok = pred(s))) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) {
+            ok = pred(s);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+static bool notified(ww_rpc_server_t *s) {
+    return s->shutdown_notified;
+}
+static bool no_calls(ww_rpc_server_t *s) {
+    return atomic_load(&s->live_calls) == 0;
+}
+static bool notified_or_idle(ww_rpc_server_t *s) {
+    return notified(s) || no_calls(s);
+}
+
+void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
+    if (!s || s->stopped) return;
+    s->stopped = true;
+    atomic_store(&s->shutting_down, true);
+    if (!s->server) return;
+    if (s->started) {
+        ww_log_info("rpc", "event=shutdown grace_ms=%d in_flight=%ld", grace_ms,
+                    atomic_load(&s->live_calls));
+        ww_rpc_health_shutdown(s->health);
+        grpc_server_shutdown_and_notify(s->server, s->workers[0].cq,
+                                        &s->shutdown_tag);
+        /* Core's shutdown also waits for idle client connections to go
+         * away; once no call is left there is nothing to wait for. A call
+         * core accepted just before may still sit in a queue, not yet
+         * counted: idle must hold for a short settle time. */
+        int64_t end_ns =
+            ww_rpc__now_ns() + (int64_t)(grace_ms < 0 ? 0 : grace_ms) * 1000000;
+        for (;;) {
+            int left_ms = (int)((end_ns - ww_rpc__now_ns()) / 1000000);
+            if (left_ms <= 0 || !wait_until(s, notified_or_idle, left_ms))
+                break;
+            if (notified(s) ||
+                wait_until(s, notified, left_ms < 50 ? left_ms : 50))
+                break;
+            if (no_calls(s)) break;
+        }
+        if (!wait_until(s, notified, 0)) {
+            long left = atomic_load(&s->live_calls);
+            ww_log(left > 0 && grace_ms > 0 ? WW_LOG_WARN : WW_LOG_DEBUG, "rpc",
+                   "event=shutdown_cancel in_flight=%ld", left);
+            grpc_server_cancel_all_calls(s->server); /* and drops channels */
+            wait_until(s, notified, 10000);
+        }
+        if (!wait_until(s, no_calls, grace_ms > 1000 ? grace_ms : 1000))
+            ww_log_error("rpc", "event=shutdown_calls_pending count=%ld",
+                         atomic_load(&s->live_calls));
+    }
+    grpc_server_destroy(s->server);
+    s->server = NULL;
+    stop_workers(s);
+}
+
+void ww_rpc_server_destroy(ww_rpc_server_t *s) {
+    if (!s) return;
+    ww_rpc_server_shutdown(s, 0);
+    for (int i = 0; s->workers && i < s->n_workers; i++) {
+        ww_rpc_worker_t *w = &s->workers[i];
+        for (size_t k = 0; k < w->n_slots; k++) {
+            grpc_metadata_array_destroy(&w->slots[k].md);
+            grpc_call_details_destroy(&w->slots[k].details);
+        }
+        free(w->slots);
+        if (w->cq) grpc_completion_queue_destroy(w->cq);
+    }
+    free(s->workers);
+    for (size_t i = 0; i < s->cache_size; i++)
+        cached_free(s->cache_ring[i]);
+    free(s->cache_ring);
+    free(s->cache_buckets);
+    ww_rpc_health_destroy(s->health);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->cache_mu);
+    free(s);
+    grpc_shutdown_blocking();
+}
+
+void ww_rpc_server_block_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int ww_rpc_server_wait_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    return sig;
+}

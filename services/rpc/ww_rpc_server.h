@@ -1,0 +1,128 @@
+/*
+ * ww_rpc_server.h - a unary (and server-streaming) gRPC server over the gRPC
+ * C core, dispatching to protoc-c generated services with typed handlers.
+ *
+ * A service is the struct protoc-c generates, e.g.
+ *
+ *     struct trainer_impl { Trainer__TrainerService_Service base; ... };
+ *     static void is_hour_available(Trainer__TrainerService_Service *svc,
+ *                                   const Trainer__IsHourAvailableRequest *in,
+ *                                   Trainer__IsHourAvailableResponse_Closure
+ * done, void *closure_data) { ww_rpc_call_t *call = closure_data;       // see
+ * ww_rpc_call.h Trainer__IsHourAvailableResponse out =
+ *             TRAINER__IS_HOUR_AVAILABLE_RESPONSE__INIT;
+ *         ...
+ *         done(&out, closure_data);                  // or ww_rpc_call_fail()
+ *     }
+ *
+ * The generated method pointers and closures are typed, so a handler that
+ * fills the wrong response type does not compile. A handler completes its
+ * call exactly once, now or later, from any thread: `done(&response, call)`
+ * (the response is serialised before `done` returns, so it may live on the
+ * stack) or ww_rpc_call_fail(call, code, ...). The request is owned by the
+ * runtime and valid until the call is completed.
+ *
+ * Threads: `threads` completion-queue threads (default: the number of
+ * cores), each with its own queue and `requests_per_method` requests armed
+ * for every method, so reads never wait on one another. Handlers run on
+ * these threads; a handler that must wait (for Kafka, say) keeps the call
+ * and returns, so a few threads hold thousands of pending calls.
+ *
+ * Before any handler runs, the runtime answers by itself:
+ *   - unknown method                         -> UNIMPLEMENTED
+ *   - request larger than max_receive_bytes  -> RESOURCE_EXHAUSTED
+ *   - request bytes protobuf cannot decode   -> INVALID_ARGUMENT
+ *   - deadline already passed                -> DEADLINE_EXCEEDED (not run)
+ *   - authenticate() refused                 -> its status (not run)
+ *   - repeated `idempotency-key` (when idempotency_cache > 0) -> the first
+ *     call's result, the handler is not run again (keyed by method, caller
+ *     identity and key; remembered once the first call completed, so two
+ *     overlapping calls with one key both run).
+ * Every finished call logs one line: method, status, duration.
+ *
+ * Security hooks (no cryptography here):
+ *   - `credentials` (borrowed, NULL = plaintext): passed to
+ *     grpc_server_add_http2_port; TLS server credentials come from the auth
+ *     module.
+ *   - `authenticate` runs on the queue thread before any handler with the
+ *     method path and the `authorization` metadata (NULL if absent). It
+ *     writes a NUL-terminated caller identity (e.g. the token's subject)
+ *     into identity[identity_size] and returns WW_OK, or returns a non-OK
+ *     code (normally WW_ERR_UNAUTHENTICATED) with `err` filled, and the call
+ *     ends with that status. Health methods are exempt unless
+ *     `authenticate_health`. Handlers read the identity with
+ *     ww_rpc_call_identity(). It must be thread-safe (all queue threads call
+ *     it) and not block for long.
+ */
+#ifndef WW_RPC_SERVER_H
+#define WW_RPC_SERVER_H
+
+#include "ww_err.h"
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ww_rpc_server ww_rpc_server_t;
+typedef struct ww_rpc_call ww_rpc_call_t;
+typedef struct ww_rpc_health ww_rpc_health_t;
+
+typedef ww_code_t (*ww_rpc_authenticate_fn)(void *ctx, const char *method,
+                                            const char *authorization,
+                                            char *identity,
+                                            size_t identity_size,
+                                            ww_err_t *err);
+
+typedef struct ww_rpc_server_config {
+    const char *listen_addr; /* "127.0.0.1:0" picks a free port */
+    int threads;             /* 0: one per core it may run on */
+    int requests_per_method; /* armed per method per thread; 0: 32 */
+    int max_receive_bytes;   /* 0: 4 MiB */
+    int idempotency_cache;   /* remembered keys; 0: off */
+    grpc_server_credentials *credentials; /* borrowed; NULL: plaintext */
+    ww_rpc_authenticate_fn authenticate;  /* NULL: everyone, identity "" */
+    void *auth_ctx;
+    bool authenticate_health;
+} ww_rpc_server_config_t;
+
+/* Creates a stopped server (calls grpc_init; ww_rpc_server_destroy balances
+ * it). The config is copied; `credentials` is borrowed until start returns.
+ * On failure *out is NULL and err says why. */
+ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
+                            ww_rpc_server_t **out, ww_err_t *err);
+
+/* Serves `service` (borrowed; must outlive the server) and reports it
+ * SERVING in health once started. Only before ww_rpc_server_start. */
+ww_code_t ww_rpc_server_add_service(ww_rpc_server_t *server,
+                                    ProtobufCService *service, ww_err_t *err);
+
+/* The server's grpc.health.v1.Health state (owned by the server), served
+ * automatically. */
+ww_rpc_health_t *ww_rpc_server_health(ww_rpc_server_t *server);
+
+/* Binds, starts the queue threads and arms the requests. */
+ww_code_t ww_rpc_server_start(ww_rpc_server_t *server, ww_err_t *err);
+
+/* The bound port (useful with ":0"); 0 before start. */
+int ww_rpc_server_port(const ww_rpc_server_t *server);
+
+/* Graceful stop: health turns NOT_SERVING and Watch streams end, no new
+ * calls are accepted, calls in flight get up to `grace_ms` to finish, then
+ * the rest are cancelled. Returns once every queue thread has stopped; call
+ * from one thread, not from a handler. Idempotent. */
+void ww_rpc_server_shutdown(ww_rpc_server_t *server, int grace_ms);
+
+/* Shuts down (grace 0) if still running and frees everything. Handlers must
+ * have completed every call they kept. NULL is a no-op. */
+void ww_rpc_server_destroy(ww_rpc_server_t *server);
+
+/* Blocks SIGTERM and SIGINT in the calling thread and every thread it
+ * starts afterwards; call first in main, before any thread exists. */
+void ww_rpc_server_block_signals(void);
+
+/* Waits for SIGTERM or SIGINT (blocked before) and returns its number. */
+int ww_rpc_server_wait_signal(void);
+
+#endif

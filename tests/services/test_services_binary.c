@@ -1,0 +1,229 @@
+/* The trainer and users binaries as an operator runs them: they refuse to
+ * start without TLS or a listen address, serve health on WW_LISTEN_ADDR,
+ * and stop cleanly on SIGTERM. */
+#include "ww_rpc_stubs.h"
+#include "ww_test.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Starts `bin` with extra environment (NAME=VALUE, NULL-terminated);
+ * stderr goes to `log`. */
+static pid_t spawn(const char *bin, const char *const *env, const char *log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsetenv("GRPC_NO_TLS");
+        unsetenv("WW_LISTEN_ADDR");
+        unsetenv("TRAINER_GRPC_ADDR");
+        unsetenv("USERS_GRPC_ADDR");
+        for (; *env; env++)
+            putenv((char *)*env);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid, int timeout_ms) {
+    int64_t until = ww_test_now_ms() + timeout_ms;
+    int st;
+    while (ww_test_now_ms() < until) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static void read_file(const char *path, char *buf, size_t size) {
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+static void log_path(char *buf, size_t size, const char *what) {
+    snprintf(buf, size, "/tmp/ww-binary-%d-%s.log", (int)getpid(), what);
+}
+
+WW_TEST(refuses_to_start_without_tls_configured) {
+    const char *bins[] = {TRAINER_BIN, USERS_BIN};
+    for (int i = 0; i < 2; i++) {
+        char log[128], text[4096];
+        log_path(log, sizeof log, "notls");
+        const char *env[] = {"WW_LISTEN_ADDR=127.0.0.1:0", NULL};
+        WW_ASSERT_EQ_INT(wait_exit(spawn(bins[i], env, log), 10000), 1);
+        read_file(log, text, sizeof text);
+        WW_ASSERT_CONTAINS(text, "TLS is not configured");
+        WW_ASSERT_CONTAINS(text, "GRPC_NO_TLS=true");
+        unlink(log);
+    }
+}
+
+WW_TEST(refuses_to_start_without_a_listen_address) {
+    char log[128], text[4096];
+    log_path(log, sizeof log, "noaddr");
+    const char *env[] = {"GRPC_NO_TLS=true", NULL};
+    WW_ASSERT_EQ_INT(wait_exit(spawn(USERS_BIN, env, log), 10000), 1);
+    read_file(log, text, sizeof text);
+    WW_ASSERT_CONTAINS(text, "USERS_GRPC_ADDR");
+    unlink(log);
+}
+
+/* `addr_var` is the variable that names the listen address. */
+static void serves_and_stops(const char *bin, const char *service, int sig,
+                             const char *addr_var) {
+    char listen[64], addr[64], log[128], text[8192];
+    int port = free_port();
+    snprintf(listen, sizeof listen, "%s=127.0.0.1:%d", addr_var, port);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    log_path(log, sizeof log, "serve");
+    const char *env[] = {"GRPC_NO_TLS=true", listen, "WW_FIXTURES=1", NULL};
+    pid_t pid = spawn(bin, env, log);
+    /* Dial only once the port accepts, so the channel never enters gRPC's
+     * reconnect backoff. */
+    int64_t listen_until = ww_test_now_ms() + 10000;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok || ww_test_now_ms() > listen_until) break;
+        usleep(20000);
+    }
+    ww_rpc_client_config_t cc = {.target = addr};
+    ww_rpc_client_t *c;
+    ww_err_t err;
+    WW_ASSERT_EQ_INT(ww_rpc_client_new(&cc, &c, &err), WW_OK);
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)service;
+    Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+    ww_rpc_call_options_t o = {.timeout_ms = 500};
+    int64_t until = ww_test_now_ms() + 10000;
+    ww_code_t rc;
+    while ((rc = ww_rpc_stubs_health_check(c, &req, &resp, &o, &err)) !=
+               WW_OK &&
+           ww_test_now_ms() < until)
+        usleep(50000);
+    WW_ASSERT_MSG(rc == WW_OK, "health: %s", err.msg);
+    WW_ASSERT_EQ_INT(
+        resp->status,
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    kill(pid, sig);
+    WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
+    read_file(log, text, sizeof text);
+    WW_ASSERT_CONTAINS(text, "GRPC_NO_TLS=true"); /* the one warning */
+    WW_ASSERT_CONTAINS(text, "event=stopped");
+    WW_ASSERT_CONTAINS(text, "method=/grpc.health.v1.Health/Check status=OK");
+    unlink(log);
+    ww_rpc_client_destroy(c);
+}
+
+WW_TEST(trainer_serves_health_and_stops_on_sigterm) {
+    serves_and_stops(TRAINER_BIN, "trainings.TrainingsService", SIGTERM,
+                     "WW_LISTEN_ADDR");
+}
+
+WW_TEST(users_listens_on_its_grpc_addr_and_stops_on_sigint) {
+    /* without WW_LISTEN_ADDR, the service's own discovery variable */
+    serves_and_stops(USERS_BIN, "users.UsersService", SIGINT,
+                     "USERS_GRPC_ADDR");
+}
+
+/* Runs wwctl with `env` (a shell assignment prefix) and `args`; returns its
+ * exit code and its stdout+stderr in out. */
+static int wwctl(const char *env, const char *args, char *out, size_t size) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, WWCTL_BIN, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
+    char listen[64], env[128], log[128], out[4096];
+    int port = free_port();
+    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
+    snprintf(env, sizeof env, "TRAINER_GRPC_ADDR=127.0.0.1:%d", port);
+    log_path(log, sizeof log, "wwctl");
+    const char *senv[] = {"GRPC_NO_TLS=true", listen, NULL};
+    pid_t pid = spawn(TRAINER_BIN, senv, log);
+    int64_t until = ww_test_now_ms() + 10000;
+    while (wwctl(env, "health trainer", out, sizeof out) != 0 &&
+           ww_test_now_ms() < until)
+        usleep(50000);
+    WW_ASSERT_CONTAINS(out, "status=SERVING");
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainer is-hour-available 2031-01-02T13:00:00Z",
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_CONTAINS(out, "is_available=false");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainer make-available 2031-01-02T13:00:00Z",
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainer is-hour-available 2031-01-02T13:00:00Z",
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_CONTAINS(out, "is_available=true");
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainings schedule "
+                           "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01 ann "
+                           "2031-01-02T13:00:00Z legs",
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainings get "
+                           "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c01",
+                           out, sizeof out),
+                     0);
+    WW_ASSERT_CONTAINS(out, "status=PENDING");
+    WW_ASSERT_CONTAINS(out, "user_id=ann");
+    WW_ASSERT_EQ_INT(wwctl(env, "trainings get nope", out, sizeof out), 1);
+    WW_ASSERT_CONTAINS(out, "INVALID_ARGUMENT");
+    WW_ASSERT_EQ_INT(
+        wwctl(env, "trainer is-hour-available yesterday", out, sizeof out), 2);
+    WW_ASSERT_EQ_INT(
+        wwctl("TRAINER_GRPC_ADDR=", "trainings get x", out, sizeof out), 2);
+    WW_ASSERT_CONTAINS(out, "TRAINER_GRPC_ADDR is empty");
+    kill(pid, SIGTERM);
+    WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
+    unlink(log);
+}
+
+int main(int argc, char **argv) {
+    return ww_test_main(
+        argc, argv,
+        (ww_test_case_t[]){
+            WW_CASE(refuses_to_start_without_tls_configured),
+            WW_CASE(refuses_to_start_without_a_listen_address),
+            WW_CASE(trainer_serves_health_and_stops_on_sigterm),
+            WW_CASE(users_listens_on_its_grpc_addr_and_stops_on_sigint),
+            WW_CASE(wwctl_makes_typed_calls_and_reports_statuses),
+            {0}});
+}

@@ -1,0 +1,333 @@
+/* wwctl - typed calls to the trainer and users services from a shell.
+ *
+ *   wwctl [--timeout-ms N] [--idempotency-key K] <service> <command> [args]
+ *
+ *   trainer is-hour-available TIME
+ *   trainer update-hour TIME HAS_TRAINING(0|1) AVAILABLE(0|1)
+ *   trainer schedule-hour | cancel-hour | make-available | make-unavailable
+ * TIME trainings schedule UUID USER TIME [NOTES] trainings cancel UUID
+ * [--by-trainer] trainings get UUID users get-balance USER users update-balance
+ * USER CHANGE health [trainer|users] [SERVICE]
+ *
+ * TIME is RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z. Addresses come from
+ * TRAINER_GRPC_ADDR and USERS_GRPC_ADDR. Exit status: 0 OK, 1 the call
+ * failed (the status is printed), 2 usage. */
+#include "ww_rpc_status.h"
+#include "ww_rpc_stubs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static ww_rpc_call_options_t opts = {.timeout_ms = 5000};
+
+static int usage(void) {
+    fprintf(stderr,
+            "usage: wwctl [--timeout-ms N] [--idempotency-key K] SERVICE "
+            "COMMAND [ARGS]\n"
+            "  trainer is-hour-available TIME\n"
+            "  trainer update-hour TIME HAS_TRAINING(0|1) AVAILABLE(0|1)\n"
+            "  trainer schedule-hour|cancel-hour|make-available|"
+            "make-unavailable TIME\n"
+            "  trainings schedule UUID USER TIME [NOTES]\n"
+            "  trainings cancel UUID [--by-trainer]\n"
+            "  trainings get UUID\n"
+            "  users get-balance USER\n"
+            "  users update-balance USER CHANGE\n"
+            "  health [trainer|users] [SERVICE]\n"
+            "TIME: RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z\n");
+    return 2;
+}
+
+static int parse_time(const char *s, Google__Protobuf__Timestamp *ts) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)) {
+        fprintf(stderr,
+                "wwctl: %s is not an RFC 3339 UTC time "
+                "(2026-12-01T13:00:00Z)\n",
+                s);
+        return -1;
+    }
+    ts->seconds = (int64_t)timegm(&tm);
+    ts->nanos = 0;
+    return 0;
+}
+
+static int parse_i64(const char *s, int64_t *v) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || !*s || *end) {
+        fprintf(stderr, "wwctl: %s is not a 64-bit integer\n", s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static int failed(ww_code_t rc, const ww_err_t *err) {
+    (void)rc;
+    fprintf(stderr, "%s\n", err->msg);
+    return 1;
+}
+
+static ww_rpc_client_t *connect_env(const char *env) {
+    ww_rpc_client_t *c;
+    ww_err_t err;
+    if (ww_rpc_client_new_from_env(env, NULL, &c, &err) != WW_OK) {
+        fprintf(stderr, "wwctl: %s\n", err.msg);
+        return NULL;
+    }
+    return c;
+}
+
+static int trainer_cmd(int argc, char **argv) {
+    if (argc < 2) return usage();
+    const char *cmd = argv[0];
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    if (parse_time(argv[1], &ts) != 0) return 2;
+    ww_rpc_client_t *c = connect_env("TRAINER_GRPC_ADDR");
+    if (!c) return 2;
+    ww_err_t err;
+    ww_code_t rc;
+    int ret = 0;
+    if (strcmp(cmd, "is-hour-available") == 0) {
+        Trainer__IsHourAvailableRequest req =
+            TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
+        req.time = &ts;
+        Trainer__IsHourAvailableResponse *resp;
+        rc =
+            ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &opts, &err);
+        if (rc == WW_OK) {
+            printf("is_available=%s\n", resp->is_available ? "true" : "false");
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+    } else if (strcmp(cmd, "update-hour") == 0) {
+        if (argc < 4) {
+            ww_rpc_client_destroy(c);
+            return usage();
+        }
+        Trainer__UpdateHourRequest req = TRAINER__UPDATE_HOUR_REQUEST__INIT;
+        req.time = &ts;
+        req.has_training_scheduled = atoi(argv[2]) != 0;
+        req.available = atoi(argv[3]) != 0;
+        Trainer__EmptyResponse *resp;
+        rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &opts, &err);
+        if (rc == WW_OK) {
+            printf("ok\n");
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+    } else {
+        Trainer__UpdateHourRequest req = TRAINER__UPDATE_HOUR_REQUEST__INIT;
+        req.time = &ts;
+        Google__Protobuf__Empty *resp = NULL;
+        if (strcmp(cmd, "schedule-hour") == 0)
+            rc = ww_rpc_stubs_trainer_schedule_training(c, &req, &resp, &opts,
+                                                        &err);
+        else if (strcmp(cmd, "cancel-hour") == 0)
+            rc = ww_rpc_stubs_trainer_cancel_training(c, &req, &resp, &opts,
+                                                      &err);
+        else if (strcmp(cmd, "make-available") == 0)
+            rc = ww_rpc_stubs_trainer_make_hour_available(c, &req, &resp, &opts,
+                                                          &err);
+        else if (strcmp(cmd, "make-unavailable") == 0)
+            rc = ww_rpc_stubs_trainer_make_hour_unavailable(c, &req, &resp,
+                                                            &opts, &err);
+        else {
+            ww_rpc_client_destroy(c);
+            return usage();
+        }
+        if (rc == WW_OK) {
+            printf("ok\n");
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+    }
+    ww_rpc_client_destroy(c);
+    return ret;
+}
+
+static int trainings_cmd(int argc, char **argv) {
+    if (argc < 2) return usage();
+    const char *cmd = argv[0];
+    ww_err_t err;
+    ww_code_t rc;
+    int ret = 0;
+    if (strcmp(cmd, "schedule") == 0) {
+        if (argc < 4) return usage();
+        Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+        if (parse_time(argv[3], &ts) != 0) return 2;
+        ww_rpc_client_t *c = connect_env("TRAINER_GRPC_ADDR");
+        if (!c) return 2;
+        Trainings__ScheduleTrainingRequest req =
+            TRAININGS__SCHEDULE_TRAINING_REQUEST__INIT;
+        req.training_uuid = argv[1];
+        req.user_id = argv[2];
+        req.time = &ts;
+        req.notes = argc > 4 ? argv[4] : "";
+        Trainings__ScheduleTrainingResponse *resp;
+        rc = ww_rpc_stubs_trainings_schedule_training(c, &req, &resp, &opts,
+                                                      &err);
+        if (rc == WW_OK) {
+            printf("ok\n");
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+        ww_rpc_client_destroy(c);
+    } else if (strcmp(cmd, "cancel") == 0) {
+        ww_rpc_client_t *c = connect_env("TRAINER_GRPC_ADDR");
+        if (!c) return 2;
+        Trainings__CancelTrainingRequest req =
+            TRAININGS__CANCEL_TRAINING_REQUEST__INIT;
+        req.training_uuid = argv[1];
+        req.by_trainer = argc > 2 && strcmp(argv[2], "--by-trainer") == 0;
+        Trainings__CancelTrainingResponse *resp;
+        rc =
+            ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, &err);
+        if (rc == WW_OK) {
+            printf("balance_refund=%" PRId64 "\n", resp->balance_refund);
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+        ww_rpc_client_destroy(c);
+    } else if (strcmp(cmd, "get") == 0) {
+        ww_rpc_client_t *c = connect_env("TRAINER_GRPC_ADDR");
+        if (!c) return 2;
+        Trainings__GetTrainingRequest req =
+            TRAININGS__GET_TRAINING_REQUEST__INIT;
+        req.training_uuid = argv[1];
+        Trainings__Training *t;
+        rc = ww_rpc_stubs_trainings_get_training(c, &req, &t, &opts, &err);
+        if (rc == WW_OK) {
+            char when[32] = "";
+            if (t->time) {
+                time_t secs = (time_t)t->time->seconds;
+                struct tm tm;
+                gmtime_r(&secs, &tm);
+                strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            }
+            const ProtobufCEnumValue *st = protobuf_c_enum_descriptor_get_value(
+                &trainings__training_status__descriptor, (int)t->status);
+            printf("training_uuid=%s user_id=%s time=%s status=%s "
+                   "balance_refund=%" PRId64 " notes=\"%s\"\n",
+                   t->training_uuid, t->user_id, when, st ? st->name : "?",
+                   t->balance_refund, t->notes);
+            protobuf_c_message_free_unpacked(&t->base, NULL);
+        } else
+            ret = failed(rc, &err);
+        ww_rpc_client_destroy(c);
+    } else {
+        return usage();
+    }
+    return ret;
+}
+
+static int users_cmd(int argc, char **argv) {
+    if (argc < 2) return usage();
+    const char *cmd = argv[0];
+    ww_err_t err;
+    ww_code_t rc;
+    int ret = 0;
+    if (strcmp(cmd, "get-balance") == 0) {
+        ww_rpc_client_t *c = connect_env("USERS_GRPC_ADDR");
+        if (!c) return 2;
+        Users__GetTrainingBalanceRequest req =
+            USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
+        req.user_id = argv[1];
+        Users__GetTrainingBalanceResponse *resp;
+        rc = ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts,
+                                                     &err);
+        if (rc == WW_OK) {
+            printf("amount=%" PRId64 "\n", resp->amount);
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+        ww_rpc_client_destroy(c);
+    } else if (strcmp(cmd, "update-balance") == 0) {
+        if (argc < 3) return usage();
+        int64_t change;
+        if (parse_i64(argv[2], &change) != 0) return 2;
+        ww_rpc_client_t *c = connect_env("USERS_GRPC_ADDR");
+        if (!c) return 2;
+        Users__UpdateTrainingBalanceRequest req =
+            USERS__UPDATE_TRAINING_BALANCE_REQUEST__INIT;
+        req.user_id = argv[1];
+        req.amount_change = change;
+        Users__EmptyResponse *resp;
+        rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp, &opts,
+                                                        &err);
+        if (rc == WW_OK) {
+            printf("ok\n");
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+        } else
+            ret = failed(rc, &err);
+        ww_rpc_client_destroy(c);
+    } else {
+        return usage();
+    }
+    return ret;
+}
+
+static int health_cmd(int argc, char **argv) {
+    const char *which = argc > 0 ? argv[0] : "trainer";
+    const char *env;
+    if (strcmp(which, "trainer") == 0)
+        env = "TRAINER_GRPC_ADDR";
+    else if (strcmp(which, "users") == 0)
+        env = "USERS_GRPC_ADDR";
+    else
+        return usage();
+    ww_rpc_client_t *c = connect_env(env);
+    if (!c) return 2;
+    Grpc__Health__V1__HealthCheckRequest req =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = argc > 1 ? argv[1] : "";
+    Grpc__Health__V1__HealthCheckResponse *resp;
+    ww_err_t err;
+    int ret = 0;
+    ww_code_t rc = ww_rpc_stubs_health_check(c, &req, &resp, &opts, &err);
+    if (rc == WW_OK) {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+            &grpc__health__v1__health_check_response__serving_status__descriptor,
+            (int)resp->status);
+        printf("status=%s\n", v ? v->name : "?");
+        ret =
+            resp->status ==
+                    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                ? 0
+                : 1;
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    } else
+        ret = failed(rc, &err);
+    ww_rpc_client_destroy(c);
+    return ret;
+}
+
+int main(int argc, char **argv) {
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
+            int64_t v;
+            if (parse_i64(argv[++i], &v) != 0) return 2;
+            opts.timeout_ms = v;
+        } else if (strcmp(argv[i], "--idempotency-key") == 0 && i + 1 < argc) {
+            opts.idempotency_key = argv[++i];
+        } else {
+            return usage();
+        }
+    }
+    if (i >= argc) return usage();
+    const char *svc = argv[i++];
+    if (strcmp(svc, "trainer") == 0) return trainer_cmd(argc - i, argv + i);
+    if (strcmp(svc, "trainings") == 0) return trainings_cmd(argc - i, argv + i);
+    if (strcmp(svc, "users") == 0) return users_cmd(argc - i, argv + i);
+    if (strcmp(svc, "health") == 0) return health_cmd(argc - i, argv + i);
+    return usage();
+}
