@@ -10,8 +10,12 @@
  * USER CHANGE health [trainer|users] [SERVICE]
  *
  * TIME is RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z. Addresses come from
- * TRAINER_GRPC_ADDR and USERS_GRPC_ADDR. Exit status: 0 OK, 1 the call
+ * TRAINER_GRPC_ADDR and USERS_GRPC_ADDR. Calls go over TLS (WW_TLS_CA or
+ * the system roots) with a per-call identity token from the metadata
+ * server (GCE_METADATA_HOST), or plaintext with GRPC_NO_TLS=true (see
+ * ww_rpc_security.h). Exit status: 0 OK, 1 the call
  * failed (the status is printed), 2 usage. */
+#include "ww_rpc_security.h"
 #include "ww_rpc_status.h"
 #include "ww_rpc_stubs.h"
 
@@ -79,7 +83,7 @@ static int failed(ww_code_t rc, const ww_err_t *err) {
 static ww_rpc_client_t *connect_env(const char *env) {
     ww_rpc_client_t *c;
     ww_err_t err;
-    if (ww_rpc_client_new_from_env(env, NULL, &c, &err) != WW_OK) {
+    if (ww_rpc_security_dial_env(env, &c, &err) != WW_OK) {
         fprintf(stderr, "wwctl: %s\n", err.msg);
         return NULL;
     }

@@ -14,17 +14,24 @@
 struct ww_rpc_client {
     grpc_channel *channel;
     grpc_call_credentials *call_credentials;
+    void (*release)(void *);
+    void *release_ctx;
     char target[256];
 };
 
 ww_code_t ww_rpc_client_new(const ww_rpc_client_config_t *config,
                             ww_rpc_client_t **out, ww_err_t *err) {
     *out = NULL;
-    if (!config || !config->target || !*config->target)
+    if (!config || !config->target || !*config->target) {
+        if (config && config->release) config->release(config->release_ctx);
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "rpc client: no target address");
+    }
     ww_rpc_client_t *c = calloc(1, sizeof *c);
-    if (!c) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    if (!c) {
+        if (config->release) config->release(config->release_ctx);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
     grpc_init();
     snprintf(c->target, sizeof c->target, "%s", config->target);
     grpc_arg args[1];
@@ -40,6 +47,7 @@ ww_code_t ww_rpc_client_new(const ww_rpc_client_config_t *config,
     if (insecure) grpc_channel_credentials_release(insecure);
     if (!c->channel) {
         free(c);
+        if (config->release) config->release(config->release_ctx);
         grpc_shutdown();
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "rpc client: cannot create a channel to %s",
@@ -48,6 +56,8 @@ ww_code_t ww_rpc_client_new(const ww_rpc_client_config_t *config,
     /* No public ref call exists for call credentials: keep the caller's
      * pointer, which the header asks to outlive the client. */
     c->call_credentials = config->call_credentials;
+    c->release = config->release;
+    c->release_ctx = config->release_ctx;
     *out = c;
     return WW_OK;
 }
@@ -58,6 +68,7 @@ ww_code_t ww_rpc_client_new_from_env(const char *env_name,
     const char *addr = ww_env_str(env_name, NULL);
     if (!addr || !*addr) {
         *out = NULL;
+        if (config && config->release) config->release(config->release_ctx);
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "%s is empty: set it to the service's host:port",
                           env_name);
@@ -71,6 +82,7 @@ ww_code_t ww_rpc_client_new_from_env(const char *env_name,
 void ww_rpc_client_destroy(ww_rpc_client_t *c) {
     if (!c) return;
     grpc_channel_destroy(c->channel);
+    if (c->release) c->release(c->release_ctx);
     free(c);
     grpc_shutdown();
 }

@@ -47,6 +47,13 @@ typedef struct ww_rpc_client_config {
     grpc_channel_credentials *channel_credentials; /* NULL: plaintext */
     grpc_call_credentials *call_credentials;       /* NULL: none */
     int max_receive_bytes;                         /* 0: 4 MiB */
+    /* Optional: called once by ww_rpc_client_destroy after the channel is
+     * gone (or by a failing ww_rpc_client_new), so a client can own what
+     * its credentials need, e.g. the token source behind call_credentials.
+     * Also called when ww_rpc_client_new(_from_env) fails, so ownership
+     * passes in every case. Runs on the calling thread. */
+    void (*release)(void *release_ctx);
+    void *release_ctx;
 } ww_rpc_client_config_t;
 
 typedef struct ww_rpc_call_options {

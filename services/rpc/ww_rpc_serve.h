@@ -6,9 +6,13 @@
  * Environment:
  *   WW_LISTEN_ADDR       listen here when set, else on the service's own
  *                        *_GRPC_ADDR (addr_env)
+ *   security             see ww_rpc_security.h: TLS and per-call token
+ *                        verification before every handler (health stays
+ *                        open); without WW_TLS_CERT, WW_TLS_KEY, WW_JWKS or
+ *                        WW_JWT_AUDIENCE the service refuses to start and
+ *                        names the variable missing.
  *   GRPC_NO_TLS=true     plaintext without authentication, for local runs
- *                        (one warning is logged). A service given no TLS
- *                        credentials refuses to start without it.
+ *                        (one warning is logged).
  *   WW_RPC_THREADS       completion-queue threads (default: cores)
  *   WW_RPC_MAX_RECV_BYTES  largest accepted request (default 4 MiB)
  *   WW_SHUTDOWN_GRACE_MS time in-flight calls get at shutdown (default 5000)
@@ -16,6 +20,7 @@
 #ifndef WW_RPC_SERVE_H
 #define WW_RPC_SERVE_H
 
+#include "ww_auth_config.h"
 #include "ww_err.h"
 #include "ww_rpc_server.h"
 
@@ -30,12 +35,14 @@ typedef struct ww_rpc_serve_config {
     const char *addr_env; /* "TRAINER_GRPC_ADDR" */
     ProtobufCService *services[WW_RPC_SERVE_MAX_SERVICES]; /* borrowed */
     size_t n_services;
-    /* Security hooks, passed to the server (see ww_rpc_server.h). With
-     * `credentials` set the service runs TLS and GRPC_NO_TLS is not needed;
-     * without, only GRPC_NO_TLS=true lets it start. Borrowed. */
-    grpc_server_credentials *credentials;
-    ww_rpc_authenticate_fn authenticate;
-    void *auth_ctx;
+    /* Optional: called on the main thread once the security settings are
+     * loaded, before the server starts, e.g. for the trainer to take
+     * WW_TRAINER_CALLERS. `authenticated` is false in local mode; `auth`
+     * stays valid until ww_rpc_serve_main returns. A non-OK return stops
+     * the start with err's message. */
+    ww_code_t (*configure)(void *ctx, bool authenticated,
+                           const ww_auth_config_t *auth, ww_err_t *err);
+    void *configure_ctx;
 } ww_rpc_serve_config_t;
 
 /* The address to listen on: WW_LISTEN_ADDR, else $addr_env; a clear
@@ -43,12 +50,6 @@ typedef struct ww_rpc_serve_config {
  * storage). */
 ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
                                    ww_err_t *err);
-
-/* WW_OK with TLS credentials; without them only GRPC_NO_TLS=true passes
- * (logging one warning), anything else is FAILED_PRECONDITION saying that
- * TLS is not configured. */
-ww_code_t ww_rpc_serve_check_security(const char *name, bool has_credentials,
-                                      ww_err_t *err);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code
  * (0 after a clean shutdown, 1 when it could not start, with the reason

@@ -1,11 +1,22 @@
 /* The trainer service: trainer.TrainerService, trainings.TrainingsService
  * and health, over the in-memory trainer domain. WW_FIXTURES=1 loads the
- * demo hours. See ww_rpc_serve.h for the environment. */
+ * demo hours; WW_TRAINER_CALLERS lists who may cancel as the trainer. See
+ * ww_rpc_serve.h for the rest of the environment. */
 #include "ww_env.h"
 #include "ww_log.h"
 #include "ww_rpc_serve.h"
 #include "ww_rpc_server.h"
 #include "ww_trainer_grpc.h"
+
+/* WW_TRAINER_CALLERS decides who cancels as the trainer, once
+ * authentication gives calls an identity. */
+static ww_code_t configure(void *ctx, bool authenticated,
+                           const ww_auth_config_t *auth, ww_err_t *err) {
+    (void)err;
+    ww_trainer_grpc_set_trainer_callers(
+        ctx, authenticated, (const char *const *)auth->trainer_callers);
+    return WW_OK;
+}
 
 int main(void) {
     ww_rpc_server_block_signals();
@@ -21,6 +32,8 @@ int main(void) {
         .services = {ww_trainer_grpc_trainer_service(g),
                      ww_trainer_grpc_trainings_service(g)},
         .n_services = 2,
+        .configure = configure,
+        .configure_ctx = g,
     };
     int rc = ww_rpc_serve_main(&cfg);
     ww_trainer_grpc_destroy(g);

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct ww_trainer_grpc {
@@ -15,6 +16,8 @@ struct ww_trainer_grpc {
     Trainings__TrainingsService_Service trainings;
     pthread_rwlock_t lock;
     ww_trainer_state_t *state;
+    bool enforce_trainer_callers;
+    const char *const *trainer_callers;
 };
 
 static ww_trainer_grpc_t *from_trainer(Trainer__TrainerService_Service *s) {
@@ -150,11 +153,26 @@ static void schedule_training(Trainings__TrainingsService_Service *svc,
     done(&out, call);
 }
 
+static bool is_trainer(const ww_trainer_grpc_t *g, const char *identity) {
+    if (!identity || !*identity || !g->trainer_callers) return false;
+    for (const char *const *c = g->trainer_callers; *c; c++)
+        if (strcmp(*c, identity) == 0) return true;
+    return false;
+}
+
 static void cancel_training(Trainings__TrainingsService_Service *svc,
                             const Trainings__CancelTrainingRequest *in,
                             Trainings__CancelTrainingResponse_Closure done,
                             void *call) {
     ww_trainer_grpc_t *g = from_trainings(svc);
+    if (in->by_trainer && g->enforce_trainer_callers &&
+        !is_trainer(g, ww_rpc_call_identity(call))) {
+        ww_rpc_call_fail(call, WW_ERR_PERMISSION_DENIED,
+                         "caller \"%s\" may not cancel as the trainer "
+                         "(not in WW_TRAINER_CALLERS)",
+                         ww_rpc_call_identity(call));
+        return;
+    }
     struct timespec now_ts;
     clock_gettime(CLOCK_REALTIME, &now_ts);
     ww_time_t now = {now_ts.tv_sec, (int32_t)now_ts.tv_nsec};
@@ -254,6 +272,12 @@ ProtobufCService *ww_trainer_grpc_trainer_service(ww_trainer_grpc_t *g) {
 
 ProtobufCService *ww_trainer_grpc_trainings_service(ww_trainer_grpc_t *g) {
     return &g->trainings.base;
+}
+
+void ww_trainer_grpc_set_trainer_callers(ww_trainer_grpc_t *g, bool enforce,
+                                         const char *const *trainer_callers) {
+    g->enforce_trainer_callers = enforce;
+    g->trainer_callers = trainer_callers;
 }
 
 void ww_trainer_grpc_counts(ww_trainer_grpc_t *g, ww_trainer_counts_t *c) {

@@ -32,6 +32,15 @@ void ww_trainer_grpc_destroy(ww_trainer_grpc_t *g);
 ProtobufCService *ww_trainer_grpc_trainer_service(ww_trainer_grpc_t *g);
 ProtobufCService *ww_trainer_grpc_trainings_service(ww_trainer_grpc_t *g);
 
+/* Who may cancel with by_trainer = true. With `enforce` (authentication
+ * on), only a caller whose identity (ww_rpc_call_identity) is in
+ * `trainer_callers` (NULL-terminated, borrowed: must outlive the adapter;
+ * NULL = nobody); anyone else gets PERMISSION_DENIED before the domain is
+ * asked. Without `enforce` (local mode, no identities) the flag is taken as
+ * sent. Call before the server starts. */
+void ww_trainer_grpc_set_trainer_callers(ww_trainer_grpc_t *g, bool enforce,
+                                         const char *const *trainer_callers);
+
 /* Current counts, under the lock (for logs and tests). */
 void ww_trainer_grpc_counts(ww_trainer_grpc_t *g, ww_trainer_counts_t *c);
 

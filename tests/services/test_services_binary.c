@@ -1,6 +1,6 @@
 /* The trainer and users binaries as an operator runs them: they refuse to
  * start without TLS or a listen address, serve health on WW_LISTEN_ADDR,
- * and stop cleanly on SIGTERM. */
+ * and stop cleanly on SIGTERM. (With TLS and tokens: test_services_auth.) */
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
 
@@ -65,17 +65,30 @@ static void log_path(char *buf, size_t size, const char *what) {
     snprintf(buf, size, "/tmp/ww-binary-%d-%s.log", (int)getpid(), what);
 }
 
-WW_TEST(refuses_to_start_without_tls_configured) {
+/* Fail closed: each required security variable in turn is the one named
+ * (the checks look only at presence here, so the paths need not exist). */
+WW_TEST(refuses_to_start_naming_each_missing_security_variable) {
     const char *bins[] = {TRAINER_BIN, USERS_BIN};
+    const char *vars[] = {"WW_TLS_CERT=/nonexistent/cert.pem",
+                          "WW_TLS_KEY=/nonexistent/key.pem",
+                          "WW_JWKS=/nonexistent/jwks.json",
+                          "WW_JWT_AUDIENCE=https://localhost"};
+    const char *names[] = {"WW_TLS_CERT", "WW_TLS_KEY", "WW_JWKS",
+                           "WW_JWT_AUDIENCE"};
     for (int i = 0; i < 2; i++) {
-        char log[128], text[4096];
-        log_path(log, sizeof log, "notls");
-        const char *env[] = {"WW_LISTEN_ADDR=127.0.0.1:0", NULL};
-        WW_ASSERT_EQ_INT(wait_exit(spawn(bins[i], env, log), 10000), 1);
-        read_file(log, text, sizeof text);
-        WW_ASSERT_CONTAINS(text, "TLS is not configured");
-        WW_ASSERT_CONTAINS(text, "GRPC_NO_TLS=true");
-        unlink(log);
+        for (int missing = 0; missing < 4; missing++) {
+            char log[128], text[4096], expect[64];
+            log_path(log, sizeof log, "notls");
+            const char *env[6] = {"WW_LISTEN_ADDR=127.0.0.1:0"};
+            for (int v = 0; v < missing; v++) env[1 + v] = vars[v];
+            WW_ASSERT_EQ_INT(wait_exit(spawn(bins[i], env, log), 10000), 1);
+            read_file(log, text, sizeof text);
+            snprintf(expect, sizeof expect, "%s is not set", names[missing]);
+            WW_ASSERT_CONTAINS(text, expect);
+            WW_ASSERT_CONTAINS(text, "GRPC_NO_TLS=true");
+            WW_ASSERT_MSG(!strstr(text, "event=started"), "%s", text);
+            unlink(log);
+        }
     }
 }
 
@@ -169,7 +182,8 @@ WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
     char listen[64], env[128], log[128], out[4096];
     int port = free_port();
     snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
-    snprintf(env, sizeof env, "TRAINER_GRPC_ADDR=127.0.0.1:%d", port);
+    snprintf(env, sizeof env, "GRPC_NO_TLS=true TRAINER_GRPC_ADDR=127.0.0.1:%d",
+             port);
     log_path(log, sizeof log, "wwctl");
     const char *senv[] = {"GRPC_NO_TLS=true", listen, NULL};
     pid_t pid = spawn(TRAINER_BIN, senv, log);
@@ -209,7 +223,9 @@ WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
     WW_ASSERT_EQ_INT(
         wwctl(env, "trainer is-hour-available yesterday", out, sizeof out), 2);
     WW_ASSERT_EQ_INT(
-        wwctl("TRAINER_GRPC_ADDR=", "trainings get x", out, sizeof out), 2);
+        wwctl("GRPC_NO_TLS=true TRAINER_GRPC_ADDR=", "trainings get x", out,
+              sizeof out),
+        2);
     WW_ASSERT_CONTAINS(out, "TRAINER_GRPC_ADDR is empty");
     kill(pid, SIGTERM);
     WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
@@ -220,7 +236,7 @@ int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
         (ww_test_case_t[]){
-            WW_CASE(refuses_to_start_without_tls_configured),
+            WW_CASE(refuses_to_start_naming_each_missing_security_variable),
             WW_CASE(refuses_to_start_without_a_listen_address),
             WW_CASE(trainer_serves_health_and_stops_on_sigterm),
             WW_CASE(users_listens_on_its_grpc_addr_and_stops_on_sigint),

@@ -1,0 +1,165 @@
+/* Builds the server's and the clients' security from ww_auth's pieces. */
+#include "ww_rpc_security.h"
+
+#include "ww_auth_jwks.h"
+#include "ww_auth_tls.h"
+#include "ww_auth_token_source.h"
+#include "ww_auth_verifier.h"
+#include "ww_env.h"
+
+#include <stdlib.h>
+
+/* Clock skew tolerated on exp/nbf/iat. */
+#define LEEWAY_S 30
+
+struct ww_rpc_security_server {
+    ww_auth_config_t cfg;
+    grpc_server_credentials *creds;
+    ww_auth_jwks_t *jwks;
+    ww_auth_verifier_t *verifier;
+};
+
+void ww_rpc_security_server_destroy(ww_rpc_security_server_t *s) {
+    if (!s) return;
+    ww_auth_verifier_destroy(s->verifier);
+    ww_auth_jwks_destroy(s->jwks);
+    if (s->creds) grpc_server_credentials_release(s->creds);
+    ww_auth_config_free(&s->cfg);
+    free(s);
+}
+
+ww_code_t ww_rpc_security_server_new(ww_rpc_security_server_t **out,
+                                     ww_err_t *err) {
+    *out = NULL;
+    ww_rpc_security_server_t *s = calloc(1, sizeof *s);
+    if (!s) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    ww_code_t rc = ww_auth_config_load_server(&s->cfg, err);
+    if (rc != WW_OK) {
+        free(s);
+        return rc;
+    }
+    if (s->cfg.no_tls) {
+        *out = s;
+        return WW_OK;
+    }
+    /* The credentials need the gRPC library; the server's own grpc_init
+     * comes later, so hold one reference while building them. */
+    grpc_init();
+    rc = ww_auth_tls_server_credentials_from_config(&s->cfg, &s->creds, err);
+    grpc_shutdown();
+    if (rc != WW_OK) goto fail;
+    ww_auth_jwks_opts_t jo = {.source = s->cfg.jwks, .ca_file = s->cfg.tls_ca};
+    rc = ww_auth_jwks_new(&jo, &s->jwks, err);
+    if (rc != WW_OK) goto fail;
+    ww_auth_verifier_opts_t vo = {
+        .policy = {.audience = s->cfg.jwt_audience,
+                   .issuers = (const char *const *)s->cfg.jwt_issuers,
+                   .leeway_s = LEEWAY_S},
+        .allowed_callers = (const char *const *)s->cfg.allowed_callers,
+    };
+    rc = ww_auth_verifier_new(&vo, s->jwks, &s->verifier, err);
+    if (rc != WW_OK) goto fail;
+    *out = s;
+    return WW_OK;
+fail:
+    ww_rpc_security_server_destroy(s);
+    return rc;
+}
+
+bool ww_rpc_security_server_enabled(const ww_rpc_security_server_t *s) {
+    return !s->cfg.no_tls;
+}
+
+const ww_auth_config_t *
+ww_rpc_security_server_config(const ww_rpc_security_server_t *s) {
+    return &s->cfg;
+}
+
+void ww_rpc_security_server_apply(const ww_rpc_security_server_t *s,
+                                  ww_rpc_server_config_t *config) {
+    config->credentials = s->creds;
+    config->authenticate = s->verifier ? ww_auth_verifier_authenticate : NULL;
+    config->auth_ctx = s->verifier;
+}
+
+const char *ww_rpc_security_server_mode(const ww_rpc_security_server_t *s) {
+    if (s->cfg.no_tls) return "plaintext";
+    return s->cfg.tls_client_ca ? "mtls+jwt" : "tls+jwt";
+}
+
+/* ---------- clients ---------- */
+
+typedef struct client_security {
+    grpc_call_credentials *call_creds;
+    ww_auth_token_source_t *tokens;
+} client_security_t;
+
+/* The rpc client's release hook: after its channel is gone. */
+static void client_security_release(void *ctx) {
+    client_security_t *cs = ctx;
+    if (cs->call_creds) grpc_call_credentials_release(cs->call_creds);
+    ww_auth_token_source_release(cs->tokens);
+    free(cs);
+}
+
+ww_code_t ww_rpc_security_dial(const char *target, ww_rpc_client_t **out,
+                               ww_err_t *err) {
+    *out = NULL;
+    if (!target || !*target)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "rpc client: no target address");
+    ww_auth_config_t cfg;
+    ww_code_t rc = ww_auth_config_load_client(&cfg, err);
+    if (rc != WW_OK) return rc;
+    ww_rpc_client_config_t cc = {.target = target};
+    if (cfg.no_tls) {
+        ww_auth_config_free(&cfg);
+        return ww_rpc_client_new(&cc, out, err);
+    }
+    client_security_t *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        ww_auth_config_free(&cfg);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    grpc_init(); /* for the credentials, before the client holds its own */
+    grpc_channel_credentials *chan = NULL;
+    rc = ww_auth_tls_channel_credentials_from_config(&cfg, &chan, err);
+    if (rc == WW_OK) {
+        ww_auth_token_source_opts_t to = {.target = target,
+                                          .metadata_host = cfg.metadata_host};
+        rc = ww_auth_token_source_new(&to, &cs->tokens, err);
+    }
+    if (rc == WW_OK) {
+        cs->call_creds = ww_auth_token_source_call_credentials(cs->tokens);
+        if (!cs->call_creds)
+            rc = ww_err_set(err, WW_ERR_INTERNAL,
+                            "rpc client: cannot create call credentials");
+    }
+    ww_auth_config_free(&cfg);
+    if (rc != WW_OK) {
+        if (chan) grpc_channel_credentials_release(chan);
+        client_security_release(cs);
+        grpc_shutdown();
+        return rc;
+    }
+    cc.channel_credentials = chan;
+    cc.call_credentials = cs->call_creds;
+    cc.release = client_security_release;
+    cc.release_ctx = cs;
+    rc = ww_rpc_client_new(&cc, out, err); /* owns cs from here on */
+    grpc_channel_credentials_release(chan);
+    grpc_shutdown();
+    return rc;
+}
+
+ww_code_t ww_rpc_security_dial_env(const char *env_name,
+                                   ww_rpc_client_t **out, ww_err_t *err) {
+    const char *addr = ww_env_str(env_name, NULL);
+    if (!addr || !*addr) {
+        *out = NULL;
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "%s is empty: set it to the service's host:port",
+                          env_name);
+    }
+    return ww_rpc_security_dial(addr, out, err);
+}
