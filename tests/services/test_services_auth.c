@@ -1,0 +1,655 @@
+/* The real trainer and users binaries with TLS and per-call tokens, as
+ * deployed: test-time PKI (tests/auth/gen_certs.sh), a JWKS file of the
+ * test keys, and the fake metadata server (tests/auth/fake_metadata.py)
+ * handing identity tokens to our clients. Proves that the happy path works
+ * for wwctl, the ww_rpc client and grpcio; that every bad token is
+ * UNAUTHENTICATED before any handler runs (state unchanged); that the
+ * allowlists give PERMISSION_DENIED; that transport mistakes fail; and that
+ * a broken metadata server fails a call within its deadline. */
+#include "auth_fixture.h"
+#include "ww_auth_tls.h"
+#include "ww_rpc_stubs.h"
+#include "ww_test.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpc/grpc_security.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define TRAINER_AUD "https://localhost" /* clients dial localhost:port */
+#define USERS_AUD "https://127.0.0.1"   /* clients dial 127.0.0.1:port */
+#define TRAINER_ID "trainer-svc@project.iam.gserviceaccount.com"
+#define STRANGER "stranger@elsewhere.example"
+#define VICTIM "auth-victim"
+
+static pid_t trainer_pid, users_pid, meta_pid;
+static int trainer_port, users_port, meta_port;
+static char meta_dir[512], jwks_path[512];
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static const char *pki(const char *name) {
+    static char buf[8][512];
+    static int i;
+    char *b = buf[i++ % 8];
+    snprintf(b, 512, "%s/%s", fx_pki(), name);
+    return b;
+}
+
+static void stop(pid_t *pid) {
+    if (*pid <= 0) return;
+    kill(*pid, SIGTERM);
+    waitpid(*pid, NULL, 0);
+    *pid = 0;
+}
+
+static void stop_all(void) {
+    stop(&trainer_pid);
+    stop(&users_pid);
+    fx_fake_server_stop(meta_pid);
+}
+
+/* `bin` with extra environment (NAME=VALUE, NULL-terminated), stderr to
+ * `log`. */
+static pid_t spawn(const char *bin, const char *const *env, const char *log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsetenv("GRPC_NO_TLS");
+        unsetenv("WW_LISTEN_ADDR");
+        for (; *env; env++)
+            putenv((char *)*env);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void wait_port(int port, pid_t pid, const char *log) {
+    int64_t until = ww_test_now_ms() + 15000;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok) return;
+        WW_ASSERT_MSG(waitpid(pid, NULL, WNOHANG) == 0 &&
+                          ww_test_now_ms() < until,
+                      "server did not start, see %s", log);
+        usleep(20000);
+    }
+}
+
+static pid_t start_service(const char *bin, int port, const char *audience,
+                           const char *extra, const char *log) {
+    char listen[64], cert[600], key[600], jwks[600], aud[128];
+    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
+    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", pki("server.pem"));
+    snprintf(key, sizeof key, "WW_TLS_KEY=%s", pki("server.key"));
+    snprintf(jwks, sizeof jwks, "WW_JWKS=%s", jwks_path);
+    snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
+    const char *env[] = {listen, cert, key, jwks, aud, extra, NULL};
+    pid_t pid = spawn(bin, env, log);
+    wait_port(port, pid, log);
+    return pid;
+}
+
+static void setup(void) {
+    if (trainer_pid) return;
+    fx_pki();
+    fx_path(meta_dir, sizeof meta_dir, "meta");
+    mkdir(meta_dir, 0700);
+    char *doc = fx_jwks_json(0);
+    fx_write(fx_path(jwks_path, sizeof jwks_path, "jwks.json"), doc);
+    free(doc);
+    meta_port = fx_fake_server_start(meta_dir, NULL, NULL, &meta_pid);
+    atexit(stop_all); /* runs before the fixture removes its directory */
+    char log[512];
+    trainer_port = free_port();
+    trainer_pid =
+        start_service(TRAINER_BIN, trainer_port, TRAINER_AUD,
+                      "WW_TRAINER_CALLERS=" TRAINER_ID,
+                      fx_path(log, sizeof log, "trainer.log"));
+    users_port = free_port();
+    users_pid = start_service(USERS_BIN, users_port, USERS_AUD,
+                              "WW_ALLOWED_CALLERS=" FX_EMAIL "," TRAINER_ID,
+                              fx_path(log, sizeof log, "users.log"));
+}
+
+/* ---- tokens ---- */
+
+static char *token_as(const char *aud, const char *email) {
+    json_t *c = fx_claims(aud, (int64_t)time(NULL), 600);
+    json_object_set_new(c, "email", json_string(email));
+    return fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
+}
+
+static char *bearer(char *token) {
+    size_t n = strlen(token) + 8;
+    char *b = malloc(n);
+    snprintf(b, n, "Bearer %s", token);
+    free(token);
+    return b;
+}
+
+/* ---- a client sending a fixed `authorization` value over TLS ---- */
+
+static int fixed_get_metadata(
+    void *state, grpc_auth_metadata_context context,
+    grpc_credentials_plugin_metadata_cb cb, void *user_data,
+    grpc_metadata creds_md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
+    size_t *num_creds_md, grpc_status_code *status,
+    const char **error_details) {
+    (void)context, (void)cb, (void)user_data;
+    creds_md[0].key = grpc_slice_from_static_string("authorization");
+    creds_md[0].value = grpc_slice_from_copied_string(state);
+    *num_creds_md = 1;
+    *status = GRPC_STATUS_OK;
+    *error_details = NULL;
+    return 1; /* answered synchronously */
+}
+
+static void fixed_destroy(void *state) { free(state); }
+
+static void release_call_creds(void *ctx) {
+    grpc_call_credentials_release(ctx);
+}
+
+/* A client to host:port trusting pki(ca) (NULL = plaintext) and sending
+ * `authorization` (NULL = no header) on every call. */
+static ww_rpc_client_t *dial(const char *host, int port, const char *ca,
+                             const char *authorization) {
+    char target[128];
+    snprintf(target, sizeof target, "%s:%d", host, port);
+    ww_err_t err = {0};
+    grpc_init();
+    grpc_channel_credentials *chan = NULL;
+    if (ca)
+        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(pki(ca), NULL, NULL,
+                                                      &chan, &err) == WW_OK,
+                      "%s", err.msg);
+    grpc_call_credentials *cc = NULL;
+    if (authorization) {
+        grpc_metadata_credentials_plugin p = {
+            .get_metadata = fixed_get_metadata,
+            .destroy = fixed_destroy,
+            .state = strdup(authorization),
+            .type = "fixed_authorization"};
+        cc = grpc_metadata_credentials_create_from_plugin(
+            p, GRPC_PRIVACY_AND_INTEGRITY, NULL);
+    }
+    ww_rpc_client_config_t cfg = {.target = target,
+                                  .channel_credentials = chan,
+                                  .call_credentials = cc,
+                                  .release = cc ? release_call_creds : NULL,
+                                  .release_ctx = cc};
+    ww_rpc_client_t *c = NULL;
+    ww_code_t rc = ww_rpc_client_new(&cfg, &c, &err);
+    if (chan) grpc_channel_credentials_release(chan);
+    grpc_shutdown();
+    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
+    return c;
+}
+
+static ww_rpc_call_options_t opts = {.timeout_ms = 5000};
+
+/* ---- users calls ---- */
+
+static ww_code_t update_balance(const char *authorization, int64_t change,
+                                ww_err_t *err) {
+    ww_rpc_client_t *c = dial("127.0.0.1", users_port, "ca.pem",
+                              authorization);
+    Users__UpdateTrainingBalanceRequest req =
+        USERS__UPDATE_TRAINING_BALANCE_REQUEST__INIT;
+    req.user_id = VICTIM;
+    req.amount_change = change;
+    Users__EmptyResponse *resp = NULL;
+    ww_code_t rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp,
+                                                              &opts, err);
+    if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
+    ww_rpc_client_destroy(c);
+    return rc;
+}
+
+static int64_t balance(void) {
+    char *auth = bearer(token_as(USERS_AUD, FX_EMAIL));
+    ww_rpc_client_t *c = dial("127.0.0.1", users_port, "ca.pem", auth);
+    free(auth);
+    Users__GetTrainingBalanceRequest req =
+        USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
+    req.user_id = VICTIM;
+    Users__GetTrainingBalanceResponse *resp = NULL;
+    ww_err_t err = {0};
+    ww_code_t rc =
+        ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts, &err);
+    ww_rpc_client_destroy(c);
+    WW_ASSERT_MSG(rc == WW_OK, "balance: %s", err.msg);
+    int64_t amount = resp->amount;
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return amount;
+}
+
+/* A balance to protect: created once with a valid token. */
+static int64_t victim_balance(void) {
+    static int64_t b = -1;
+    if (b < 0) {
+        ww_err_t err = {0};
+        char *auth = bearer(token_as(USERS_AUD, FX_EMAIL));
+        ww_code_t rc = update_balance(auth, 10, &err);
+        free(auth);
+        WW_ASSERT_MSG(rc == WW_OK, "seed balance: %s", err.msg);
+        b = balance();
+    }
+    return b;
+}
+
+/* ---- cases ---- */
+
+WW_TEST(our_client_with_tls_and_token_changes_state) {
+    setup();
+    WW_ASSERT(victim_balance() >= 10);
+    char *auth = bearer(token_as(USERS_AUD, TRAINER_ID));
+    ww_err_t err = {0};
+    int64_t before = balance();
+    ww_code_t rc = update_balance(auth, 3, &err);
+    free(auth);
+    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
+    WW_ASSERT_EQ_INT(balance(), before + 3);
+    WW_ASSERT_EQ_INT(update_balance(NULL, -3, &err), WW_ERR_UNAUTHENTICATED);
+    auth = bearer(token_as(USERS_AUD, TRAINER_ID));
+    rc = update_balance(auth, -3, &err);
+    free(auth);
+    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
+    WW_ASSERT_EQ_INT(balance(), before);
+}
+
+/* Runs wwctl with `env` prepended (shell words) and returns its exit code,
+ * its combined output in out and the time it took in *ms. */
+static int wwctl(const char *env, const char *args, char *out, size_t size,
+                 int64_t *ms) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "env -u GRPC_NO_TLS %s %s %s 2>&1", env,
+             WWCTL_BIN, args);
+    int64_t t0 = ww_test_now_ms();
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    if (ms) *ms = ww_test_now_ms() - t0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void wwctl_env(char *buf, size_t size, const char *metadata_host) {
+    snprintf(buf, size,
+             "TRAINER_GRPC_ADDR=localhost:%d USERS_GRPC_ADDR=127.0.0.1:%d "
+             "WW_TLS_CA=%s GCE_METADATA_HOST=%s",
+             trainer_port, users_port, pki("ca.pem"), metadata_host);
+}
+
+static void serve_token(const char *aud, const char *email) {
+    char path[600], *tok = token_as(aud, email);
+    snprintf(path, sizeof path, "%s/token", meta_dir);
+    fx_write(path, tok);
+    free(tok);
+}
+
+static void metadata_mode(const char *mode) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/mode", meta_dir);
+    fx_write(path, mode);
+}
+
+WW_TEST(wwctl_with_tls_and_metadata_token) {
+    setup();
+    char env[2048], meta[64], out[4096], aud[256] = "";
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", meta_port);
+    wwctl_env(env, sizeof env, meta);
+    metadata_mode("ok");
+    serve_token(TRAINER_AUD, FX_EMAIL);
+    long fetches = fx_read_count(meta_dir, "count");
+    int rc = wwctl(env, "trainer make-available 2031-02-03T15:00:00Z", out,
+                   sizeof out, NULL);
+    WW_ASSERT_MSG(rc == 0, "exit %d: %s", rc, out);
+    WW_ASSERT_EQ_INT(wwctl(env,
+                           "trainer is-hour-available 2031-02-03T15:00:00Z",
+                           out, sizeof out, NULL),
+                     0);
+    WW_ASSERT_CONTAINS(out, "is_available=true");
+    WW_ASSERT(fx_read_count(meta_dir, "count") >= fetches + 2);
+    char path[600];
+    snprintf(path, sizeof path, "%s/last_audience", meta_dir);
+    FILE *f = fopen(path, "r");
+    WW_ASSERT(f);
+    WW_ASSERT(fgets(aud, sizeof aud, f) != NULL);
+    fclose(f);
+    WW_ASSERT_EQ_STR(aud, TRAINER_AUD);
+    /* health stays open, and the users service takes its own audience */
+    WW_ASSERT_EQ_INT(wwctl(env, "health users", out, sizeof out, NULL), 0);
+    serve_token(USERS_AUD, FX_EMAIL);
+    WW_ASSERT_EQ_INT(wwctl(env, "users get-balance " VICTIM, out, sizeof out,
+                           NULL),
+                     0);
+    WW_ASSERT_CONTAINS(out, "amount=");
+    /* the trainer's token is refused by users */
+    serve_token(TRAINER_AUD, FX_EMAIL);
+    WW_ASSERT_EQ_INT(wwctl(env, "users get-balance " VICTIM, out, sizeof out,
+                           NULL),
+                     1);
+    WW_ASSERT_CONTAINS(out, "UNAUTHENTICATED");
+    /* plaintext wwctl against the TLS server */
+    char plain[2100];
+    snprintf(plain, sizeof plain, "GRPC_NO_TLS=true %s", env);
+    WW_ASSERT_EQ_INT(wwctl(plain,
+                           "--timeout-ms 2000 trainer is-hour-available "
+                           "2031-02-03T15:00:00Z",
+                           out, sizeof out, NULL),
+                     1);
+    WW_ASSERT_CONTAINS(out, "UNAVAILABLE");
+}
+
+WW_TEST(negative_corpus_is_unauthenticated_and_changes_nothing) {
+    setup();
+    int64_t before = victim_balance();
+    int64_t now = (int64_t)time(NULL);
+    char *good = token_as(USERS_AUD, FX_EMAIL);
+    /* tampered: another caller's payload under the original signature */
+    char *other = token_as(USERS_AUD, TRAINER_ID);
+    char *tampered = strdup(good);
+    char *p1 = strchr(tampered, '.'), *o1 = strchr(other, '.');
+    char *p2 = strchr(p1 + 1, '.'), *o2 = strchr(o1 + 1, '.');
+    size_t tlen = strlen(tampered) + strlen(other) + 2;
+    char *t2 = malloc(tlen);
+    snprintf(t2, tlen, "%.*s%.*s%s", (int)(p1 - tampered), tampered,
+             (int)(o2 - o1), o1, p2);
+    free(tampered);
+    free(other);
+    json_t *wrong_iss = fx_claims(USERS_AUD, now, 600);
+    json_object_set_new(wrong_iss, "iss", json_string("https://evil.example"));
+    char *pem = fx_public_pem(fx_rsa());
+    struct {
+        const char *name;
+        char *authorization; /* NULL: no header */
+    } cases[] = {
+        {"no header", NULL},
+        {"wrong scheme", strdup("Basic dXNlcjpwYXNz")},
+        {"garbage", strdup("Bearer garbage")},
+        {"dots and empty parts", strdup("Bearer ..")},
+        {"bad base64url", strdup("Bearer e30=.e30=.AAAA")},
+        {"expired", bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL,
+                                   fx_claims(USERS_AUD, now - 7200, 3600)))},
+        {"not yet valid",
+         bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL,
+                        fx_claims(USERS_AUD, now + 3600, 600)))},
+        {"wrong aud", bearer(fx_token("https://elsewhere.example", 600))},
+        {"wrong iss",
+         bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL, wrong_iss))},
+        {"alg none", bearer(fx_mint("none", "rsa1", NULL, NULL,
+                                    fx_claims(USERS_AUD, now, 600)))},
+        {"HS256 with the public key",
+         bearer(fx_mint("HS256", "rsa1", NULL, pem,
+                        fx_claims(USERS_AUD, now, 600)))},
+        {"unknown kid", bearer(fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
+                                       fx_claims(USERS_AUD, now, 600)))},
+        {"tampered payload", bearer(t2)},
+        {"token for the other service", bearer(fx_token(TRAINER_AUD, 600))},
+    };
+    free(pem);
+    free(good);
+    size_t n = sizeof cases / sizeof cases[0];
+    int failures = 0;
+    char first[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        ww_err_t err = {0};
+        ww_code_t rc = update_balance(cases[i].authorization, 1000, &err);
+        if (rc != WW_ERR_UNAUTHENTICATED || !strstr(err.msg, "UNAUTHENTICATED")) {
+            if (!failures++)
+                snprintf(first, sizeof first, "%s: code %d (%s)", cases[i].name,
+                         (int)rc, err.msg);
+        }
+        free(cases[i].authorization);
+    }
+    WW_ASSERT_MSG(failures == 0, "%d cases not refused; first: %s", failures,
+                  first);
+    WW_ASSERT_EQ_INT(balance(), before); /* no handler ran */
+}
+
+WW_TEST(caller_outside_allowed_callers_is_permission_denied) {
+    setup();
+    int64_t before = victim_balance();
+    char *auth = bearer(token_as(USERS_AUD, STRANGER));
+    ww_err_t err = {0};
+    ww_code_t rc = update_balance(auth, 1000, &err);
+    free(auth);
+    WW_ASSERT_EQ_INT(rc, WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_CONTAINS(err.msg, "PERMISSION_DENIED");
+    WW_ASSERT_EQ_INT(balance(), before);
+}
+
+static Trainings__TrainingStatus training_status(ww_rpc_client_t *c,
+                                                 const char *uuid) {
+    Trainings__GetTrainingRequest req = TRAININGS__GET_TRAINING_REQUEST__INIT;
+    req.training_uuid = (char *)uuid;
+    Trainings__Training *t = NULL;
+    ww_err_t err = {0};
+    WW_ASSERT_MSG(ww_rpc_stubs_trainings_get_training(c, &req, &t, &opts,
+                                                      &err) == WW_OK,
+                  "%s", err.msg);
+    Trainings__TrainingStatus s = t->status;
+    protobuf_c_message_free_unpacked(&t->base, NULL);
+    return s;
+}
+
+static ww_code_t cancel(ww_rpc_client_t *c, const char *uuid, ww_err_t *err) {
+    Trainings__CancelTrainingRequest req =
+        TRAININGS__CANCEL_TRAINING_REQUEST__INIT;
+    req.training_uuid = (char *)uuid;
+    req.by_trainer = true;
+    Trainings__CancelTrainingResponse *resp = NULL;
+    ww_code_t rc =
+        ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, err);
+    if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+WW_TEST(cancel_as_trainer_needs_a_trainer_identity) {
+    setup();
+    const char *uuid = "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c77";
+    char *auth = bearer(token_as(TRAINER_AUD, FX_EMAIL));
+    ww_rpc_client_t *user = dial("localhost", trainer_port, "ca.pem", auth);
+    free(auth);
+    auth = bearer(token_as(TRAINER_AUD, TRAINER_ID));
+    ww_rpc_client_t *trainer = dial("localhost", trainer_port, "ca.pem", auth);
+    free(auth);
+    ww_err_t err = {0};
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    ts.seconds = 1927371600; /* 2031-01-28T13:00:00Z */
+    Trainer__UpdateHourRequest hour = TRAINER__UPDATE_HOUR_REQUEST__INIT;
+    hour.time = &ts;
+    Google__Protobuf__Empty *empty = NULL;
+    WW_ASSERT_MSG(ww_rpc_stubs_trainer_make_hour_available(user, &hour, &empty,
+                                                           &opts,
+                                                           &err) == WW_OK,
+                  "%s", err.msg);
+    protobuf_c_message_free_unpacked(&empty->base, NULL);
+    Trainings__ScheduleTrainingRequest sched =
+        TRAININGS__SCHEDULE_TRAINING_REQUEST__INIT;
+    sched.training_uuid = (char *)uuid;
+    sched.user_id = "ann";
+    sched.time = &ts;
+    sched.notes = "";
+    Trainings__ScheduleTrainingResponse *sr = NULL;
+    WW_ASSERT_MSG(ww_rpc_stubs_trainings_schedule_training(user, &sched, &sr,
+                                                           &opts,
+                                                           &err) == WW_OK,
+                  "%s", err.msg);
+    protobuf_c_message_free_unpacked(&sr->base, NULL);
+
+    ww_code_t rc = cancel(user, uuid, &err);
+    WW_ASSERT_EQ_INT(rc, WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_CONTAINS(err.msg, "WW_TRAINER_CALLERS");
+    WW_ASSERT_EQ_INT(training_status(user, uuid),
+                     TRAININGS__TRAINING_STATUS__PENDING);
+    rc = cancel(trainer, uuid, &err);
+    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
+    WW_ASSERT(training_status(user, uuid) !=
+              TRAININGS__TRAINING_STATUS__PENDING);
+    ww_rpc_client_destroy(user);
+    ww_rpc_client_destroy(trainer);
+}
+
+WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
+    setup();
+    char *auth = bearer(token_as(TRAINER_AUD, FX_EMAIL));
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    ts.seconds = 1927375200; /* 2031-01-28T14:00:00Z */
+    Trainer__UpdateHourRequest hour = TRAINER__UPDATE_HOUR_REQUEST__INIT;
+    hour.time = &ts;
+    ww_rpc_call_options_t o = {.timeout_ms = 3000};
+    const char *cas[] = {NULL, "other-ca.pem"};
+    for (int i = 0; i < 2; i++) {
+        ww_rpc_client_t *c = dial("localhost", trainer_port, cas[i],
+                                  cas[i] ? auth : NULL);
+        Google__Protobuf__Empty *empty = NULL;
+        ww_err_t err = {0};
+        ww_code_t rc = ww_rpc_stubs_trainer_make_hour_available(c, &hour,
+                                                                &empty, &o,
+                                                                &err);
+        ww_rpc_client_destroy(c);
+        WW_ASSERT_MSG(rc == WW_ERR_UNAVAILABLE, "%s: code %d (%s)",
+                      cas[i] ? cas[i] : "plaintext", (int)rc, err.msg);
+    }
+    /* the hour was never made available */
+    ww_rpc_client_t *c = dial("localhost", trainer_port, "ca.pem", auth);
+    free(auth);
+    Trainer__IsHourAvailableRequest q = TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
+    q.time = &ts;
+    Trainer__IsHourAvailableResponse *r = NULL;
+    ww_err_t err = {0};
+    WW_ASSERT_MSG(ww_rpc_stubs_trainer_is_hour_available(c, &q, &r, &opts,
+                                                         &err) == WW_OK,
+                  "%s", err.msg);
+    ww_rpc_client_destroy(c);
+    bool available = r->is_available;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    WW_ASSERT(!available);
+}
+
+/* grpcio over TLS with a token: GetTrainingBalance answered, and the
+ * trainer's token refused. */
+static void python_call(const char *token, const char *request_hex,
+                        char *out, size_t size) {
+    char tok_path[512], cmd[4096];
+    fx_path(tok_path, sizeof tok_path, "python-token");
+    fx_write(tok_path, token);
+    snprintf(cmd, sizeof cmd,
+             "'%s' '%s/grpc_call.py' 127.0.0.1:%d '%s' '%s' "
+             "/users.UsersService/GetTrainingBalance %s 2>&1",
+             WW_VENV_PYTHON, WW_TESTS_SERVICES_DIR, users_port, pki("ca.pem"),
+             tok_path, request_hex);
+    FILE *p = popen(cmd, "r");
+    WW_ASSERT(p);
+    out[0] = '\0';
+    char line[2048];
+    while (fgets(line, sizeof line, p))
+        snprintf(out, size, "%s", line); /* the last line is the result */
+    int rc = pclose(p);
+    WW_ASSERT_MSG(rc == 0, "python client exited with %d: %s", rc, out);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+WW_TEST(python_grpcio_client_with_tls_and_token) {
+    setup();
+    int64_t expected = victim_balance();
+    Users__GetTrainingBalanceRequest req =
+        USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
+    req.user_id = VICTIM;
+    uint8_t buf[128];
+    size_t len = users__get_training_balance_request__pack(&req, buf);
+    char hex[260] = "";
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+    char out[2048];
+    char *tok = token_as(USERS_AUD, FX_EMAIL);
+    python_call(tok, hex, out, sizeof out);
+    free(tok);
+    WW_ASSERT_MSG(strncmp(out, "OK ", 3) == 0, "%s", out);
+    uint8_t resp[128];
+    size_t rlen = 0;
+    for (const char *h = out + 3; h[0] && h[1] && rlen < sizeof resp; h += 2) {
+        unsigned v;
+        sscanf(h, "%2x", &v);
+        resp[rlen++] = (uint8_t)v;
+    }
+    Users__GetTrainingBalanceResponse *r =
+        users__get_training_balance_response__unpack(NULL, rlen, resp);
+    WW_ASSERT(r);
+    int64_t amount = r->amount;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    WW_ASSERT_EQ_INT(amount, expected);
+    tok = fx_token(TRAINER_AUD, 600);
+    python_call(tok, hex, out, sizeof out);
+    free(tok);
+    WW_ASSERT_CONTAINS(out, "UNAUTHENTICATED");
+}
+
+/* The metadata server down, answering 500, or slower than the call's
+ * deadline: wwctl fails in time, saying why. */
+WW_TEST(metadata_server_failures_fail_the_call_in_time) {
+    setup();
+    char env[2048], meta[64], out[4096];
+    int64_t ms;
+    const char *q = "--timeout-ms 1000 trainer is-hour-available "
+                    "2031-02-03T15:00:00Z";
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", free_port()); /* nobody */
+    wwctl_env(env, sizeof env, meta);
+    WW_ASSERT_EQ_INT(wwctl(env, q, out, sizeof out, &ms), 1);
+    WW_ASSERT_CONTAINS(out, "metadata server unreachable");
+    WW_ASSERT_MSG(ms < 3000, "down: took %lld ms", (long long)ms);
+
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", meta_port);
+    wwctl_env(env, sizeof env, meta);
+    metadata_mode("500");
+    int rc = wwctl(env, q, out, sizeof out, &ms);
+    metadata_mode("ok");
+    WW_ASSERT_EQ_INT(rc, 1);
+    WW_ASSERT_CONTAINS(out, "metadata server answered HTTP 500");
+    WW_ASSERT_MSG(ms < 3000, "500: took %lld ms", (long long)ms);
+
+    metadata_mode("slow"); /* answers after 5 s */
+    rc = wwctl(env, q, out, sizeof out, &ms);
+    metadata_mode("ok");
+    WW_ASSERT_EQ_INT(rc, 1);
+    WW_ASSERT_CONTAINS(out, "DEADLINE_EXCEEDED");
+    WW_ASSERT_MSG(ms < 4500, "slow: took %lld ms", (long long)ms);
+}
+
+int main(int argc, char **argv) {
+    return ww_test_main(
+        argc, argv,
+        (ww_test_case_t[]){
+            WW_CASE(our_client_with_tls_and_token_changes_state),
+            WW_CASE(wwctl_with_tls_and_metadata_token),
+            WW_CASE(negative_corpus_is_unauthenticated_and_changes_nothing),
+            WW_CASE(caller_outside_allowed_callers_is_permission_denied),
+            WW_CASE(cancel_as_trainer_needs_a_trainer_identity),
+            WW_CASE(plaintext_and_wrong_ca_clients_fail_without_running_handlers),
+            WW_CASE(python_grpcio_client_with_tls_and_token),
+            WW_CASE(metadata_server_failures_fail_the_call_in_time),
+            {0}});
+}
