@@ -639,6 +639,93 @@ WW_TEST(metadata_server_failures_fail_the_call_in_time) {
     WW_ASSERT_MSG(ms < 4500, "slow: took %lld ms", (long long)ms);
 }
 
+/* Mutual TLS: a trainer with WW_TLS_CLIENT_CA serves only clients that
+ * present a certificate signed by it. */
+WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
+    setup();
+    char ca[600], log[512], env[2048], meta[64], out[4096];
+    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", pki("ca.pem"));
+    int port = free_port();
+    pid_t pid = start_service(TRAINER_BIN, port, TRAINER_AUD, ca,
+                              fx_path(log, sizeof log, "mtls.log"));
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", meta_port);
+    metadata_mode("ok");
+    serve_token(TRAINER_AUD, FX_EMAIL);
+    const char *q = "--timeout-ms 3000 trainer is-hour-available "
+                    "2031-02-03T15:00:00Z";
+    const char *client[] = {"", "client", "other-client"};
+    int expect[] = {1, 0, 1};
+    for (int i = 0; i < 3; i++) {
+        char certs[1300] = "";
+        if (*client[i]) {
+            char cert[64], key[64];
+            snprintf(cert, sizeof cert, "%s.pem", client[i]);
+            snprintf(key, sizeof key, "%s.key", client[i]);
+            snprintf(certs, sizeof certs,
+                     "WW_TLS_CLIENT_CERT=%s WW_TLS_CLIENT_KEY=%s", pki(cert),
+                     pki(key));
+        }
+        snprintf(env, sizeof env,
+                 "TRAINER_GRPC_ADDR=localhost:%d WW_TLS_CA=%s "
+                 "GCE_METADATA_HOST=%s %s",
+                 port, pki("ca.pem"), meta, certs);
+        int rc = wwctl(env, q, out, sizeof out, NULL);
+        if (rc != expect[i]) {
+            kill(pid, SIGTERM);
+            waitpid(pid, NULL, 0);
+        }
+        WW_ASSERT_MSG(rc == expect[i], "client \"%s\": exit %d: %s",
+                      client[i], rc, out);
+        if (expect[i] == 0) WW_ASSERT_CONTAINS(out, "is_available=false");
+    }
+    kill(pid, SIGTERM);
+    int st = -1;
+    waitpid(pid, &st, 0);
+    WW_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Files are checked at start: a missing certificate or JWKS stops the
+ * binary with the file's name instead of failing every call later. */
+WW_TEST(unusable_files_stop_the_start_naming_them) {
+    setup();
+    struct {
+        const char *var, *value, *expect;
+    } cases[] = {
+        {"WW_TLS_CERT", "/nonexistent/cert.pem", "/nonexistent/cert.pem"},
+        {"WW_TLS_KEY", "/nonexistent/key.pem", "/nonexistent/key.pem"},
+        {"WW_JWKS", "/nonexistent/jwks.json", "JWKS /nonexistent/jwks.json"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char listen[64], cert[600], key[600], jwks[600], log[512], text[8192];
+        snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d",
+                 free_port());
+        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", pki("server.pem"));
+        snprintf(key, sizeof key, "WW_TLS_KEY=%s", pki("server.key"));
+        snprintf(jwks, sizeof jwks, "WW_JWKS=%s", jwks_path);
+        char bad[600];
+        snprintf(bad, sizeof bad, "%s=%s", cases[i].var, cases[i].value);
+        const char *env[] = {listen, cert, key, jwks,
+                             "WW_JWT_AUDIENCE=" TRAINER_AUD, bad, NULL};
+        pid_t pid = spawn(TRAINER_BIN, env, fx_path(log, sizeof log, "bad.log"));
+        int st = -1;
+        int64_t until = ww_test_now_ms() + 10000;
+        while (waitpid(pid, &st, WNOHANG) == 0 && ww_test_now_ms() < until)
+            usleep(10000);
+        if (ww_test_now_ms() >= until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        FILE *f = fopen(log, "r");
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        text[n] = '\0';
+        if (f) fclose(f);
+        WW_ASSERT_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: %s",
+                      cases[i].var, text);
+        WW_ASSERT_CONTAINS(text, cases[i].expect);
+        WW_ASSERT_CONTAINS(text, "event=start_failed");
+    }
+}
+
 static int stop_status(pid_t *pid) {
     kill(*pid, SIGTERM);
     int st = -1;
@@ -679,6 +766,8 @@ int main(int argc, char **argv) {
             WW_CASE(plaintext_and_wrong_ca_clients_fail_without_running_handlers),
             WW_CASE(python_grpcio_client_with_tls_and_token),
             WW_CASE(metadata_server_failures_fail_the_call_in_time),
+            WW_CASE(mutual_tls_requires_a_client_certificate_from_the_ca),
+            WW_CASE(unusable_files_stop_the_start_naming_them),
             WW_CASE(servers_stop_cleanly),
             {0}});
 }
