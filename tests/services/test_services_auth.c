@@ -429,6 +429,28 @@ WW_TEST(negative_corpus_is_unauthenticated_and_changes_nothing) {
     WW_ASSERT_EQ_INT(balance(), before); /* no handler ran */
 }
 
+/* Oversized tokens never reach the verifier, let alone a handler: gRPC's
+ * own limit on request metadata (8 KiB, the verifier's token limit too)
+ * refuses them first with RESOURCE_EXHAUSTED. */
+WW_TEST(oversized_tokens_are_refused) {
+    setup();
+    int64_t before = victim_balance();
+    size_t sizes[] = {10 * 1024, 1024 * 1024};
+    for (int i = 0; i < 2; i++) {
+        char *big = malloc(sizes[i] + 8);
+        memcpy(big, "Bearer ", 7);
+        memset(big + 7, 'a', sizes[i]);
+        big[7 + sizes[i]] = '\0';
+        ww_err_t err = {0};
+        ww_code_t rc = update_balance(big, 1000, &err);
+        free(big);
+        WW_ASSERT_MSG(rc == WW_ERR_RESOURCE_EXHAUSTED, "%zu bytes: code %d: %s",
+                      sizes[i], (int)rc, err.msg);
+        WW_ASSERT_CONTAINS(err.msg, "metadata size exceeds limit");
+    }
+    WW_ASSERT_EQ_INT(balance(), before);
+}
+
 WW_TEST(caller_outside_allowed_callers_is_permission_denied) {
     setup();
     int64_t before = victim_balance();
@@ -761,6 +783,7 @@ int main(int argc, char **argv) {
             WW_CASE(our_client_with_tls_and_token_changes_state),
             WW_CASE(wwctl_with_tls_and_metadata_token),
             WW_CASE(negative_corpus_is_unauthenticated_and_changes_nothing),
+            WW_CASE(oversized_tokens_are_refused),
             WW_CASE(caller_outside_allowed_callers_is_permission_denied),
             WW_CASE(cancel_as_trainer_needs_a_trainer_identity),
             WW_CASE(plaintext_and_wrong_ca_clients_fail_without_running_handlers),
