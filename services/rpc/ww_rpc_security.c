@@ -17,6 +17,7 @@ struct ww_rpc_security_server {
     grpc_server_credentials *creds;
     ww_auth_jwks_t *jwks;
     ww_auth_verifier_t *verifier;
+    bool grpc_ref; /* holds a grpc_init() while it owns credentials */
 };
 
 void ww_rpc_security_server_destroy(ww_rpc_security_server_t *s) {
@@ -24,6 +25,7 @@ void ww_rpc_security_server_destroy(ww_rpc_security_server_t *s) {
     ww_auth_verifier_destroy(s->verifier);
     ww_auth_jwks_destroy(s->jwks);
     if (s->creds) grpc_server_credentials_release(s->creds);
+    if (s->grpc_ref) grpc_shutdown();
     ww_auth_config_free(&s->cfg);
     free(s);
 }
@@ -42,11 +44,11 @@ ww_code_t ww_rpc_security_server_new(ww_rpc_security_server_t **out,
         *out = s;
         return WW_OK;
     }
-    /* The credentials need the gRPC library; the server's own grpc_init
-     * comes later, so hold one reference while building them. */
+    /* The credentials need the gRPC library from creation to release, and
+     * the server's own grpc_init comes later: hold a reference meanwhile. */
     grpc_init();
+    s->grpc_ref = true;
     rc = ww_auth_tls_server_credentials_from_config(&s->cfg, &s->creds, err);
-    grpc_shutdown();
     if (rc != WW_OK) goto fail;
     ww_auth_jwks_opts_t jo = {.source = s->cfg.jwks, .ca_file = s->cfg.tls_ca};
     rc = ww_auth_jwks_new(&jo, &s->jwks, err);
