@@ -277,6 +277,20 @@ WW_TEST(our_client_with_tls_and_token_changes_state) {
     free(auth);
     WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
     WW_ASSERT_EQ_INT(balance(), before);
+    /* health stays open: TLS, but no token */
+    ww_rpc_client_t *c = dial("127.0.0.1", users_port, "ca.pem", NULL);
+    Grpc__Health__V1__HealthCheckRequest hreq =
+        GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    hreq.service = "users.UsersService";
+    Grpc__Health__V1__HealthCheckResponse *h = NULL;
+    rc = ww_rpc_stubs_health_check(c, &hreq, &h, &opts, &err);
+    ww_rpc_client_destroy(c);
+    WW_ASSERT_MSG(rc == WW_OK, "health: %s", err.msg);
+    int status = h->status;
+    protobuf_c_message_free_unpacked(&h->base, NULL);
+    WW_ASSERT_EQ_INT(
+        status,
+        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
 }
 
 /* Runs wwctl with `env` prepended (shell words) and returns its exit code,
