@@ -7,205 +7,14 @@
  * allowlists give PERMISSION_DENIED; that transport mistakes fail; and that
  * a broken metadata server fails a call within its deadline. */
 #include "auth_fixture.h"
-#include "ww_auth_tls.h"
+#include "services_auth_fixture.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <grpc/grpc_security.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
-#define TRAINER_AUD "https://localhost" /* clients dial localhost:port */
-#define USERS_AUD "https://127.0.0.1"   /* clients dial 127.0.0.1:port */
-#define TRAINER_ID "trainer-svc@project.iam.gserviceaccount.com"
-#define STRANGER "stranger@elsewhere.example"
 #define VICTIM "auth-victim"
-
-static pid_t trainer_pid, users_pid, meta_pid;
-static int trainer_port, users_port, meta_port;
-static char meta_dir[512], jwks_path[512];
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static const char *pki(const char *name) {
-    static char buf[8][512];
-    static int i;
-    char *b = buf[i++ % 8];
-    snprintf(b, 512, "%s/%s", fx_pki(), name);
-    return b;
-}
-
-static void stop(pid_t *pid) {
-    if (*pid <= 0) return;
-    kill(*pid, SIGTERM);
-    waitpid(*pid, NULL, 0);
-    *pid = 0;
-}
-
-static void stop_all(void) {
-    stop(&trainer_pid);
-    stop(&users_pid);
-    fx_fake_server_stop(meta_pid);
-}
-
-/* `bin` with extra environment (NAME=VALUE, NULL-terminated), stderr to
- * `log`. */
-static pid_t spawn(const char *bin, const char *const *env, const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        unsetenv("GRPC_NO_TLS");
-        unsetenv("WW_LISTEN_ADDR");
-        for (; *env; env++)
-            putenv((char *)*env);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void wait_port(int port, pid_t pid, const char *log) {
-    int64_t until = ww_test_now_ms() + 15000;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok) return;
-        WW_ASSERT_MSG(waitpid(pid, NULL, WNOHANG) == 0 &&
-                          ww_test_now_ms() < until,
-                      "server did not start, see %s", log);
-        usleep(20000);
-    }
-}
-
-static pid_t start_service(const char *bin, int port, const char *audience,
-                           const char *extra, const char *log) {
-    char listen[64], cert[600], key[600], jwks[600], aud[128];
-    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
-    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", pki("server.pem"));
-    snprintf(key, sizeof key, "WW_TLS_KEY=%s", pki("server.key"));
-    snprintf(jwks, sizeof jwks, "WW_JWKS=%s", jwks_path);
-    snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
-    const char *env[] = {listen, cert, key, jwks, aud, extra, NULL};
-    pid_t pid = spawn(bin, env, log);
-    wait_port(port, pid, log);
-    return pid;
-}
-
-static void setup(void) {
-    if (trainer_pid) return;
-    fx_pki();
-    fx_path(meta_dir, sizeof meta_dir, "meta");
-    mkdir(meta_dir, 0700);
-    char *doc = fx_jwks_json(0);
-    fx_write(fx_path(jwks_path, sizeof jwks_path, "jwks.json"), doc);
-    free(doc);
-    meta_port = fx_fake_server_start(meta_dir, NULL, NULL, &meta_pid);
-    atexit(stop_all); /* runs before the fixture removes its directory */
-    char log[512];
-    trainer_port = free_port();
-    trainer_pid =
-        start_service(TRAINER_BIN, trainer_port, TRAINER_AUD,
-                      "WW_TRAINER_CALLERS=" TRAINER_ID,
-                      fx_path(log, sizeof log, "trainer.log"));
-    users_port = free_port();
-    users_pid = start_service(USERS_BIN, users_port, USERS_AUD,
-                              "WW_ALLOWED_CALLERS=" FX_EMAIL "," TRAINER_ID,
-                              fx_path(log, sizeof log, "users.log"));
-}
-
-/* ---- tokens ---- */
-
-static char *token_as(const char *aud, const char *email) {
-    json_t *c = fx_claims(aud, (int64_t)time(NULL), 600);
-    json_object_set_new(c, "email", json_string(email));
-    return fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
-}
-
-static char *bearer(char *token) {
-    size_t n = strlen(token) + 8;
-    char *b = malloc(n);
-    snprintf(b, n, "Bearer %s", token);
-    free(token);
-    return b;
-}
-
-/* ---- a client sending a fixed `authorization` value over TLS ---- */
-
-static int fixed_get_metadata(
-    void *state, grpc_auth_metadata_context context,
-    grpc_credentials_plugin_metadata_cb cb, void *user_data,
-    grpc_metadata creds_md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
-    size_t *num_creds_md, grpc_status_code *status,
-    const char **error_details) {
-    (void)context, (void)cb, (void)user_data;
-    creds_md[0].key = grpc_slice_from_static_string("authorization");
-    creds_md[0].value = grpc_slice_from_copied_string(state);
-    *num_creds_md = 1;
-    *status = GRPC_STATUS_OK;
-    *error_details = NULL;
-    return 1; /* answered synchronously */
-}
-
-static void fixed_destroy(void *state) { free(state); }
-
-static void release_call_creds(void *ctx) {
-    grpc_call_credentials_release(ctx);
-}
-
-/* A client to host:port trusting pki(ca) (NULL = plaintext) and sending
- * `authorization` (NULL = no header) on every call. */
-static ww_rpc_client_t *dial(const char *host, int port, const char *ca,
-                             const char *authorization) {
-    char target[128];
-    snprintf(target, sizeof target, "%s:%d", host, port);
-    ww_err_t err = {0};
-    grpc_init();
-    grpc_channel_credentials *chan = NULL;
-    if (ca)
-        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(pki(ca), NULL, NULL,
-                                                      &chan, &err) == WW_OK,
-                      "%s", err.msg);
-    grpc_call_credentials *cc = NULL;
-    if (authorization) {
-        grpc_metadata_credentials_plugin p = {
-            .get_metadata = fixed_get_metadata,
-            .destroy = fixed_destroy,
-            .state = strdup(authorization),
-            .type = "fixed_authorization"};
-        cc = grpc_metadata_credentials_create_from_plugin(
-            p, GRPC_PRIVACY_AND_INTEGRITY, NULL);
-    }
-    ww_rpc_client_config_t cfg = {.target = target,
-                                  .channel_credentials = chan,
-                                  .call_credentials = cc,
-                                  .release = cc ? release_call_creds : NULL,
-                                  .release_ctx = cc};
-    ww_rpc_client_t *c = NULL;
-    ww_code_t rc = ww_rpc_client_new(&cfg, &c, &err);
-    if (chan) grpc_channel_credentials_release(chan);
-    grpc_shutdown();
-    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
-    return c;
-}
 
 static ww_rpc_call_options_t opts = {.timeout_ms = 5000};
 
@@ -213,8 +22,8 @@ static ww_rpc_call_options_t opts = {.timeout_ms = 5000};
 
 static ww_code_t update_balance(const char *authorization, int64_t change,
                                 ww_err_t *err) {
-    ww_rpc_client_t *c = dial("127.0.0.1", users_port, "ca.pem",
-                              authorization);
+    ww_rpc_client_t *c = sfx_dial("127.0.0.1", sfx_users_port, "ca.pem",
+                                  authorization);
     Users__UpdateTrainingBalanceRequest req =
         USERS__UPDATE_TRAINING_BALANCE_REQUEST__INIT;
     req.user_id = VICTIM;
@@ -228,8 +37,8 @@ static ww_code_t update_balance(const char *authorization, int64_t change,
 }
 
 static int64_t balance(void) {
-    char *auth = bearer(token_as(USERS_AUD, FX_EMAIL));
-    ww_rpc_client_t *c = dial("127.0.0.1", users_port, "ca.pem", auth);
+    char *auth = sfx_bearer(sfx_token_as(USERS_AUD, FX_EMAIL));
+    ww_rpc_client_t *c = sfx_dial("127.0.0.1", sfx_users_port, "ca.pem", auth);
     free(auth);
     Users__GetTrainingBalanceRequest req =
         USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
@@ -250,7 +59,7 @@ static int64_t victim_balance(void) {
     static int64_t b = -1;
     if (b < 0) {
         ww_err_t err = {0};
-        char *auth = bearer(token_as(USERS_AUD, FX_EMAIL));
+        char *auth = sfx_bearer(sfx_token_as(USERS_AUD, FX_EMAIL));
         ww_code_t rc = update_balance(auth, 10, &err);
         free(auth);
         WW_ASSERT_MSG(rc == WW_OK, "seed balance: %s", err.msg);
@@ -262,9 +71,9 @@ static int64_t victim_balance(void) {
 /* ---- cases ---- */
 
 WW_TEST(our_client_with_tls_and_token_changes_state) {
-    setup();
+    sfx_setup();
     WW_ASSERT(victim_balance() >= 10);
-    char *auth = bearer(token_as(USERS_AUD, TRAINER_ID));
+    char *auth = sfx_bearer(sfx_token_as(USERS_AUD, TRAINER_ID));
     ww_err_t err = {0};
     int64_t before = balance();
     ww_code_t rc = update_balance(auth, 3, &err);
@@ -272,13 +81,13 @@ WW_TEST(our_client_with_tls_and_token_changes_state) {
     WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
     WW_ASSERT_EQ_INT(balance(), before + 3);
     WW_ASSERT_EQ_INT(update_balance(NULL, -3, &err), WW_ERR_UNAUTHENTICATED);
-    auth = bearer(token_as(USERS_AUD, TRAINER_ID));
+    auth = sfx_bearer(sfx_token_as(USERS_AUD, TRAINER_ID));
     rc = update_balance(auth, -3, &err);
     free(auth);
     WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
     WW_ASSERT_EQ_INT(balance(), before);
     /* health stays open: TLS, but no token */
-    ww_rpc_client_t *c = dial("127.0.0.1", users_port, "ca.pem", NULL);
+    ww_rpc_client_t *c = sfx_dial("127.0.0.1", sfx_users_port, "ca.pem", NULL);
     Grpc__Health__V1__HealthCheckRequest hreq =
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     hreq.service = "users.UsersService";
@@ -295,82 +104,48 @@ WW_TEST(our_client_with_tls_and_token_changes_state) {
 
 /* Runs wwctl with `env` prepended (shell words) and returns its exit code,
  * its combined output in out and the time it took in *ms. */
-static int wwctl(const char *env, const char *args, char *out, size_t size,
-                 int64_t *ms) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "env -u GRPC_NO_TLS %s %s %s 2>&1", env,
-             WWCTL_BIN, args);
-    int64_t t0 = ww_test_now_ms();
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, size - 1, p) : 0;
-    out[n] = '\0';
-    int st = p ? pclose(p) : -1;
-    if (ms) *ms = ww_test_now_ms() - t0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void wwctl_env(char *buf, size_t size, const char *metadata_host) {
-    snprintf(buf, size,
-             "TRAINER_GRPC_ADDR=localhost:%d USERS_GRPC_ADDR=127.0.0.1:%d "
-             "WW_TLS_CA=%s GCE_METADATA_HOST=%s",
-             trainer_port, users_port, pki("ca.pem"), metadata_host);
-}
-
-static void serve_token(const char *aud, const char *email) {
-    char path[600], *tok = token_as(aud, email);
-    snprintf(path, sizeof path, "%s/token", meta_dir);
-    fx_write(path, tok);
-    free(tok);
-}
-
-static void metadata_mode(const char *mode) {
-    char path[600];
-    snprintf(path, sizeof path, "%s/mode", meta_dir);
-    fx_write(path, mode);
-}
-
 WW_TEST(wwctl_with_tls_and_metadata_token) {
-    setup();
+    sfx_setup();
     char env[2048], meta[64], out[4096], aud[256] = "";
-    snprintf(meta, sizeof meta, "127.0.0.1:%d", meta_port);
-    wwctl_env(env, sizeof env, meta);
-    metadata_mode("ok");
-    serve_token(TRAINER_AUD, FX_EMAIL);
-    long fetches = fx_read_count(meta_dir, "count");
-    int rc = wwctl(env, "trainer make-available 2031-02-03T15:00:00Z", out,
-                   sizeof out, NULL);
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_meta_port);
+    sfx_wwctl_env(env, sizeof env, meta);
+    sfx_metadata_mode("ok");
+    sfx_serve_token(TRAINER_AUD, FX_EMAIL);
+    long fetches = fx_read_count(sfx_meta_dir, "count");
+    int rc = sfx_wwctl(env, "trainer make-available 2031-02-03T15:00:00Z", out,
+                       sizeof out, NULL);
     WW_ASSERT_MSG(rc == 0, "exit %d: %s", rc, out);
-    WW_ASSERT_EQ_INT(wwctl(env,
-                           "trainer is-hour-available 2031-02-03T15:00:00Z",
+    WW_ASSERT_EQ_INT(sfx_wwctl(env,
+                               "trainer is-hour-available 2031-02-03T15:00:00Z",
                            out, sizeof out, NULL),
                      0);
     WW_ASSERT_CONTAINS(out, "is_available=true");
-    WW_ASSERT(fx_read_count(meta_dir, "count") >= fetches + 2);
+    WW_ASSERT(fx_read_count(sfx_meta_dir, "count") >= fetches + 2);
     char path[600];
-    snprintf(path, sizeof path, "%s/last_audience", meta_dir);
+    snprintf(path, sizeof path, "%s/last_audience", sfx_meta_dir);
     FILE *f = fopen(path, "r");
     WW_ASSERT(f);
     WW_ASSERT(fgets(aud, sizeof aud, f) != NULL);
     fclose(f);
     WW_ASSERT_EQ_STR(aud, TRAINER_AUD);
     /* health stays open, and the users service takes its own audience */
-    WW_ASSERT_EQ_INT(wwctl(env, "health users", out, sizeof out, NULL), 0);
-    serve_token(USERS_AUD, FX_EMAIL);
-    WW_ASSERT_EQ_INT(wwctl(env, "users get-balance " VICTIM, out, sizeof out,
-                           NULL),
+    WW_ASSERT_EQ_INT(sfx_wwctl(env, "health users", out, sizeof out, NULL), 0);
+    sfx_serve_token(USERS_AUD, FX_EMAIL);
+    WW_ASSERT_EQ_INT(
+        sfx_wwctl(env, "users get-balance " VICTIM, out, sizeof out, NULL),
                      0);
     WW_ASSERT_CONTAINS(out, "amount=");
     /* the trainer's token is refused by users */
-    serve_token(TRAINER_AUD, FX_EMAIL);
-    WW_ASSERT_EQ_INT(wwctl(env, "users get-balance " VICTIM, out, sizeof out,
-                           NULL),
+    sfx_serve_token(TRAINER_AUD, FX_EMAIL);
+    WW_ASSERT_EQ_INT(
+        sfx_wwctl(env, "users get-balance " VICTIM, out, sizeof out, NULL),
                      1);
     WW_ASSERT_CONTAINS(out, "UNAUTHENTICATED");
     /* plaintext wwctl against the TLS server */
     char plain[2100];
     snprintf(plain, sizeof plain, "GRPC_NO_TLS=true %s", env);
-    WW_ASSERT_EQ_INT(wwctl(plain,
-                           "--timeout-ms 2000 trainer is-hour-available "
+    WW_ASSERT_EQ_INT(sfx_wwctl(plain,
+                               "--timeout-ms 2000 trainer is-hour-available "
                            "2031-02-03T15:00:00Z",
                            out, sizeof out, NULL),
                      1);
@@ -378,12 +153,12 @@ WW_TEST(wwctl_with_tls_and_metadata_token) {
 }
 
 WW_TEST(negative_corpus_is_unauthenticated_and_changes_nothing) {
-    setup();
+    sfx_setup();
     int64_t before = victim_balance();
     int64_t now = (int64_t)time(NULL);
-    char *good = token_as(USERS_AUD, FX_EMAIL);
+    char *good = sfx_token_as(USERS_AUD, FX_EMAIL);
     /* tampered: another caller's payload under the original signature */
-    char *other = token_as(USERS_AUD, TRAINER_ID);
+    char *other = sfx_token_as(USERS_AUD, TRAINER_ID);
     char *tampered = strdup(good);
     char *p1 = strchr(tampered, '.'), *o1 = strchr(other, '.');
     char *p2 = strchr(p1 + 1, '.'), *o2 = strchr(o1 + 1, '.');
@@ -405,23 +180,24 @@ WW_TEST(negative_corpus_is_unauthenticated_and_changes_nothing) {
         {"garbage", strdup("Bearer garbage")},
         {"dots and empty parts", strdup("Bearer ..")},
         {"bad base64url", strdup("Bearer e30=.e30=.AAAA")},
-        {"expired", bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL,
+        {"expired", sfx_bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL,
                                    fx_claims(USERS_AUD, now - 7200, 3600)))},
         {"not yet valid",
-         bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL,
-                        fx_claims(USERS_AUD, now + 3600, 600)))},
-        {"wrong aud", bearer(fx_token("https://elsewhere.example", 600))},
+         sfx_bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL,
+                            fx_claims(USERS_AUD, now + 3600, 600)))},
+        {"wrong aud", sfx_bearer(fx_token("https://elsewhere.example", 600))},
         {"wrong iss",
-         bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL, wrong_iss))},
-        {"alg none", bearer(fx_mint("none", "rsa1", NULL, NULL,
-                                    fx_claims(USERS_AUD, now, 600)))},
+         sfx_bearer(fx_mint("RS256", "rsa1", fx_rsa(), NULL, wrong_iss))},
+        {"alg none", sfx_bearer(fx_mint("none", "rsa1", NULL, NULL,
+                                        fx_claims(USERS_AUD, now, 600)))},
         {"HS256 with the public key",
-         bearer(fx_mint("HS256", "rsa1", NULL, pem,
-                        fx_claims(USERS_AUD, now, 600)))},
-        {"unknown kid", bearer(fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
-                                       fx_claims(USERS_AUD, now, 600)))},
-        {"tampered payload", bearer(t2)},
-        {"token for the other service", bearer(fx_token(TRAINER_AUD, 600))},
+         sfx_bearer(fx_mint("HS256", "rsa1", NULL, pem,
+                            fx_claims(USERS_AUD, now, 600)))},
+        {"unknown kid",
+         sfx_bearer(fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
+                            fx_claims(USERS_AUD, now, 600)))},
+        {"tampered payload", sfx_bearer(t2)},
+        {"token for the other service", sfx_bearer(fx_token(TRAINER_AUD, 600))},
     };
     free(pem);
     free(good);
@@ -431,7 +207,8 @@ WW_TEST(negative_corpus_is_unauthenticated_and_changes_nothing) {
     for (size_t i = 0; i < n; i++) {
         ww_err_t err = {0};
         ww_code_t rc = update_balance(cases[i].authorization, 1000, &err);
-        if (rc != WW_ERR_UNAUTHENTICATED || !strstr(err.msg, "UNAUTHENTICATED")) {
+        if (rc != WW_ERR_UNAUTHENTICATED ||
+            !strstr(err.msg, "UNAUTHENTICATED")) {
             if (!failures++)
                 snprintf(first, sizeof first, "%s: code %d (%s)", cases[i].name,
                          (int)rc, err.msg);
@@ -447,7 +224,7 @@ WW_TEST(negative_corpus_is_unauthenticated_and_changes_nothing) {
  * own limit on request metadata (8 KiB, the verifier's token limit too)
  * refuses them first with RESOURCE_EXHAUSTED. */
 WW_TEST(oversized_tokens_are_refused) {
-    setup();
+    sfx_setup();
     int64_t before = victim_balance();
     size_t sizes[] = {10 * 1024, 1024 * 1024};
     for (int i = 0; i < 2; i++) {
@@ -466,9 +243,9 @@ WW_TEST(oversized_tokens_are_refused) {
 }
 
 WW_TEST(caller_outside_allowed_callers_is_permission_denied) {
-    setup();
+    sfx_setup();
     int64_t before = victim_balance();
-    char *auth = bearer(token_as(USERS_AUD, STRANGER));
+    char *auth = sfx_bearer(sfx_token_as(USERS_AUD, STRANGER));
     ww_err_t err = {0};
     ww_code_t rc = update_balance(auth, 1000, &err);
     free(auth);
@@ -504,13 +281,15 @@ static ww_code_t cancel(ww_rpc_client_t *c, const char *uuid, ww_err_t *err) {
 }
 
 WW_TEST(cancel_as_trainer_needs_a_trainer_identity) {
-    setup();
+    sfx_setup();
     const char *uuid = "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0c77";
-    char *auth = bearer(token_as(TRAINER_AUD, FX_EMAIL));
-    ww_rpc_client_t *user = dial("localhost", trainer_port, "ca.pem", auth);
+    char *auth = sfx_bearer(sfx_token_as(TRAINER_AUD, FX_EMAIL));
+    ww_rpc_client_t *user =
+        sfx_dial("localhost", sfx_trainer_port, "ca.pem", auth);
     free(auth);
-    auth = bearer(token_as(TRAINER_AUD, TRAINER_ID));
-    ww_rpc_client_t *trainer = dial("localhost", trainer_port, "ca.pem", auth);
+    auth = sfx_bearer(sfx_token_as(TRAINER_AUD, TRAINER_ID));
+    ww_rpc_client_t *trainer =
+        sfx_dial("localhost", sfx_trainer_port, "ca.pem", auth);
     free(auth);
     ww_err_t err = {0};
     Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -550,8 +329,8 @@ WW_TEST(cancel_as_trainer_needs_a_trainer_identity) {
 }
 
 WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
-    setup();
-    char *auth = bearer(token_as(TRAINER_AUD, FX_EMAIL));
+    sfx_setup();
+    char *auth = sfx_bearer(sfx_token_as(TRAINER_AUD, FX_EMAIL));
     Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     ts.seconds = 1927375200; /* 2031-01-28T14:00:00Z */
     Trainer__UpdateHourRequest hour = TRAINER__UPDATE_HOUR_REQUEST__INIT;
@@ -559,8 +338,8 @@ WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
     ww_rpc_call_options_t o = {.timeout_ms = 3000};
     const char *cas[] = {NULL, "other-ca.pem"};
     for (int i = 0; i < 2; i++) {
-        ww_rpc_client_t *c = dial("localhost", trainer_port, cas[i],
-                                  cas[i] ? auth : NULL);
+        ww_rpc_client_t *c = sfx_dial("localhost", sfx_trainer_port, cas[i],
+                                      cas[i] ? auth : NULL);
         Google__Protobuf__Empty *empty = NULL;
         ww_err_t err = {0};
         ww_code_t rc = ww_rpc_stubs_trainer_make_hour_available(c, &hour,
@@ -571,9 +350,11 @@ WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
                       cas[i] ? cas[i] : "plaintext", (int)rc, err.msg);
     }
     /* the hour was never made available */
-    ww_rpc_client_t *c = dial("localhost", trainer_port, "ca.pem", auth);
+    ww_rpc_client_t *c =
+        sfx_dial("localhost", sfx_trainer_port, "ca.pem", auth);
     free(auth);
-    Trainer__IsHourAvailableRequest q = TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
+    Trainer__IsHourAvailableRequest q =
+        TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
     q.time = &ts;
     Trainer__IsHourAvailableResponse *r = NULL;
     ww_err_t err = {0};
@@ -596,8 +377,8 @@ static void python_call(const char *token, const char *request_hex,
     snprintf(cmd, sizeof cmd,
              "'%s' '%s/grpc_call.py' 127.0.0.1:%d '%s' '%s' "
              "/users.UsersService/GetTrainingBalance %s 2>&1",
-             WW_VENV_PYTHON, WW_TESTS_SERVICES_DIR, users_port, pki("ca.pem"),
-             tok_path, request_hex);
+             WW_VENV_PYTHON, WW_TESTS_SERVICES_DIR, sfx_users_port,
+             sfx_pki("ca.pem"), tok_path, request_hex);
     FILE *p = popen(cmd, "r");
     WW_ASSERT(p);
     out[0] = '\0';
@@ -610,7 +391,7 @@ static void python_call(const char *token, const char *request_hex,
 }
 
 WW_TEST(python_grpcio_client_with_tls_and_token) {
-    setup();
+    sfx_setup();
     int64_t expected = victim_balance();
     Users__GetTrainingBalanceRequest req =
         USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
@@ -621,7 +402,7 @@ WW_TEST(python_grpcio_client_with_tls_and_token) {
     for (size_t i = 0; i < len; i++)
         snprintf(hex + 2 * i, 3, "%02x", buf[i]);
     char out[2048];
-    char *tok = token_as(USERS_AUD, FX_EMAIL);
+    char *tok = sfx_token_as(USERS_AUD, FX_EMAIL);
     python_call(tok, hex, out, sizeof out);
     free(tok);
     WW_ASSERT_MSG(strncmp(out, "OK ", 3) == 0, "%s", out);
@@ -647,29 +428,29 @@ WW_TEST(python_grpcio_client_with_tls_and_token) {
 /* The metadata server down, answering 500, or slower than the call's
  * deadline: wwctl fails in time, saying why. */
 WW_TEST(metadata_server_failures_fail_the_call_in_time) {
-    setup();
+    sfx_setup();
     char env[2048], meta[64], out[4096];
     int64_t ms;
     const char *q = "--timeout-ms 1000 trainer is-hour-available "
                     "2031-02-03T15:00:00Z";
-    snprintf(meta, sizeof meta, "127.0.0.1:%d", free_port()); /* nobody */
-    wwctl_env(env, sizeof env, meta);
-    WW_ASSERT_EQ_INT(wwctl(env, q, out, sizeof out, &ms), 1);
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_free_port()); /* nobody */
+    sfx_wwctl_env(env, sizeof env, meta);
+    WW_ASSERT_EQ_INT(sfx_wwctl(env, q, out, sizeof out, &ms), 1);
     WW_ASSERT_CONTAINS(out, "metadata server unreachable");
     WW_ASSERT_MSG(ms < 3000, "down: took %lld ms", (long long)ms);
 
-    snprintf(meta, sizeof meta, "127.0.0.1:%d", meta_port);
-    wwctl_env(env, sizeof env, meta);
-    metadata_mode("500");
-    int rc = wwctl(env, q, out, sizeof out, &ms);
-    metadata_mode("ok");
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_meta_port);
+    sfx_wwctl_env(env, sizeof env, meta);
+    sfx_metadata_mode("500");
+    int rc = sfx_wwctl(env, q, out, sizeof out, &ms);
+    sfx_metadata_mode("ok");
     WW_ASSERT_EQ_INT(rc, 1);
     WW_ASSERT_CONTAINS(out, "metadata server answered HTTP 500");
     WW_ASSERT_MSG(ms < 3000, "500: took %lld ms", (long long)ms);
 
-    metadata_mode("slow"); /* answers after 5 s */
-    rc = wwctl(env, q, out, sizeof out, &ms);
-    metadata_mode("ok");
+    sfx_metadata_mode("slow"); /* answers after 5 s */
+    rc = sfx_wwctl(env, q, out, sizeof out, &ms);
+    sfx_metadata_mode("ok");
     WW_ASSERT_EQ_INT(rc, 1);
     WW_ASSERT_CONTAINS(out, "DEADLINE_EXCEEDED");
     WW_ASSERT_MSG(ms < 4500, "slow: took %lld ms", (long long)ms);
@@ -678,15 +459,15 @@ WW_TEST(metadata_server_failures_fail_the_call_in_time) {
 /* Mutual TLS: a trainer with WW_TLS_CLIENT_CA serves only clients that
  * present a certificate signed by it. */
 WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
-    setup();
+    sfx_setup();
     char ca[600], log[512], env[2048], meta[64], out[4096];
-    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", pki("ca.pem"));
-    int port = free_port();
-    pid_t pid = start_service(TRAINER_BIN, port, TRAINER_AUD, ca,
-                              fx_path(log, sizeof log, "mtls.log"));
-    snprintf(meta, sizeof meta, "127.0.0.1:%d", meta_port);
-    metadata_mode("ok");
-    serve_token(TRAINER_AUD, FX_EMAIL);
+    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", sfx_pki("ca.pem"));
+    int port = sfx_free_port();
+    pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD, ca,
+                                  fx_path(log, sizeof log, "mtls.log"));
+    snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_meta_port);
+    sfx_metadata_mode("ok");
+    sfx_serve_token(TRAINER_AUD, FX_EMAIL);
     const char *q = "--timeout-ms 3000 trainer is-hour-available "
                     "2031-02-03T15:00:00Z";
     const char *client[] = {"", "client", "other-client"};
@@ -698,14 +479,14 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
             snprintf(cert, sizeof cert, "%s.pem", client[i]);
             snprintf(key, sizeof key, "%s.key", client[i]);
             snprintf(certs, sizeof certs,
-                     "WW_TLS_CLIENT_CERT=%s WW_TLS_CLIENT_KEY=%s", pki(cert),
-                     pki(key));
+                     "WW_TLS_CLIENT_CERT=%s WW_TLS_CLIENT_KEY=%s",
+                     sfx_pki(cert), sfx_pki(key));
         }
         snprintf(env, sizeof env,
                  "TRAINER_GRPC_ADDR=localhost:%d WW_TLS_CA=%s "
                  "GCE_METADATA_HOST=%s %s",
-                 port, pki("ca.pem"), meta, certs);
-        int rc = wwctl(env, q, out, sizeof out, NULL);
+                 port, sfx_pki("ca.pem"), meta, certs);
+        int rc = sfx_wwctl(env, q, out, sizeof out, NULL);
         if (rc != expect[i]) {
             kill(pid, SIGTERM);
             waitpid(pid, NULL, 0);
@@ -723,7 +504,7 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
 /* Files are checked at start: a missing certificate or JWKS stops the
  * binary with the file's name instead of failing every call later. */
 WW_TEST(unusable_files_stop_the_start_naming_them) {
-    setup();
+    sfx_setup();
     struct {
         const char *var, *value, *expect;
     } cases[] = {
@@ -734,15 +515,16 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char listen[64], cert[600], key[600], jwks[600], log[512], text[8192];
         snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d",
-                 free_port());
-        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", pki("server.pem"));
-        snprintf(key, sizeof key, "WW_TLS_KEY=%s", pki("server.key"));
-        snprintf(jwks, sizeof jwks, "WW_JWKS=%s", jwks_path);
+                 sfx_free_port());
+        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
+        snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
+        snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
         char bad[600];
         snprintf(bad, sizeof bad, "%s=%s", cases[i].var, cases[i].value);
         const char *env[] = {listen, cert, key, jwks,
                              "WW_JWT_AUDIENCE=" TRAINER_AUD, bad, NULL};
-        pid_t pid = spawn(TRAINER_BIN, env, fx_path(log, sizeof log, "bad.log"));
+        pid_t pid =
+            sfx_spawn(TRAINER_BIN, env, fx_path(log, sizeof log, "bad.log"));
         int st = -1;
         int64_t until = ww_test_now_ms() + 10000;
         while (waitpid(pid, &st, WNOHANG) == 0 && ww_test_now_ms() < until)
@@ -773,9 +555,9 @@ static int stop_status(pid_t *pid) {
 /* Last: both binaries stop with status 0 (under ASan: no leaks either)
  * and logged their secured start. */
 WW_TEST(servers_stop_cleanly) {
-    setup();
-    WW_ASSERT_EQ_INT(stop_status(&trainer_pid), 0);
-    WW_ASSERT_EQ_INT(stop_status(&users_pid), 0);
+    sfx_setup();
+    WW_ASSERT_EQ_INT(stop_status(&sfx_trainer_pid), 0);
+    WW_ASSERT_EQ_INT(stop_status(&sfx_users_pid), 0);
     const char *logs[] = {"trainer.log", "users.log"};
     for (int i = 0; i < 2; i++) {
         char path[512], text[65536];

@@ -1,0 +1,232 @@
+/* services_auth_fixture.c - the secured binaries and their clients. */
+#include "services_auth_fixture.h"
+
+#include "auth_fixture.h"
+#include "ww_auth_tls.h"
+#include "ww_test.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpc/grpc_security.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+pid_t sfx_trainer_pid, sfx_users_pid;
+int sfx_trainer_port, sfx_users_port, sfx_meta_port;
+char sfx_meta_dir[512], sfx_jwks_path[512];
+static pid_t meta_pid;
+
+int sfx_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+const char *sfx_pki(const char *name) {
+    static char buf[8][512];
+    static int i;
+    char *b = buf[i++ % 8];
+    snprintf(b, 512, "%s/%s", fx_pki(), name);
+    return b;
+}
+
+static void stop(pid_t *pid) {
+    if (*pid <= 0) return;
+    kill(*pid, SIGTERM);
+    waitpid(*pid, NULL, 0);
+    *pid = 0;
+}
+
+static void stop_all(void) {
+    stop(&sfx_trainer_pid);
+    stop(&sfx_users_pid);
+    fx_fake_server_stop(meta_pid);
+}
+
+/* `bin` with extra environment (NAME=VALUE, NULL-terminated), stderr to
+ * `log`. */
+pid_t sfx_spawn(const char *bin, const char *const *env, const char *log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsetenv("GRPC_NO_TLS");
+        unsetenv("WW_LISTEN_ADDR");
+        for (; *env; env++)
+            putenv((char *)*env);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void wait_port(int port, pid_t pid, const char *log) {
+    int64_t until = ww_test_now_ms() + 15000;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok) return;
+        WW_ASSERT_MSG(waitpid(pid, NULL, WNOHANG) == 0 &&
+                          ww_test_now_ms() < until,
+                      "server did not start, see %s", log);
+        usleep(20000);
+    }
+}
+
+pid_t sfx_start_service(const char *bin, int port, const char *audience,
+                        const char *extra, const char *log) {
+    char listen[64], cert[600], key[600], jwks[600], aud[128];
+    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
+    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
+    snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
+    snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
+    snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
+    const char *env[] = {listen, cert, key, jwks, aud, extra, NULL};
+    pid_t pid = sfx_spawn(bin, env, log);
+    wait_port(port, pid, log);
+    return pid;
+}
+
+void sfx_setup(void) {
+    if (sfx_trainer_pid) return;
+    fx_pki();
+    fx_path(sfx_meta_dir, sizeof sfx_meta_dir, "meta");
+    mkdir(sfx_meta_dir, 0700);
+    char *doc = fx_jwks_json(0);
+    fx_write(fx_path(sfx_jwks_path, sizeof sfx_jwks_path, "jwks.json"), doc);
+    free(doc);
+    sfx_meta_port = fx_fake_server_start(sfx_meta_dir, NULL, NULL, &meta_pid);
+    atexit(stop_all); /* runs before the fixture removes its directory */
+    char log[512];
+    sfx_trainer_port = sfx_free_port();
+    sfx_trainer_pid =
+        sfx_start_service(TRAINER_BIN, sfx_trainer_port, TRAINER_AUD,
+                          "WW_TRAINER_CALLERS=" TRAINER_ID,
+                      fx_path(log, sizeof log, "trainer.log"));
+    sfx_users_port = sfx_free_port();
+    sfx_users_pid = sfx_start_service(USERS_BIN, sfx_users_port, USERS_AUD,
+                              "WW_ALLOWED_CALLERS=" FX_EMAIL "," TRAINER_ID,
+                              fx_path(log, sizeof log, "users.log"));
+}
+
+/* ---- tokens ---- */
+
+char *sfx_token_as(const char *aud, const char *email) {
+    json_t *c = fx_claims(aud, (int64_t)time(NULL), 600);
+    json_object_set_new(c, "email", json_string(email));
+    return fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
+}
+
+char *sfx_bearer(char *token) {
+    size_t n = strlen(token) + 8;
+    char *b = malloc(n);
+    snprintf(b, n, "Bearer %s", token);
+    free(token);
+    return b;
+}
+
+/* ---- a client sending a fixed `authorization` value over TLS ---- */
+
+static int fixed_get_metadata(
+    void *state, grpc_auth_metadata_context context,
+    grpc_credentials_plugin_metadata_cb cb, void *user_data,
+    grpc_metadata creds_md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
+    size_t *num_creds_md, grpc_status_code *status,
+    const char **error_details) {
+    (void)context, (void)cb, (void)user_data;
+    creds_md[0].key = grpc_slice_from_static_string("authorization");
+    creds_md[0].value = grpc_slice_from_copied_string(state);
+    *num_creds_md = 1;
+    *status = GRPC_STATUS_OK;
+    *error_details = NULL;
+    return 1; /* answered synchronously */
+}
+
+static void fixed_destroy(void *state) { free(state); }
+
+static void release_call_creds(void *ctx) {
+    grpc_call_credentials_release(ctx);
+}
+
+/* A client to host:port trusting sfx_pki(ca) (NULL = plaintext) and sending
+ * `authorization` (NULL = no header) on every call. */
+ww_rpc_client_t *sfx_dial(const char *host, int port, const char *ca,
+                          const char *authorization) {
+    char target[128];
+    snprintf(target, sizeof target, "%s:%d", host, port);
+    ww_err_t err = {0};
+    grpc_init();
+    grpc_channel_credentials *chan = NULL;
+    if (ca)
+        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(sfx_pki(ca), NULL, NULL,
+                                                      &chan, &err) == WW_OK,
+                      "%s", err.msg);
+    grpc_call_credentials *cc = NULL;
+    if (authorization) {
+        grpc_metadata_credentials_plugin p = {
+            .get_metadata = fixed_get_metadata,
+            .destroy = fixed_destroy,
+            .state = strdup(authorization),
+            .type = "fixed_authorization"};
+        cc = grpc_metadata_credentials_create_from_plugin(
+            p, GRPC_PRIVACY_AND_INTEGRITY, NULL);
+    }
+    ww_rpc_client_config_t cfg = {.target = target,
+                                  .channel_credentials = chan,
+                                  .call_credentials = cc,
+                                  .release = cc ? release_call_creds : NULL,
+                                  .release_ctx = cc};
+    ww_rpc_client_t *c = NULL;
+    ww_code_t rc = ww_rpc_client_new(&cfg, &c, &err);
+    if (chan) grpc_channel_credentials_release(chan);
+    grpc_shutdown();
+    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
+    return c;
+}
+
+int sfx_wwctl(const char *env, const char *args, char *out, size_t size,
+              int64_t *ms) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "env -u GRPC_NO_TLS %s %s %s 2>&1", env,
+             WWCTL_BIN, args);
+    int64_t t0 = ww_test_now_ms();
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    if (ms) *ms = ww_test_now_ms() - t0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void sfx_wwctl_env(char *buf, size_t size, const char *metadata_host) {
+    snprintf(buf, size,
+             "TRAINER_GRPC_ADDR=localhost:%d USERS_GRPC_ADDR=127.0.0.1:%d "
+             "WW_TLS_CA=%s GCE_METADATA_HOST=%s",
+             sfx_trainer_port, sfx_users_port, sfx_pki("ca.pem"),
+             metadata_host);
+}
+
+void sfx_serve_token(const char *aud, const char *email) {
+    char path[600], *tok = sfx_token_as(aud, email);
+    snprintf(path, sizeof path, "%s/token", sfx_meta_dir);
+    fx_write(path, tok);
+    free(tok);
+}
+
+void sfx_metadata_mode(const char *mode) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/mode", sfx_meta_dir);
+    fx_write(path, mode);
+}
