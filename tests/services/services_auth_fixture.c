@@ -86,14 +86,16 @@ static void wait_port(int port, pid_t pid, const char *log) {
 }
 
 pid_t sfx_start_service(const char *bin, int port, const char *audience,
-                        const char *extra, const char *log) {
+                        const char *const *extra, const char *log) {
     char listen[64], cert[600], key[600], jwks[600], aud[128];
     snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
     snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
     snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
     snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
     snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
-    const char *env[] = {listen, cert, key, jwks, aud, extra, NULL};
+    const char *env[16] = {listen, cert, key, jwks, aud};
+    for (int i = 5; extra && *extra && i < 15; i++)
+        env[i] = *extra++; /* later entries override earlier ones */
     pid_t pid = sfx_spawn(bin, env, log);
     wait_port(port, pid, log);
     return pid;
@@ -113,11 +115,14 @@ void sfx_setup(void) {
     sfx_trainer_port = sfx_free_port();
     sfx_trainer_pid =
         sfx_start_service(TRAINER_BIN, sfx_trainer_port, TRAINER_AUD,
-                          "WW_TRAINER_CALLERS=" TRAINER_ID,
+                          (const char *[]){"WW_TRAINER_CALLERS=" TRAINER_ID,
+                                           NULL},
                       fx_path(log, sizeof log, "trainer.log"));
     sfx_users_port = sfx_free_port();
     sfx_users_pid = sfx_start_service(USERS_BIN, sfx_users_port, USERS_AUD,
-                              "WW_ALLOWED_CALLERS=" FX_EMAIL "," TRAINER_ID,
+                              (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL
+                                           "," TRAINER_ID,
+                                           NULL},
                               fx_path(log, sizeof log, "users.log"));
 }
 

@@ -42,10 +42,11 @@ const char *sfx_pki(const char *name);
  * GRPC_NO_TLS/WW_LISTEN_ADDR cleared; stderr to `log`. */
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log);
 /* A service on 127.0.0.1:port with the test TLS files and JWKS, expecting
- * `audience`, plus one `extra` NAME=VALUE (NULL: none); returns once the
- * port accepts. */
+ * `audience`, plus `extra` NAME=VALUE settings (NULL-terminated, at most
+ * 10, overriding the defaults; NULL: none); returns once the port
+ * accepts. */
 pid_t sfx_start_service(const char *bin, int port, const char *audience,
-                        const char *extra, const char *log);
+                        const char *const *extra, const char *log);
 
 /* A valid RS256 token for `aud` with `email` as the caller. */
 char *sfx_token_as(const char *aud, const char *email);

@@ -12,6 +12,7 @@
 #include "ww_test.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define VICTIM "auth-victim"
@@ -463,7 +464,8 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
     char ca[600], log[512], env[2048], meta[64], out[4096];
     snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", sfx_pki("ca.pem"));
     int port = sfx_free_port();
-    pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD, ca,
+    pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
+                                  (const char *[]){ca, NULL},
                                   fx_path(log, sizeof log, "mtls.log"));
     snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_meta_port);
     sfx_metadata_mode("ok");
@@ -544,6 +546,58 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
     }
 }
 
+/* WW_JWKS as an https:// URL, fetched at start trusting WW_TLS_CA: calls
+ * with a token signed by a key in it are served, others refused. */
+WW_TEST(jwks_from_an_https_url) {
+    sfx_setup();
+    char dir[512], url[128], ca[600], log[512];
+    fx_path(dir, sizeof dir, "jwks-https");
+    mkdir(dir, 0700);
+    char path[600], *doc = fx_jwks_json(0);
+    snprintf(path, sizeof path, "%s/jwks.json", dir);
+    fx_write(path, doc);
+    free(doc);
+    pid_t jpid;
+    int jport = fx_fake_server_start(dir, sfx_pki("server.pem"),
+                                     sfx_pki("server.key"), &jpid);
+    snprintf(url, sizeof url, "WW_JWKS=https://localhost:%d/jwks.json",
+             jport);
+    snprintf(ca, sizeof ca, "WW_TLS_CA=%s", sfx_pki("ca.pem"));
+    int port = sfx_free_port();
+    pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
+                                  (const char *[]){url, ca, NULL},
+                                  fx_path(log, sizeof log, "jwks.log"));
+    long loads = fx_read_count(dir, "jwks_count");
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    ts.seconds = 1927371600;
+    Trainer__IsHourAvailableRequest q =
+        TRAINER__IS_HOUR_AVAILABLE_REQUEST__INIT;
+    q.time = &ts;
+    ww_code_t rc[2];
+    char msg[2][256];
+    for (int i = 0; i < 2; i++) {
+        char *auth = sfx_bearer(
+            i == 0 ? sfx_token_as(TRAINER_AUD, FX_EMAIL)
+                   : fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
+                             fx_claims(TRAINER_AUD, (int64_t)time(NULL), 600)));
+        ww_rpc_client_t *c = sfx_dial("localhost", port, "ca.pem", auth);
+        free(auth);
+        Trainer__IsHourAvailableResponse *r = NULL;
+        ww_err_t err = {0};
+        rc[i] = ww_rpc_stubs_trainer_is_hour_available(c, &q, &r, &opts, &err);
+        snprintf(msg[i], sizeof msg[i], "%s", err.msg);
+        if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
+        ww_rpc_client_destroy(c);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    fx_fake_server_stop(jpid);
+    WW_ASSERT(loads >= 1);
+    WW_ASSERT_MSG(rc[0] == WW_OK, "%s", msg[0]);
+    WW_ASSERT_EQ_INT(rc[1], WW_ERR_UNAUTHENTICATED);
+    WW_ASSERT_CONTAINS(msg[1], "kid");
+}
+
 static int stop_status(pid_t *pid) {
     kill(*pid, SIGTERM);
     int st = -1;
@@ -587,6 +641,7 @@ int main(int argc, char **argv) {
             WW_CASE(metadata_server_failures_fail_the_call_in_time),
             WW_CASE(mutual_tls_requires_a_client_certificate_from_the_ca),
             WW_CASE(unusable_files_stop_the_start_naming_them),
+            WW_CASE(jwks_from_an_https_url),
             WW_CASE(servers_stop_cleanly),
             {0}});
 }
