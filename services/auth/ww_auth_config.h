@@ -10,7 +10,8 @@
  *   WW_JWT_ISSUERS        comma list; default https://accounts.google.com
  *   WW_ALLOWED_CALLERS    optional comma list of identities (email or sub)
  *   WW_TRAINER_CALLERS    comma list of identities allowed to cancel as trainer
- *   WW_TLS_CA             client: PEM roots (default: system roots)
+ *   WW_TLS_CA             client (and https JWKS fetch): PEM roots (default:
+ *                         system roots)
  *   WW_TLS_CLIENT_CERT, WW_TLS_CLIENT_KEY  client: certificate for mutual TLS
  *   GCE_METADATA_HOST     client: metadata server host[:port]
  *
