@@ -96,9 +96,15 @@ typedef struct client_security {
     ww_auth_token_source_t *tokens;
 } client_security_t;
 
-/* The rpc client's release hook: after its channel is gone. */
+/* The rpc client's release hook: after its channel is gone, before the
+ * client's grpc_shutdown. A fetch thread still completing calls is inside
+ * gRPC callbacks; let it finish (bounded by the fetch timeout) so gRPC is
+ * never shut down, nor the process left, under it. */
 static void client_security_release(void *ctx) {
     client_security_t *cs = ctx;
+    if (cs->tokens)
+        ww_auth_token_source_wait_idle(cs->tokens,
+                                       WW_AUTH_TOKEN_DEFAULT_TIMEOUT_MS + 1000);
     if (cs->call_creds) grpc_call_credentials_release(cs->call_creds);
     ww_auth_token_source_release(cs->tokens);
     free(cs);

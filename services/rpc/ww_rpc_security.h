@@ -54,8 +54,10 @@ const char *ww_rpc_security_server_mode(const ww_rpc_security_server_t *s);
 
 /* A client to the service whose host:port is in $env_name, secured as the
  * environment says. The client owns its credentials and token source; free
- * it with ww_rpc_client_destroy. INVALID_ARGUMENT naming the variable when
- * the address is unset or a TLS file is unusable. */
+ * it with ww_rpc_client_destroy, which waits for a token fetch still in
+ * flight (at most the fetch timeout, 2 s) so that no gRPC callback runs
+ * after it. INVALID_ARGUMENT naming the variable when the address is unset
+ * or a TLS file is unusable. */
 ww_code_t ww_rpc_security_dial_env(const char *env_name,
                                    ww_rpc_client_t **out, ww_err_t *err);
 

@@ -103,8 +103,15 @@ WW_TEST(our_client_with_tls_and_token_changes_state) {
         GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
 }
 
-/* Runs wwctl with `env` prepended (shell words) and returns its exit code,
- * its combined output in out and the time it took in *ms. */
+/* Runs wwctl and fails the case, showing its output, unless it exits with
+ * `want`; the output stays in out. */
+static void expect_wwctl(const char *env, const char *args, int want,
+                         char *out, size_t size) {
+    int rc = sfx_wwctl(env, args, out, size, NULL);
+    WW_ASSERT_MSG(rc == want, "wwctl %s: exit %d, want %d: %s", args, rc, want,
+                  out);
+}
+
 WW_TEST(wwctl_with_tls_and_metadata_token) {
     sfx_setup();
     char env[2048], meta[64], out[4096], aud[256] = "";
@@ -113,13 +120,10 @@ WW_TEST(wwctl_with_tls_and_metadata_token) {
     sfx_metadata_mode("ok");
     sfx_serve_token(TRAINER_AUD, FX_EMAIL);
     long fetches = fx_read_count(sfx_meta_dir, "count");
-    int rc = sfx_wwctl(env, "trainer make-available 2031-02-03T15:00:00Z", out,
-                       sizeof out, NULL);
-    WW_ASSERT_MSG(rc == 0, "exit %d: %s", rc, out);
-    WW_ASSERT_EQ_INT(sfx_wwctl(env,
-                               "trainer is-hour-available 2031-02-03T15:00:00Z",
-                           out, sizeof out, NULL),
-                     0);
+    expect_wwctl(env, "trainer make-available 2031-02-03T15:00:00Z", 0, out,
+                 sizeof out);
+    expect_wwctl(env, "trainer is-hour-available 2031-02-03T15:00:00Z", 0,
+                 out, sizeof out);
     WW_ASSERT_CONTAINS(out, "is_available=true");
     WW_ASSERT(fx_read_count(sfx_meta_dir, "count") >= fetches + 2);
     char path[600];
@@ -130,26 +134,21 @@ WW_TEST(wwctl_with_tls_and_metadata_token) {
     fclose(f);
     WW_ASSERT_EQ_STR(aud, TRAINER_AUD);
     /* health stays open, and the users service takes its own audience */
-    WW_ASSERT_EQ_INT(sfx_wwctl(env, "health users", out, sizeof out, NULL), 0);
+    expect_wwctl(env, "health users", 0, out, sizeof out);
     sfx_serve_token(USERS_AUD, FX_EMAIL);
-    WW_ASSERT_EQ_INT(
-        sfx_wwctl(env, "users get-balance " VICTIM, out, sizeof out, NULL),
-                     0);
+    expect_wwctl(env, "users get-balance " VICTIM, 0, out, sizeof out);
     WW_ASSERT_CONTAINS(out, "amount=");
     /* the trainer's token is refused by users */
     sfx_serve_token(TRAINER_AUD, FX_EMAIL);
-    WW_ASSERT_EQ_INT(
-        sfx_wwctl(env, "users get-balance " VICTIM, out, sizeof out, NULL),
-                     1);
+    expect_wwctl(env, "users get-balance " VICTIM, 1, out, sizeof out);
     WW_ASSERT_CONTAINS(out, "UNAUTHENTICATED");
     /* plaintext wwctl against the TLS server */
     char plain[2100];
     snprintf(plain, sizeof plain, "GRPC_NO_TLS=true %s", env);
-    WW_ASSERT_EQ_INT(sfx_wwctl(plain,
-                               "--timeout-ms 2000 trainer is-hour-available "
-                           "2031-02-03T15:00:00Z",
-                           out, sizeof out, NULL),
-                     1);
+    expect_wwctl(plain,
+                 "--timeout-ms 2000 trainer is-hour-available "
+                 "2031-02-03T15:00:00Z",
+                 1, out, sizeof out);
     WW_ASSERT_CONTAINS(out, "UNAVAILABLE");
 }
 
