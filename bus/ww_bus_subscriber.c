@@ -34,7 +34,8 @@ struct ww_bus_subscriber {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* wakes backoff sleeps and waiting closers */
     sub_state_t state;
-    bool stop;
+    bool stop;              /* under mu, for the sleepers' condition */
+    atomic_bool stop_flag;  /* the same, for the loop's cheap check */
     ww_code_t close_rc;
     ww_err_t close_err;
 
@@ -57,11 +58,9 @@ static int64_t wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Read once per record: an atomic, not the mutex the sleepers use. */
 static bool stopping(ww_bus_subscriber_t *sub) {
-    pthread_mutex_lock(&sub->mu);
-    bool s = sub->stop;
-    pthread_mutex_unlock(&sub->mu);
-    return s;
+    return atomic_load_explicit(&sub->stop_flag, memory_order_acquire);
 }
 
 /* Sleeps ms unless close is called; returns false when interrupted. */
@@ -115,13 +114,9 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 /* Marks the record finished: its successor is where the group resumes. */
 static void store_offset(ww_bus_subscriber_t *sub,
                          const rd_kafka_message_t *m) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt),
-                                      m->partition)
-        ->offset = m->offset + 1;
-    rd_kafka_resp_err_t e = rd_kafka_offsets_store(sub->rk, l);
-    if (!e) e = l->elems[0].err;
-    rd_kafka_topic_partition_list_destroy(l);
+    /* The per-topic call stores m->offset + 1 without building a list. */
+    rd_kafka_resp_err_t e =
+        rd_kafka_offset_store(m->rkt, m->partition, m->offset);
     if (e)
         /* The partition was taken away meanwhile: its next owner gets the
          * record again, which at-least-once allows. */
@@ -489,6 +484,7 @@ ww_code_t ww_bus_subscriber_close(ww_bus_subscriber_t *sub, ww_err_t *err) {
     bool was_running = sub->state == SUB_RUNNING;
     sub->state = SUB_CLOSING;
     sub->stop = true;
+    atomic_store(&sub->stop_flag, true);
     pthread_cond_broadcast(&sub->cv);
     pthread_mutex_unlock(&sub->mu);
 
