@@ -39,11 +39,13 @@ struct ww_bus_subscriber {
     ww_code_t close_rc;
     ww_err_t close_err;
 
-    /* Consumer thread only. */
+    /* Consumer thread only (close reads fatal_err after joining it). */
+    ww_err_t fatal_err;
     bool stored_uncommitted;
     int64_t last_commit_ms;
 
     atomic_llong acked, retried, dead_lettered, commits;
+    atomic_bool failed;
 };
 
 static int64_t mono_ms(void) {
@@ -336,6 +338,18 @@ static void *consume_loop(void *arg) {
             bool finished = true;
             if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 finished = process(sub, m);
+            } else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                /* E.g. another member took over our group.instance.id: this
+                 * client can do nothing more; close reports why. */
+                char reason[256];
+                rd_kafka_resp_err_t orig =
+                    rd_kafka_fatal_error(sub->rk, reason, sizeof reason);
+                ww_err_set(&sub->fatal_err, WW_ERR_FAILED_PRECONDITION,
+                           "consumer of group %s failed fatally: %s (%s)",
+                           sub->group_id, reason, rd_kafka_err2name(orig));
+                ww_log_error("bus", "%s", sub->fatal_err.msg);
+                atomic_store(&sub->failed, true);
+                finished = false;
             } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 ww_log_warn("bus", "consume group=%s error=%s detail=\"%s\"",
                             sub->group_id, rd_kafka_err2name(m->err),
@@ -494,6 +508,10 @@ ww_code_t ww_bus_subscriber_close(ww_bus_subscriber_t *sub, ww_err_t *err) {
     ww_err_t cerr = {0};
     ww_code_t rc = ww_bus_err_from_resp(rd_kafka_consumer_close(sub->rk),
                                         "leave group", &cerr);
+    if (sub->fatal_err.code) {
+        rc = sub->fatal_err.code;
+        cerr = sub->fatal_err;
+    }
 
     pthread_mutex_lock(&sub->mu);
     sub->close_rc = rc;
@@ -520,4 +538,5 @@ void ww_bus_subscriber_stats(const ww_bus_subscriber_t *sub,
     out->retried = atomic_load(&s->retried);
     out->dead_lettered = atomic_load(&s->dead_lettered);
     out->commits = atomic_load(&s->commits);
+    out->failed = atomic_load(&s->failed);
 }

@@ -103,7 +103,10 @@ ww_code_t ww_bus_subscriber_start(ww_bus_subscriber_t *sub, ww_err_t *err);
 /* Stops consuming: the record in the handler (if any) finishes, a record
  * waiting for a retry is left uncommitted, stored offsets are committed,
  * the group is left. Idempotent; concurrent calls all return after the
- * close is complete. */
+ * close is complete, with the same result. If the consumer had failed
+ * fatally (e.g. a newer member took over its group.instance.id), its
+ * thread stopped then and close returns FAILED_PRECONDITION naming the
+ * cause. */
 ww_code_t ww_bus_subscriber_close(ww_bus_subscriber_t *sub, ww_err_t *err);
 
 /* Closes if needed and frees. NULL is ignored. */
@@ -115,6 +118,8 @@ typedef struct ww_bus_subscriber_stats {
     int64_t retried;      /* RETRY answers */
     int64_t dead_lettered;
     int64_t commits;      /* successful offset commits */
+    bool failed;          /* the consumer failed fatally (see close); a
+                             service reports itself unhealthy */
 } ww_bus_subscriber_stats_t;
 void ww_bus_subscriber_stats(const ww_bus_subscriber_t *sub,
                              ww_bus_subscriber_stats_t *out);
