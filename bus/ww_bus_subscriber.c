@@ -46,6 +46,7 @@ struct ww_bus_subscriber {
 
     atomic_llong acked, retried, dead_lettered, commits;
     atomic_bool failed;
+    atomic_int assigned;
 };
 
 static int64_t mono_ms(void) {
@@ -137,6 +138,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         ww_log_debug("bus", "assigned group=%s partitions=%d", sub->group_id,
                      parts->cnt);
         rd_kafka_assign(rk, parts);
+        atomic_store(&sub->assigned, parts->cnt);
         return;
     }
     if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -150,6 +152,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                     rd_kafka_err2name(e));
     }
     rd_kafka_assign(rk, NULL);
+    atomic_store(&sub->assigned, 0);
 }
 
 /* ---- dead letters ------------------------------------------------------- */
@@ -539,4 +542,5 @@ void ww_bus_subscriber_stats(const ww_bus_subscriber_t *sub,
     out->dead_lettered = atomic_load(&s->dead_lettered);
     out->commits = atomic_load(&s->commits);
     out->failed = atomic_load(&s->failed);
+    out->assigned = atomic_load(&s->assigned);
 }

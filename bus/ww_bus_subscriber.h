@@ -118,6 +118,7 @@ typedef struct ww_bus_subscriber_stats {
     int64_t retried;      /* RETRY answers */
     int64_t dead_lettered;
     int64_t commits;      /* successful offset commits */
+    int assigned;         /* partitions currently assigned to it */
     bool failed;          /* the consumer failed fatally (see close); a
                              service reports itself unhealthy */
 } ww_bus_subscriber_stats_t;
