@@ -31,6 +31,11 @@
  * subscriber closes or loses its partition is delivered again (to this
  * group's next owner of the partition): handlers must be idempotent.
  *
+ * Retries hold the whole subscriber (it consumes no other record meanwhile):
+ * keep max_attempts x backoff_max_ms well below librdkafka's
+ * max.poll.interval.ms (300 s), else the group takes the partitions away and
+ * the record is redelivered to their next owner.
+ *
  * Threads: ww_bus_subscriber_start runs the subscriber on its own thread;
  * the handler is called on that thread only, never concurrently with
  * itself. close may be called from any thread, more than once, also
