@@ -218,33 +218,44 @@ static ww_code_t dlq_write_once(ww_bus_subscriber_t *sub,
     ww_bus_format_time(wall_ms(), when, sizeof when);
     add_hdr(h, "ww_dlq_time", when);
 
-    dlq_result_t res = {0};
+    /* On the heap: should a report ever come after we gave up waiting, it
+     * must not write into a dead stack frame. */
+    dlq_result_t *res = calloc(1, sizeof *res);
+    if (!res) {
+        rd_kafka_headers_destroy(h);
+        return ww_err_set_retriable(err, WW_ERR_RESOURCE_EXHAUSTED,
+                                    "out of memory");
+    }
     rd_kafka_resp_err_t e = rd_kafka_producev(
         sub->dlq, RD_KAFKA_V_TOPIC(dlq_topic),
         RD_KAFKA_V_KEY(m->key, m->key_len),
         RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&res),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(res),
         RD_KAFKA_V_END);
     char what[600];
     snprintf(what, sizeof what, "dead-letter to %s", dlq_topic);
     if (e) {
         rd_kafka_headers_destroy(h);
+        free(res);
         return ww_bus_err_from_resp(e, what, err);
     }
     /* flush serves the delivery report; a bounded wait, then the next try
      * goes out as a new record (the DLQ may then hold a duplicate, never a
      * gap). */
     rd_kafka_flush(sub->dlq, 10000);
-    if (!res.done) {
+    if (!res->done) {
+        /* Purged records report at once; should this one still not, its
+         * result slot is left to it (a few bytes, once in a blue moon). */
         rd_kafka_purge(sub->dlq,
                        RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(sub->dlq, 1000);
-        /* A report that never came must not write into a dead frame. */
-        if (!res.done) rd_kafka_poll(sub->dlq, 0);
+        if (res->done) free(res);
         return ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
                                     "%s: not acknowledged in 10 s", what);
     }
-    return ww_bus_err_from_resp(res.err, what, err);
+    rd_kafka_resp_err_t result = res->err;
+    free(res);
+    return ww_bus_err_from_resp(result, what, err);
 }
 
 /* Writes the dead letter, retrying until it is stored or close is called.
