@@ -15,7 +15,7 @@ debs=(
   libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   protobuf-c-compiler libprotobuf-c-dev
   librdkafka-dev libssl-dev libcurl4-openssl-dev libjansson-dev
-  kcat openssl python3 python3-venv openjdk-17-jre-headless maven
+  kcat openssl python3 python3-venv openjdk-17-jre-headless maven clang-format-14
 )
 
 missing=()

@@ -6,17 +6,18 @@
 #   - the trainer and users services in local mode (GRPC_NO_TLS=true), with
 #     demo fixtures (30 days of hours, a few users with credits).
 # Addresses: TRAINER_GRPC_ADDR (default 127.0.0.1:3000), USERS_GRPC_ADDR
-# (default 127.0.0.1:3001).
+# (default 127.0.0.1:3001). WW_BUILD_DIR: the build to use (default build/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
 "$here/bootstrap.sh"
-build="$WW_ROOT/build"
+build=${WW_BUILD_DIR:-$WW_ROOT/build}
 [ -f "$build/build.ninja" ] || cmake -S "$WW_ROOT" -B "$build" -G Ninja >/dev/null
 cmake --build "$build" >/dev/null || cmake --build "$build"
 
 export GRPC_NO_TLS=true WW_FIXTURES=1
+export WW_LOG_LEVEL=${WW_LOG_LEVEL:-warn}  # no line per call in the terminal
 export TRAINER_GRPC_ADDR=${TRAINER_GRPC_ADDR:-127.0.0.1:3000}
 export USERS_GRPC_ADDR=${USERS_GRPC_ADDR:-127.0.0.1:3001}
 export WW_TOPIC_PREFIX=${WW_TOPIC_PREFIX:-}
@@ -59,6 +60,8 @@ done
 [ ${#started[@]} -gt 0 ] || { ww_log "no service to run yet"; exit 1; }
 
 sleep 1
+# Tomorrow 14:00 UTC is open in the demo fixtures (two slots of three are).
+hour=$(date -u -d tomorrow +%Y-%m-%dT14:00:00Z)
 cat <<MSG
 
 Wild Workouts is running (Ctrl-C to stop):
@@ -67,8 +70,9 @@ $(printf '  %s\n' "${started[@]}")
 
 Try, in another terminal:
   export TRAINER_GRPC_ADDR=$TRAINER_GRPC_ADDR USERS_GRPC_ADDR=$USERS_GRPC_ADDR GRPC_NO_TLS=true
-  $build/tools/wwctl trainer is-hour-available $(date -u -d 'tomorrow' +%Y-%m-%dT13:00:00Z)
-  $build/tools/wwctl users get-balance alice
+  $build/tools/wwctl trainer is-hour-available $hour
+  $build/tools/wwctl trainings schedule $(cat /proc/sys/kernel/random/uuid) demo-anna $hour "first session"
+  $build/tools/wwctl users get-balance demo-anna
 
 MSG
 wait -n "${pids[@]}"

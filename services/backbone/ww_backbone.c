@@ -1,0 +1,189 @@
+/* ww_backbone.c - a service's topics on the Kafka backbone, at start. */
+#include "ww_backbone.h"
+
+#include "ww_bus_embedded.h"
+#include "ww_env.h"
+#include "ww_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ww_backbone {
+    ww_bus_config_t *cfg;
+    ww_bus_embedded_t *embedded; /* NULL with a configured cluster */
+    int partitions;
+    char topics[WW_BACKBONE__TOPICS][256];
+};
+
+static const char *const suffixes[WW_BACKBONE__TOPICS] = {
+    ".commands", ".events", ".replies"};
+
+/* Facts are the source of truth and must outlive every consumer; replies
+ * only matter while their caller waits. */
+static const ww_bus_topic_config_t events_configs[] = {{"retention.ms", "-1"}};
+static const ww_bus_topic_config_t replies_configs[] = {
+    {"retention.ms", "3600000"}};
+
+ww_code_t ww_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
+    const char *v = ww_env_str("WW_KAFKA_PARTITIONS", NULL);
+    if (!v) {
+        *partitions = WW_BACKBONE_DEFAULT_PARTITIONS;
+        return WW_OK;
+    }
+    long n = ww_env_long("WW_KAFKA_PARTITIONS", -1);
+    if (n < 1 || n > 10000)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "WW_KAFKA_PARTITIONS=%s: want a number in 1..10000",
+                          v);
+    *partitions = (int)n;
+    return WW_OK;
+}
+
+ww_code_t
+ww_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
+                        int partitions, char names[WW_BACKBONE__TOPICS][256],
+                        ww_bus_topic_spec_t specs[WW_BACKBONE__TOPICS],
+                        ww_err_t *err) {
+    for (int t = 0; t < WW_BACKBONE__TOPICS; t++) {
+        char base[128];
+        snprintf(base, sizeof base, "%s%s", svc, suffixes[t]);
+        ww_code_t rc = ww_bus_config_topic_name(cfg, base, names[t], 256, err);
+        if (rc) return rc;
+        specs[t] = (ww_bus_topic_spec_t){
+            .name = names[t],
+            .partitions = partitions,
+            .replication_factor = -1,
+            .configs = t == WW_BACKBONE_EVENTS    ? events_configs
+                       : t == WW_BACKBONE_REPLIES ? replies_configs
+                                                  : NULL,
+            .n_configs = t == WW_BACKBONE_COMMANDS ? 0 : 1,
+        };
+    }
+    return WW_OK;
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Existing topics must all have `partitions`; missing ones are created
+ * (ww_bus_admin_ensure_topics checks the count of any that a concurrent
+ * start created meanwhile). */
+static ww_code_t check_or_create(ww_backbone_t *bb,
+                                 const ww_bus_topic_spec_t *specs,
+                                 int timeout_ms, ww_err_t *err) {
+    bool missing = false;
+    for (int t = 0; t < WW_BACKBONE__TOPICS; t++) {
+        int have = 0;
+        ww_code_t rc = ww_bus_admin_partition_count(bb->cfg, specs[t].name,
+                                                    timeout_ms, &have, err);
+        if (rc == WW_ERR_NOT_FOUND) {
+            missing = true;
+            continue;
+        }
+        if (rc) return rc;
+        if (have != bb->partitions)
+            return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                              "topic %s has %d partitions, want %d (the "
+                              "three topics of a service share one count, "
+                              "and it never changes)",
+                              specs[t].name, have, bb->partitions);
+    }
+    if (!missing) return WW_OK;
+    return ww_bus_admin_ensure_topics(bb->cfg, specs, WW_BACKBONE__TOPICS,
+                                      timeout_ms, err);
+}
+
+ww_code_t ww_backbone_open(const char *svc, ww_backbone_t **out,
+                           ww_err_t *err) {
+    *out = NULL;
+    ww_backbone_t *bb = calloc(1, sizeof *bb);
+    if (!bb) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    ww_code_t rc = ww_backbone_partitions_from_env(&bb->partitions, err);
+    if (rc) goto fail;
+    if (!(bb->cfg = ww_bus_config_new(err))) {
+        rc = err ? err->code : WW_ERR_INVALID_ARGUMENT;
+        goto fail;
+    }
+    ww_bus_topic_spec_t specs[WW_BACKBONE__TOPICS];
+    if ((rc = ww_backbone_topic_specs(bb->cfg, svc, bb->partitions, bb->topics,
+                                      specs, err)))
+        goto fail;
+
+    const char *brokers = ww_bus_config_brokers(bb->cfg);
+    if (!brokers || !*brokers) {
+        if (!(bb->embedded = ww_bus_embedded_new(1, err))) {
+            rc = err ? err->code : WW_ERR_INTERNAL;
+            goto fail;
+        }
+        brokers = ww_bus_embedded_bootstrap(bb->embedded);
+        if ((rc = ww_bus_config_set_brokers(bb->cfg, brokers, err))) goto fail;
+        for (int t = 0; t < WW_BACKBONE__TOPICS; t++)
+            if ((rc = ww_bus_embedded_create_topic(bb->embedded, bb->topics[t],
+                                                   bb->partitions, err)))
+                goto fail;
+        ww_log_warn(svc,
+                    "event=embedded_kafka brokers=%s msg=\"KAFKA_BROKERS "
+                    "is not set: started an embedded Kafka (librdkafka "
+                    "mock cluster) in this process; no other process "
+                    "sees it, and it writes no transaction markers, so "
+                    "exactly-once holds on a real broker only\"",
+                    brokers);
+    }
+
+    int64_t deadline =
+        now_ms() + ww_env_long("WW_KAFKA_START_TIMEOUT_MS", 30000);
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        rc = check_or_create(
+            bb, specs, left < 1000 ? 1000 : (int)(left > 10000 ? 10000 : left),
+            err);
+        if (rc == WW_OK || !err || !err->retriable || now_ms() >= deadline)
+            break;
+        ww_log_warn(svc, "event=kafka_retry brokers=%s msg=\"%s\"", brokers,
+                    err->msg);
+        struct timespec pause = {0, 500 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    if (rc) goto fail;
+    ww_log_info(svc,
+                "event=backbone brokers=%s instance=%s partitions=%d "
+                "topics=%s,%s,%s",
+                brokers,
+                ww_bus_config_instance_id(bb->cfg)
+                    ? ww_bus_config_instance_id(bb->cfg)
+                    : "-",
+                bb->partitions, bb->topics[0], bb->topics[1], bb->topics[2]);
+    *out = bb;
+    return WW_OK;
+fail:
+    ww_backbone_destroy(bb);
+    return rc;
+}
+
+const ww_bus_config_t *ww_backbone_config(const ww_backbone_t *bb) {
+    return bb->cfg;
+}
+
+const char *ww_backbone_topic(const ww_backbone_t *bb, ww_backbone_topic_t t) {
+    return t >= 0 && t < WW_BACKBONE__TOPICS ? bb->topics[t] : NULL;
+}
+
+int ww_backbone_partitions(const ww_backbone_t *bb) {
+    return bb->partitions;
+}
+
+bool ww_backbone_is_embedded(const ww_backbone_t *bb) {
+    return bb->embedded != NULL;
+}
+
+void ww_backbone_destroy(ww_backbone_t *bb) {
+    if (!bb) return;
+    ww_bus_config_destroy(bb->cfg);
+    ww_bus_embedded_destroy(bb->embedded);
+    free(bb);
+}
