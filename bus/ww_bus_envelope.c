@@ -1,0 +1,322 @@
+/* ww_bus_envelope.c - CloudEvents binary mode on Kafka records. */
+#include "ww_bus_envelope.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+ww_code_t ww_bus_uuid4(char *buf, ww_err_t *err) {
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return ww_err_set(err, WW_ERR_INTERNAL, "getrandom: %s",
+                              strerror(errno));
+        }
+        got += (size_t)n;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    char *p = buf;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
+    return WW_OK;
+}
+
+void ww_bus_format_time(int64_t unix_ms, char *buf, size_t size) {
+    time_t secs = (time_t)(unix_ms / 1000);
+    int ms = (int)(unix_ms % 1000);
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, ms);
+}
+
+/* Reads exactly n digits. */
+static bool digits(const char **p, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i])) return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool expect(const char **p, char c) {
+    if (**p != c) return false;
+    (*p)++;
+    return true;
+}
+
+ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err) {
+    const char *p = s;
+    int Y, M, D, h, m, sec, ms = 0;
+    if (!digits(&p, 4, &Y) || !expect(&p, '-') || !digits(&p, 2, &M) ||
+        !expect(&p, '-') || !digits(&p, 2, &D) ||
+        !(expect(&p, 'T') || expect(&p, 't')) || !digits(&p, 2, &h) ||
+        !expect(&p, ':') || !digits(&p, 2, &m) || !expect(&p, ':') ||
+        !digits(&p, 2, &sec))
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "ce_time \"%.40s\" is not RFC 3339 "
+                          "(YYYY-MM-DDThh:mm:ss[.fff]Z)", s);
+    if (*p == '.') {
+        p++;
+        int nd = 0;
+        while (isdigit((unsigned char)*p)) {
+            if (nd < 3) ms = ms * 10 + (*p - '0');
+            nd++;
+            p++;
+        }
+        if (nd == 0)
+            return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                              "ce_time \"%.40s\": empty fraction", s);
+        for (int i = nd; i < 3; i++) ms *= 10;
+    }
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, oh, om;
+        p++;
+        if (!digits(&p, 2, &oh) || !expect(&p, ':') || !digits(&p, 2, &om) ||
+            oh > 23 || om > 59)
+            return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                              "ce_time \"%.40s\": bad UTC offset", s);
+        offset_min = sign * (oh * 60 + om);
+    } else {
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "ce_time \"%.40s\": missing time zone (Z or "
+                          "+hh:mm)", s);
+    }
+    if (*p)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "ce_time \"%.40s\": trailing characters", s);
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "ce_time \"%.40s\": field out of range", s);
+    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
+                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
+    time_t t = timegm(&tm);
+    *unix_ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + ms;
+    return WW_OK;
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool add_header(rd_kafka_headers_t *h, const char *name,
+                       const char *value) {
+    return rd_kafka_header_add(h, name, -1, value, -1) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static ww_code_t check_attr(const char *name, const char *v, size_t max,
+                            bool required, ww_err_t *err) {
+    if (!v) {
+        if (!required) return WW_OK;
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s is required",
+                          name);
+    }
+    size_t n = strlen(v);
+    if (n == 0)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s is empty", name);
+    if (n > max)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "%s is %zu bytes, at most %zu allowed", name, n,
+                          max);
+    return WW_OK;
+}
+
+ww_code_t ww_bus_envelope_encode(const ProtobufCMessage *msg,
+                                 const ww_bus_envelope_meta_t *meta,
+                                 rd_kafka_headers_t **headers, void **value,
+                                 size_t *len, char *id_out, ww_err_t *err) {
+    if (!msg || !msg->descriptor ||
+        msg->descriptor->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "payload is not a protobuf-c message");
+    if (!meta)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "event metadata is required");
+    const char *type = msg->descriptor->name;
+    ww_code_t rc;
+    if ((rc = check_attr("ce_source", meta->source, WW_BUS_SOURCE_MAX, true,
+                         err)) ||
+        (rc = check_attr("ce_id", meta->id, WW_BUS_ID_MAX, false, err)) ||
+        (rc = check_attr("correlation id", meta->correlation_id,
+                         WW_BUS_ID_MAX, false, err)) ||
+        (rc = check_attr("causation id", meta->causation_id, WW_BUS_ID_MAX,
+                         false, err)) ||
+        (rc = check_attr("ce_type", type, WW_BUS_TYPE_MAX, true, err)))
+        return rc;
+
+    char id[WW_BUS_ID_MAX + 1];
+    if (meta->id)
+        snprintf(id, sizeof id, "%s", meta->id);
+    else if ((rc = ww_bus_uuid4(id, err)))
+        return rc;
+    char when[WW_BUS_TIME_MAX + 1];
+    ww_bus_format_time(meta->time_ms ? meta->time_ms : now_ms(), when,
+                       sizeof when);
+
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    void *buf = NULL;
+    if (n > 0) {
+        if (!(buf = malloc(n)))
+            return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                              "out of memory packing %zu bytes", n);
+        protobuf_c_message_pack(msg, buf);
+    }
+    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+    bool ok = add_header(h, WW_BUS_H_SPECVERSION, WW_BUS_SPECVERSION) &&
+              add_header(h, WW_BUS_H_ID, id) &&
+              add_header(h, WW_BUS_H_TYPE, type) &&
+              add_header(h, WW_BUS_H_SOURCE, meta->source) &&
+              add_header(h, WW_BUS_H_TIME, when) &&
+              add_header(h, WW_BUS_H_CONTENT_TYPE, WW_BUS_CONTENT_TYPE) &&
+              (!meta->correlation_id ||
+               add_header(h, WW_BUS_H_CORRELATION_ID, meta->correlation_id)) &&
+              (!meta->causation_id ||
+               add_header(h, WW_BUS_H_CAUSATION_ID, meta->causation_id));
+    if (!ok) {
+        rd_kafka_headers_destroy(h);
+        free(buf);
+        return ww_err_set(err, WW_ERR_INTERNAL, "adding headers failed");
+    }
+    *headers = h;
+    *value = buf;
+    *len = n;
+    if (id_out) memcpy(id_out, id, strlen(id) + 1);
+    return WW_OK;
+}
+
+/* Copies header `name` (last occurrence) into dst as a string. `required`
+ * headers must be present and non-empty. */
+static ww_code_t get_header(const rd_kafka_headers_t *h, const char *name,
+                            char *dst, size_t size, bool required,
+                            ww_err_t *err) {
+    const void *v = NULL;
+    size_t n = 0;
+    dst[0] = '\0';
+    if (!h || rd_kafka_header_get_last(h, name, &v, &n) !=
+                  RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (!required) return WW_OK;
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "missing header %s", name);
+    }
+    if (!v || n == 0) {
+        if (!required) return WW_OK;
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "empty header %s",
+                          name);
+    }
+    if (n >= size)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "header %s is %zu bytes, at most %zu allowed", name,
+                          n, size - 1);
+    if (memchr(v, '\0', n))
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "header %s contains a NUL byte", name);
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+    return WW_OK;
+}
+
+ww_code_t ww_bus_envelope_decode(const rd_kafka_headers_t *headers,
+                                 const void *value, size_t len,
+                                 const ww_bus_registry_t *reg,
+                                 ww_bus_event_t *out, ww_err_t *err) {
+    memset(out, 0, sizeof *out);
+    char spec[16], ctype[64];
+    ww_code_t rc;
+    if ((rc = get_header(headers, WW_BUS_H_SPECVERSION, spec, sizeof spec,
+                         true, err)))
+        return rc;
+    if (strcmp(spec, WW_BUS_SPECVERSION))
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "header %s is \"%s\", want \"%s\"",
+                          WW_BUS_H_SPECVERSION, spec, WW_BUS_SPECVERSION);
+    if ((rc = get_header(headers, WW_BUS_H_ID, out->id, sizeof out->id, true,
+                         err)) ||
+        (rc = get_header(headers, WW_BUS_H_TYPE, out->type, sizeof out->type,
+                         true, err)) ||
+        (rc = get_header(headers, WW_BUS_H_SOURCE, out->source,
+                         sizeof out->source, true, err)) ||
+        (rc = get_header(headers, WW_BUS_H_TIME, out->time, sizeof out->time,
+                         true, err)) ||
+        (rc = get_header(headers, WW_BUS_H_CONTENT_TYPE, ctype, sizeof ctype,
+                         true, err)) ||
+        (rc = get_header(headers, WW_BUS_H_CORRELATION_ID, out->correlation_id,
+                         sizeof out->correlation_id, false, err)) ||
+        (rc = get_header(headers, WW_BUS_H_CAUSATION_ID, out->causation_id,
+                         sizeof out->causation_id, false, err)))
+        goto fail;
+    /* Media type parameters (";charset=...") do not change protobuf. */
+    char *semi = strchr(ctype, ';');
+    if (semi) *semi = '\0';
+    if (strcasecmp(ctype, WW_BUS_CONTENT_TYPE)) {
+        rc = ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                        "header content-type is \"%s\", want \"%s\"", ctype,
+                        WW_BUS_CONTENT_TYPE);
+        goto fail;
+    }
+    if ((rc = ww_bus_parse_time(out->time, &out->time_ms, err))) goto fail;
+    const ProtobufCMessageDescriptor *d = ww_bus_registry_find(reg, out->type);
+    if (!d) {
+        rc = ww_err_set(err, WW_ERR_NOT_FOUND,
+                        "unknown ce_type \"%s\" (not a registered event type)",
+                        out->type);
+        goto fail;
+    }
+    static const uint8_t empty[1];
+    out->payload = protobuf_c_message_unpack(
+        d, NULL, len, value ? (const uint8_t *)value : empty);
+    if (!out->payload) {
+        rc = ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                        "payload of %zu bytes does not parse as %s", len,
+                        out->type);
+        goto fail;
+    }
+    out->descriptor = d;
+    return WW_OK;
+fail:
+    /* No payload was unpacked; the attributes read so far stay, so the DLQ
+     * record can name the event. */
+    return rc;
+}
+
+ww_code_t ww_bus_envelope_decode_message(const rd_kafka_message_t *rkm,
+                                         const ww_bus_registry_t *reg,
+                                         ww_bus_event_t *out, ww_err_t *err) {
+    rd_kafka_headers_t *h = NULL;
+    /* No headers at all is reported as the first missing one. */
+    if (rd_kafka_message_headers(rkm, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        h = NULL;
+    return ww_bus_envelope_decode(h, rkm->payload, rkm->len, reg, out, err);
+}
+
+void ww_bus_event_clear(ww_bus_event_t *ev) {
+    if (ev->payload) protobuf_c_message_free_unpacked(ev->payload, NULL);
+    memset(ev, 0, sizeof *ev);
+}
