@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "ww_env.h"
 #include "ww_log.h"
 
 /* Where one input partition stands in the transaction in progress. */
@@ -21,7 +20,7 @@ struct ww_bus_processor {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *input; /* consumer-side handle, for rd_kafka_seek */
-    char *topic, *group, *instance, *txn_id;
+    char *topic, *group, *txn_id;
     int max_records, max_wait_ms, call_timeout_ms;
     ww_bus_processor_config_t cb; /* callbacks and opaque only */
 
@@ -238,48 +237,24 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, NULL);
 }
 
-static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
-                     ww_err_t *err) {
-    char buf[256];
-    if (rd_kafka_conf_set(conf, k, v, buf, sizeof buf) == RD_KAFKA_CONF_OK)
-        return true;
-    ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "processor: %s=%s: %s", k, v,
-               buf);
-    return false;
-}
-
-static bool conf_set_int(rd_kafka_conf_t *conf, const char *k, int v,
-                         ww_err_t *err) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%d", v);
-    return conf_set(conf, k, buf, err);
-}
-
-ww_code_t ww_bus_processor_new(const rd_kafka_conf_t *base,
+ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
                                const ww_bus_processor_config_t *cfg,
                                ww_bus_processor_t **out, ww_err_t *err) {
-    if (!base || !cfg || !out || !cfg->input_topic || !*cfg->input_topic ||
-        !cfg->group_id || !*cfg->group_id || !cfg->handle)
+    if (!bus || !cfg || !out || !cfg->input_topic || !*cfg->input_topic ||
+        !cfg->group || !*cfg->group || !cfg->handle)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "processor: base config, input_topic, group_id and "
+                          "processor: bus config, input_topic, group and "
                           "handle are required");
-    const char *instance =
-        cfg->instance_id ? cfg->instance_id : ww_env_str("WW_INSTANCE_ID", "");
-    if (!*instance)
+    if (cfg->max_records < 0 || cfg->max_wait_ms < 0)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "processor: an instance id is required (set "
-                          "WW_INSTANCE_ID): it names the static group member "
-                          "and the transactional id");
-    const char *assignor = cfg->assignor ? cfg->assignor : "range";
-    if (strcmp(assignor, "range") != 0 && strcmp(assignor, "roundrobin") != 0)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "processor: assignor must be range or roundrobin, "
-                          "not %s",
-                          assignor);
-    if (cfg->max_records < 0 || cfg->max_wait_ms < 0 ||
-        cfg->session_timeout_ms < 0 || cfg->transaction_timeout_ms < 0)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "processor: sizes and timeouts must not be negative");
+                          "processor: max_records and max_wait_ms must not "
+                          "be negative");
+    char txn_id[512], group[512];
+    ww_code_t rc = ww_bus_config_transactional_id(bus, cfg->group, txn_id,
+                                                  sizeof txn_id, err);
+    if (!rc)
+        rc = ww_bus_config_group_id(bus, cfg->group, group, sizeof group, err);
+    if (rc) return rc;
 
     ww_bus_processor_t *p = calloc(1, sizeof *p);
     if (!p)
@@ -288,43 +263,22 @@ ww_code_t ww_bus_processor_new(const rd_kafka_conf_t *base,
     pthread_mutex_init(&p->stats_lock, NULL);
     p->cb = *cfg;
     p->topic = strdup(cfg->input_topic);
-    p->group = strdup(cfg->group_id);
-    p->instance = strdup(instance);
-    if (cfg->transactional_id) {
-        p->txn_id = strdup(cfg->transactional_id);
-    } else {
-        size_t n = strlen(p->group) + strlen(instance) + 2;
-        p->txn_id = malloc(n);
-        if (p->txn_id) snprintf(p->txn_id, n, "%s.%s", p->group, instance);
-    }
+    p->group = strdup(group);
+    p->txn_id = strdup(txn_id);
     p->max_records = cfg->max_records ? cfg->max_records : 100;
     p->max_wait_ms = cfg->max_wait_ms ? cfg->max_wait_ms : 50;
-    int txn_timeout =
-        cfg->transaction_timeout_ms ? cfg->transaction_timeout_ms : 60000;
     /* A blocking transactional call never needs longer than the transaction
      * may live; past it the broker aborts anyway. */
-    p->call_timeout_ms = txn_timeout;
-    if (!p->topic || !p->group || !p->instance || !p->txn_id) {
+    p->call_timeout_ms = ww_bus_config_transaction_timeout_ms(bus);
+    if (!p->topic || !p->group || !p->txn_id) {
         ww_bus_processor_destroy(p);
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
                           "processor: out of memory");
     }
 
     char buf[512];
-    rd_kafka_conf_t *cc = rd_kafka_conf_dup(base);
-    bool ok = conf_set(cc, "group.id", p->group, err) &&
-              conf_set(cc, "group.instance.id", p->instance, err) &&
-              conf_set(cc, "partition.assignment.strategy", assignor, err) &&
-              conf_set(cc, "isolation.level", "read_committed", err) &&
-              conf_set(cc, "enable.auto.commit", "false", err) &&
-              conf_set(cc, "enable.auto.offset.store", "false", err) &&
-              conf_set(cc, "auto.offset.reset", "earliest", err) &&
-              conf_set(cc, "enable.partition.eof", "false", err) &&
-              (!cfg->session_timeout_ms ||
-               conf_set_int(cc, "session.timeout.ms", cfg->session_timeout_ms,
-                            err));
-    if (!ok) {
-        rd_kafka_conf_destroy(cc);
+    rd_kafka_conf_t *cc = ww_bus_config_group_conf(bus, cfg->group, NULL, err);
+    if (!cc) {
         ww_bus_processor_destroy(p);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     }
@@ -339,13 +293,9 @@ ww_code_t ww_bus_processor_new(const rd_kafka_conf_t *base,
     rd_kafka_poll_set_consumer(p->consumer);
     p->input = rd_kafka_topic_new(p->consumer, p->topic, NULL);
 
-    rd_kafka_conf_t *pc = rd_kafka_conf_dup(base);
-    ok = conf_set(pc, "transactional.id", p->txn_id, err) &&
-         conf_set(pc, "enable.idempotence", "true", err) &&
-         conf_set_int(pc, "transaction.timeout.ms", txn_timeout, err) &&
-         conf_set_int(pc, "message.timeout.ms", txn_timeout, err);
-    if (!ok) {
-        rd_kafka_conf_destroy(pc);
+    rd_kafka_conf_t *pc =
+        ww_bus_config_transactional_conf(bus, cfg->group, err);
+    if (!pc) {
         ww_bus_processor_destroy(p);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     }
@@ -574,7 +524,6 @@ void ww_bus_processor_destroy(ww_bus_processor_t *p) {
     free(p->pos);
     free(p->topic);
     free(p->group);
-    free(p->instance);
     free(p->txn_id);
     free(p);
 }

@@ -20,14 +20,16 @@
  *     ("fenced") or INTERNAL with the broker's message; nothing is committed
  *     any more, the owner must stop using the state it built.
  *
- * Settings: group.instance.id = instance id (static membership: a restart
- * within the session timeout gets its partitions back without a rebalance);
- * transactional.id = "<group_id>.<instance_id>" unless given (the group id is
- * expected to carry WW_TOPIC_PREFIX already, so test runs never fence each
- * other); partition.assignment.strategy range (or roundrobin);
- * auto.offset.reset=earliest; enable.auto.commit=false. Records are consumed
- * one at a time (rd_kafka_consumer_poll), never with the batch API, whose
- * 2.0.2 implementation can skip offsets.
+ * Settings come from the bus configuration (ww_bus_config.h): the group
+ * consumer conf (group id <prefix><group>, group.instance.id = the instance
+ * id for static membership, so a restart within the session timeout gets
+ * its partitions back without a rebalance; range or roundrobin assignor;
+ * session timeout; earliest; no auto commit; read_committed) and the
+ * transactional conf (transactional.id <prefix><group>.<instance id>, so a
+ * restarted instance fences its predecessor and aborts its open
+ * transaction; transaction timeout). An instance id is therefore required.
+ * Records are consumed one at a time (rd_kafka_consumer_poll), never with
+ * the batch API, whose 2.0.2 implementation can skip offsets.
  *
  * Threads: ww_bus_processor_run() runs the loop in the calling thread and
  * every callback (handle, on_assign, on_revoke, on_abort, on_commit) is
@@ -41,6 +43,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ww_bus_config.h"
 #include "ww_err.h"
 
 typedef struct ww_bus_processor ww_bus_processor_t;
@@ -73,15 +76,10 @@ typedef ww_code_t (*ww_bus_processor_parts_fn)(
 typedef void (*ww_bus_processor_txn_fn)(void *opaque, ww_bus_processor_t *p);
 
 typedef struct ww_bus_processor_config {
-    const char *input_topic;      /* required, full name */
-    const char *group_id;         /* required, full name (prefixed) */
-    const char *instance_id;      /* NULL: WW_INSTANCE_ID (then required) */
-    const char *transactional_id; /* NULL: "<group_id>.<instance_id>" */
-    const char *assignor;         /* NULL: "range"; or "roundrobin" */
-    int max_records;              /* per transaction; 0: 100 */
-    int max_wait_ms;              /* batch window after its first record; 0: 50 */
-    int session_timeout_ms;       /* 0: librdkafka default (45 s) */
-    int transaction_timeout_ms;   /* 0: librdkafka default (60 s) */
+    const char *input_topic; /* required, full name (ww_bus_config_topic_name) */
+    const char *group;       /* required, unprefixed group name */
+    int max_records;         /* per transaction; 0: 100 */
+    int max_wait_ms;         /* batch window after its first record; 0: 50 */
     ww_bus_processor_handle_fn handle; /* required */
     ww_bus_processor_parts_fn on_assign;
     ww_bus_processor_parts_fn on_revoke;
@@ -98,12 +96,12 @@ typedef struct ww_bus_processor_stats {
     uint64_t rebalances;   /* assign + revoke events */
 } ww_bus_processor_stats_t;
 
-/* Creates the consumer and the transactional producer from `base` (not
- * modified; the caller keeps it: bootstrap servers, security, timeouts) and
- * `cfg` (strings are copied). Nothing is contacted yet.
- * Errors: INVALID_ARGUMENT (missing topic/group/handler/instance id, bad
- * setting), INTERNAL (librdkafka refused the configuration). */
-ww_code_t ww_bus_processor_new(const rd_kafka_conf_t *base,
+/* Creates the consumer and the transactional producer from `bus` and `cfg`
+ * (both borrowed for the call; strings are copied). Nothing is contacted
+ * yet. Errors: INVALID_ARGUMENT (missing topic/group/handler, bad setting),
+ * FAILED_PRECONDITION (no instance id: set WW_INSTANCE_ID), INTERNAL
+ * (librdkafka refused the configuration). */
+ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
                                const ww_bus_processor_config_t *cfg,
                                ww_bus_processor_t **out, ww_err_t *err);
 

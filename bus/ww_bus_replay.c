@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ww_bus_config.h"
 #include "ww_bus_offsets.h"
 #include "ww_log.h"
 
@@ -98,28 +99,26 @@ static ww_code_t plan(replay_t *r, const ww_bus_replay_config_t *cfg,
     return WW_OK;
 }
 
-ww_code_t ww_bus_replay_run(const rd_kafka_conf_t *base,
+ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
                             const ww_bus_replay_config_t *cfg,
                             ww_bus_replay_stats_t *stats, ww_err_t *err) {
     ww_bus_replay_stats_t local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
-    if (!base || !cfg || !cfg->topic || !*cfg->topic || !cfg->handler ||
+    if (!bus || !cfg || !cfg->topic || !*cfg->topic || !cfg->handler ||
         cfg->from > WW_BUS_REPLAY_FROM_TIMESTAMP || cfg->timeout_ms < 0 ||
         (cfg->offsets && cfg->offsets_cnt < 0))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "replay: base config, topic and handler are "
+                          "replay: bus config, topic and handler are "
                           "required, start and timeout must be valid");
     int64_t t0 = now_ms();
     int64_t deadline = cfg->timeout_ms ? t0 + cfg->timeout_ms : 0;
 
-    rd_kafka_conf_t *conf = rd_kafka_conf_dup(base);
+    rd_kafka_conf_t *conf = ww_bus_config_reader_conf(bus, err);
+    if (!conf) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     char buf[512];
+    /* The reader conf says read_committed, no commits, EOF events. */
     if (!set(conf, "group.id", "ww-replay-unused", err) ||
-        !set(conf, "isolation.level", "read_committed", err) ||
-        !set(conf, "enable.partition.eof", "true", err) ||
-        !set(conf, "enable.auto.commit", "false", err) ||
-        !set(conf, "enable.auto.offset.store", "false", err) ||
         !set(conf, "auto.offset.reset", "earliest", err)) {
         rd_kafka_conf_destroy(conf);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ww_bus_config.h"
 #include "ww_err.h"
 
 typedef enum ww_bus_replay_from {
@@ -42,7 +43,7 @@ typedef ww_code_t (*ww_bus_replay_handler_fn)(void *opaque,
                                               ww_err_t *err);
 
 typedef struct ww_bus_replay_config {
-    const char *topic; /* required, full name */
+    const char *topic; /* required, full name (ww_bus_config_topic_name) */
     /* false: every partition; true: only `partition`. */
     bool one_partition;
     int32_t partition;
@@ -67,12 +68,12 @@ typedef struct ww_bus_replay_stats {
     int64_t elapsed_ms;
 } ww_bus_replay_stats_t;
 
-/* Replays `cfg->topic` as described above with a consumer built from `base`
- * (not modified; the caller keeps it). `stats` may be NULL.
+/* Replays `cfg->topic` as described above with a reader built from `bus`
+ * (borrowed for the call). `stats` may be NULL.
  * Errors: INVALID_ARGUMENT (bad config), NOT_FOUND (no such topic or
  * partition), UNAVAILABLE (the broker did not answer, retriable),
  * DEADLINE_EXCEEDED (timeout_ms passed), or the handler's error. */
-ww_code_t ww_bus_replay_run(const rd_kafka_conf_t *base,
+ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
                             const ww_bus_replay_config_t *cfg,
                             ww_bus_replay_stats_t *stats, ww_err_t *err);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ww_bus_config.h"
 #include "ww_bus_offsets.h"
 #include "ww_log.h"
 
@@ -98,13 +99,13 @@ static bool set(rd_kafka_conf_t *conf, const char *k, const char *v,
     return false;
 }
 
-ww_code_t ww_bus_tail_start(const rd_kafka_conf_t *base,
+ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
                             const ww_bus_tail_config_t *cfg,
                             ww_bus_tail_t **out, ww_err_t *err) {
-    if (!base || !cfg || !out || !cfg->topic || !*cfg->topic ||
+    if (!bus || !cfg || !out || !cfg->topic || !*cfg->topic ||
         !cfg->handler || (cfg->offsets && cfg->offsets_cnt < 0))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "tail: base config, topic and handler are required");
+                          "tail: bus config, topic and handler are required");
     ww_bus_tail_t *t = calloc(1, sizeof *t);
     if (!t)
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
@@ -122,13 +123,14 @@ ww_code_t ww_bus_tail_start(const rd_kafka_conf_t *base,
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
 
-    rd_kafka_conf_t *conf = rd_kafka_conf_dup(base);
+    rd_kafka_conf_t *conf = ww_bus_config_reader_conf(bus, err);
+    if (!conf) {
+        ww_bus_tail_destroy(t);
+        return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    }
     char buf[512];
+    /* The reader conf says read_committed, no commits, EOF events. */
     if (!set(conf, "group.id", "ww-tail-unused", err) ||
-        !set(conf, "isolation.level", "read_committed", err) ||
-        !set(conf, "enable.partition.eof", "true", err) ||
-        !set(conf, "enable.auto.commit", "false", err) ||
-        !set(conf, "enable.auto.offset.store", "false", err) ||
         !set(conf, "auto.offset.reset", "earliest", err)) {
         rd_kafka_conf_destroy(conf);
         ww_bus_tail_destroy(t);

@@ -21,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 
+#include "ww_bus_config.h"
 #include "ww_err.h"
 
 typedef struct ww_bus_tail ww_bus_tail_t;
@@ -33,7 +34,7 @@ typedef ww_code_t (*ww_bus_tail_handler_fn)(void *opaque,
                                             ww_err_t *err);
 
 typedef struct ww_bus_tail_config {
-    const char *topic;               /* required, full name */
+    const char *topic; /* required, full name (ww_bus_config_topic_name) */
     ww_bus_tail_handler_fn handler;  /* required */
     void *opaque;
     /* Where to start: offsets[p] for partition p (e.g. after a snapshot);
@@ -47,12 +48,12 @@ typedef struct ww_bus_tail_stats {
     int partitions;
 } ww_bus_tail_stats_t;
 
-/* Builds a consumer from `base` (not modified; the caller keeps it), looks
+/* Builds a reader from `bus` (borrowed for the call), looks
  * up the partitions and starts the thread. On WW_OK *out must be freed with
  * ww_bus_tail_destroy().
  * Errors: INVALID_ARGUMENT, NOT_FOUND (no such topic), UNAVAILABLE
  * (retriable), INTERNAL. */
-ww_code_t ww_bus_tail_start(const rd_kafka_conf_t *base,
+ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
                             const ww_bus_tail_config_t *cfg,
                             ww_bus_tail_t **out, ww_err_t *err);
 

@@ -19,6 +19,20 @@ rd_kafka_conf_t *bt_conf(void) {
     return c;
 }
 
+ww_bus_config_t *bt_bus(const char *instance) {
+    const char *brokers = ww_test_kafka_brokers();
+    ww_err_t err = {0};
+    ww_bus_config_t *bus = ww_bus_config_new(&err);
+    WW_ASSERT_MSG(bus, "bus config: %s", err.msg);
+    WW_ASSERT_MSG(ww_bus_config_set_brokers(bus, brokers, &err) == WW_OK,
+                  "%s", err.msg);
+    if (instance)
+        WW_ASSERT_MSG(ww_bus_config_set_instance_id(bus, instance, &err) ==
+                          WW_OK,
+                      "%s", err.msg);
+    return bus;
+}
+
 int64_t bt_wall_ms(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);

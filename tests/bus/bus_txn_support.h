@@ -10,6 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ww_bus_config.h"
+
+/* Bus settings for the test broker (caller destroys them), with an
+ * instance id when `instance` is not NULL. */
+ww_bus_config_t *bt_bus(const char *instance);
+
 /* A fresh configuration for the test broker (caller owns it). */
 rd_kafka_conf_t *bt_conf(void);
 

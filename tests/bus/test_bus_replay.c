@@ -54,7 +54,7 @@ WW_TEST(from_beginning_stops_at_the_end_as_of_start_and_skips_aborted) {
     /* An open transaction on p0 holds its last stable offset at 10. */
     rd_kafka_t *open = bt_produce_txn(topic, 0, 0, 3, "o-%d", false, true);
 
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t *s = calloc(1, sizeof *s);
     s->late_topic = topic;
     ww_bus_replay_config_t cfg = {.topic = topic, .handler = collect,
@@ -94,7 +94,7 @@ WW_TEST(from_beginning_stops_at_the_end_as_of_start_and_skips_aborted) {
     WW_ASSERT_EQ_INT(count_prefix(s, "late-"), 5);
     WW_ASSERT_EQ_INT(count_prefix(s, "x-"), 0);
     free(s);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(from_offset_starts_there_in_every_or_each_partition) {
@@ -103,7 +103,7 @@ WW_TEST(from_offset_starts_there_in_every_or_each_partition) {
     bt_create_topic(topic, 2);
     bt_produce(topic, 0, 0, 20, "p0-%d");
     bt_produce(topic, 1, 0, 20, "p1-%d");
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t *s = calloc(1, sizeof *s);
     ww_err_t err = {0};
 
@@ -139,7 +139,7 @@ WW_TEST(from_offset_starts_there_in_every_or_each_partition) {
     WW_ASSERT_EQ_INT(ww_bus_replay_run(base, &cfg, NULL, &err),
                      WW_ERR_NOT_FOUND);
     free(s);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(from_timestamp_starts_at_the_first_record_at_or_after_it) {
@@ -151,7 +151,7 @@ WW_TEST(from_timestamp_starts_at_the_first_record_at_or_after_it) {
     int64_t t = bt_wall_ms();
     usleep(30000);
     bt_produce(topic, RD_KAFKA_PARTITION_UA, 0, 10, "new-%d");
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t *s = calloc(1, sizeof *s);
     ww_err_t err = {0};
     ww_bus_replay_config_t cfg = {.topic = topic, .handler = collect,
@@ -169,7 +169,7 @@ WW_TEST(from_timestamp_starts_at_the_first_record_at_or_after_it) {
     WW_ASSERT_EQ_INT(s->n, 0);
     WW_ASSERT(ww_test_now_ms() - t0 < 10000);
     free(s);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(reader_without_group_receives_old_messages) {
@@ -178,7 +178,7 @@ WW_TEST(reader_without_group_receives_old_messages) {
     bt_create_topic(topic, 1);
     bt_produce(topic, 0, 0, 50, "m-%d");
     sleep(1); /* old: produced well before the reader exists */
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t *s = calloc(1, sizeof *s);
     ww_err_t err = {0};
     ww_bus_replay_config_t cfg = {.topic = topic, .handler = collect,
@@ -191,14 +191,14 @@ WW_TEST(reader_without_group_receives_old_messages) {
         WW_ASSERT_EQ_STR(s->vals[i], want);
     }
     free(s);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(empty_and_missing_topics) {
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "replay-empty");
     bt_create_topic(topic, 4);
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t *s = calloc(1, sizeof *s);
     ww_err_t err = {0};
     ww_bus_replay_config_t cfg = {.topic = topic, .handler = collect,
@@ -213,7 +213,7 @@ WW_TEST(empty_and_missing_topics) {
     WW_ASSERT_EQ_INT(ww_bus_replay_run(base, &cfg, NULL, &err),
                      WW_ERR_INVALID_ARGUMENT);
     free(s);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 static ww_code_t fail_on_third(void *opaque, const rd_kafka_message_t *m,
@@ -229,7 +229,7 @@ WW_TEST(handler_error_stops_the_replay_with_that_error) {
     ww_test_unique_name(topic, sizeof topic, "replay-err");
     bt_create_topic(topic, 1);
     bt_produce(topic, 0, 0, 10, "m-%d");
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     int n = 0;
     ww_err_t err = {0};
     ww_bus_replay_config_t cfg = {.topic = topic, .handler = fail_on_third,
@@ -238,7 +238,7 @@ WW_TEST(handler_error_stops_the_replay_with_that_error) {
                      WW_ERR_INTERNAL);
     WW_ASSERT_EQ_STR(err.msg, "bad record");
     WW_ASSERT_EQ_INT(n, 3);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 int main(int argc, char **argv) {

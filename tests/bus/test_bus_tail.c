@@ -48,7 +48,7 @@ WW_TEST(caught_up_means_everything_committed_before_the_call_was_handled) {
     bt_produce_txn(topic, 0, 0, 10, "c-%d", true, false);
     bt_produce_txn(topic, 1, 0, 10, "x-%d", false, false); /* aborted */
 
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ww_bus_tail_t *t;
     ww_err_t err = {0};
@@ -80,7 +80,7 @@ WW_TEST(caught_up_means_everything_committed_before_the_call_was_handled) {
     WW_ASSERT(ww_bus_tail_position(t, 0) + ww_bus_tail_position(t, 1) >= 85);
     WW_ASSERT_EQ_INT(ww_bus_tail_position(t, 2), -1);
     ww_bus_tail_destroy(t);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(caught_up_times_out_while_the_handler_lags) {
@@ -88,7 +88,7 @@ WW_TEST(caught_up_times_out_while_the_handler_lags) {
     ww_test_unique_name(topic, sizeof topic, "tail-lag");
     bt_create_topic(topic, 1);
     bt_produce(topic, 0, 0, 5, "m-%d");
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER, .block = 1};
     ww_bus_tail_t *t;
     ww_err_t err = {0};
@@ -102,14 +102,14 @@ WW_TEST(caught_up_times_out_while_the_handler_lags) {
     WW_ASSERT_EQ_INT(ww_bus_tail_wait_caught_up(t, 20000, &err), WW_OK);
     WW_ASSERT_EQ_INT(seen_count(&s), 5);
     ww_bus_tail_destroy(t);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(starts_from_given_offsets_and_an_empty_topic_is_caught_up) {
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "tail-offsets");
     bt_create_topic(topic, 2);
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ww_bus_tail_t *t;
     ww_err_t err = {0};
@@ -129,7 +129,7 @@ WW_TEST(starts_from_given_offsets_and_an_empty_topic_is_caught_up) {
     WW_ASSERT_EQ_INT(ww_bus_tail_wait_caught_up(t, 20000, &err), WW_OK);
     WW_ASSERT_EQ_INT(seen_count(&s), 3 + 8);
     ww_bus_tail_destroy(t);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 WW_TEST(handler_error_stops_the_tail_and_waits_report_it) {
@@ -137,7 +137,7 @@ WW_TEST(handler_error_stops_the_tail_and_waits_report_it) {
     ww_test_unique_name(topic, sizeof topic, "tail-err");
     bt_create_topic(topic, 1);
     bt_produce(topic, 0, 0, 10, "m-%d");
-    rd_kafka_conf_t *base = bt_conf();
+    ww_bus_config_t *base = bt_bus(NULL);
     seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_at = 4};
     ww_bus_tail_t *t;
     ww_err_t err = {0};
@@ -154,7 +154,7 @@ WW_TEST(handler_error_stops_the_tail_and_waits_report_it) {
     cfg.topic = "tail-no-such-topic";
     WW_ASSERT_EQ_INT(ww_bus_tail_start(base, &cfg, &t, &err),
                      WW_ERR_NOT_FOUND);
-    rd_kafka_conf_destroy(base);
+    ww_bus_config_destroy(base);
 }
 
 int main(int argc, char **argv) {
