@@ -20,6 +20,8 @@ struct ww_bus_processor {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *input; /* consumer-side handle, for rd_kafka_seek */
+    rd_kafka_topic_t **outputs; /* producer-side handles kept known */
+    int noutputs;
     char *topic, *group, *txn_id;
     int max_records, max_wait_ms, call_timeout_ms;
     ww_bus_processor_config_t cb; /* callbacks and opaque only */
@@ -199,6 +201,9 @@ static void commit_txn(ww_bus_processor_t *p) {
     p->stats.records += (uint64_t)p->txn_records;
     p->stats.produced += p->txn_produced;
     pthread_mutex_unlock(&p->stats_lock);
+    ww_log_debug("bus", "processor txn_id=%s committed records=%d produced=%llu",
+                 p->txn_id, p->txn_records,
+                 (unsigned long long)p->txn_produced);
     if (p->cb.on_commit) p->cb.on_commit(p->cb.opaque, p);
     reset_txn(p);
 }
@@ -299,14 +304,45 @@ ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
         ww_bus_processor_destroy(p);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     }
+    /* Right after a commit the coordinator is still writing the markers,
+     * and the next transaction's AddPartitionsToTxn gets
+     * CONCURRENT_TRANSACTIONS; librdkafka retries it after
+     * retry.backoff.ms, whose default (100 ms) would then dominate every
+     * small transaction. The Java client retries this case after 20 ms. */
+    if (rd_kafka_conf_set(pc, "retry.backoff.ms", "10", buf, sizeof buf) !=
+        RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(pc);
+        ww_bus_processor_destroy(p);
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
+    }
     p->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, buf, sizeof buf);
     if (!p->producer) {
         rd_kafka_conf_destroy(pc);
         ww_bus_processor_destroy(p);
         return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
     }
+    for (int n = 0; cfg->output_topics && cfg->output_topics[n]; n++) {
+        rd_kafka_topic_t **o =
+            realloc(p->outputs, (size_t)(n + 1) * sizeof *o);
+        if (!o) break; /* only a warm-up: the first produce still works */
+        p->outputs = o;
+        p->outputs[n] = rd_kafka_topic_new(p->producer,
+                                           cfg->output_topics[n], NULL);
+        if (!p->outputs[n]) break;
+        p->noutputs = n + 1;
+    }
     *out = p;
     return WW_OK;
+}
+
+/* Best effort: a topic that does not exist yet fails here and again, with
+ * a clear error, when the handler produces to it. */
+static void warm_up_outputs(ww_bus_processor_t *p) {
+    for (int i = 0; i < p->noutputs; i++) {
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(p->producer, 0, p->outputs[i], &md, 5000) == 0)
+            rd_kafka_metadata_destroy(md);
+    }
 }
 
 /* The partition's slot, growing the table; NULL when out of memory. */
@@ -380,6 +416,8 @@ static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
             return false;
         }
         p->txn_open = true;
+        ww_log_debug("bus", "processor txn_id=%s begin partition=%d offset=%lld",
+                     p->txn_id, (int)m->partition, (long long)m->offset);
     }
     if (!pp->touched) {
         pp->touched = true;
@@ -411,6 +449,7 @@ static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
 ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
     if (!p) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "processor: NULL");
     if (!init_transactions(p)) goto out;
+    warm_up_outputs(p);
 
     rd_kafka_topic_partition_list_t *sub =
         rd_kafka_topic_partition_list_new(1);
@@ -519,6 +558,8 @@ void ww_bus_processor_destroy(ww_bus_processor_t *p) {
         if (p->input) rd_kafka_topic_destroy(p->input);
         rd_kafka_destroy(p->consumer);
     }
+    for (int i = 0; i < p->noutputs; i++) rd_kafka_topic_destroy(p->outputs[i]);
+    free(p->outputs);
     if (p->producer) rd_kafka_destroy(p->producer);
     pthread_mutex_destroy(&p->stats_lock);
     free(p->pos);

@@ -78,6 +78,11 @@ typedef void (*ww_bus_processor_txn_fn)(void *opaque, ww_bus_processor_t *p);
 typedef struct ww_bus_processor_config {
     const char *input_topic; /* required, full name (ww_bus_config_topic_name) */
     const char *group;       /* required, unprefixed group name */
+    /* Topics the handler produces to (NULL-terminated, may be NULL). Their
+     * metadata is fetched before the first record: otherwise librdkafka
+     * asks for a new topic only on its next periodic scan, which adds up
+     * to a second to the first transaction after every (re)start. */
+    const char *const *output_topics;
     int max_records;         /* per transaction; 0: 100 */
     int max_wait_ms;         /* batch window after its first record; 0: 50 */
     ww_bus_processor_handle_fn handle; /* required */
