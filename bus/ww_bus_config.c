@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ww_env.h"
+#include "ww_log.h"
 
 typedef struct kv {
     char *key;
@@ -381,6 +382,19 @@ static bool conf_put_int(rd_kafka_conf_t *conf, const char *k, int v,
     return conf_put(conf, k, num, "bus setting", err);
 }
 
+/* librdkafka's own log lines, as structured lines of component "kafka"
+ * (syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug). */
+static void log_to_ww(const rd_kafka_t *rk, int level, const char *fac,
+                      const char *buf) {
+    ww_log_level_t l = level <= 3   ? WW_LOG_ERROR
+                       : level == 4 ? WW_LOG_WARN
+                       : level <= 6 ? WW_LOG_INFO
+                                    : WW_LOG_DEBUG;
+    if (!ww_log_enabled(l)) return;
+    ww_log(l, "kafka", "client=%s facility=%s msg=\"%s\"",
+           rd_kafka_name(rk), fac, buf);
+}
+
 /* Common part: the file, then bootstrap and client id. */
 static rd_kafka_conf_t *conf_base(const ww_bus_config_t *cfg, ww_err_t *err) {
     const char *brokers = cfg->brokers;
@@ -409,6 +423,7 @@ static rd_kafka_conf_t *conf_base(const ww_bus_config_t *cfg, ww_err_t *err) {
              cfg->instance_id ? cfg->instance_id : "client");
     if (!conf_put(conf, "client.id", client_id, "bus setting", err))
         goto fail;
+    rd_kafka_conf_set_log_cb(conf, log_to_ww);
     return conf;
 fail:
     rd_kafka_conf_destroy(conf);

@@ -1,0 +1,12 @@
+# Tests of the transactional processor, replay, tail and waiter registry.
+ww_add_test(test_bus_waiters SOURCES test_bus_waiters.c LIBS ww_bus TIMEOUT 60)
+add_library(bus_txn_support STATIC bus_txn_support.c)
+target_link_libraries(bus_txn_support PUBLIC ww_test_support ww_bus)
+ww_add_test(test_bus_replay SOURCES test_bus_replay.c LIBS bus_txn_support LABELS kafka TIMEOUT 120)
+ww_add_test(test_bus_tail SOURCES test_bus_tail.c LIBS bus_txn_support LABELS kafka TIMEOUT 120)
+ww_add_test(test_bus_processor SOURCES test_bus_processor.c LIBS bus_txn_support LABELS kafka TIMEOUT 240)
+add_executable(bus_processor_child bus_processor_child.c)
+target_link_libraries(bus_processor_child PRIVATE ww_bus)
+ww_add_test(test_bus_processor_chaos SOURCES test_bus_processor_chaos.c LIBS bus_txn_support LABELS "kafka;slow" TIMEOUT 240)
+target_compile_definitions(test_bus_processor_chaos PRIVATE CHILD_PATH="$<TARGET_FILE:bus_processor_child>")
+add_dependencies(test_bus_processor_chaos bus_processor_child)
