@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ww_bus_envelope.h"
 #include "ww_log.h"
 
 /* Where one input partition stands in the transaction in progress. */
@@ -534,6 +535,50 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
     }
     p->txn_produced++;
     return WW_OK;
+}
+
+static void add_header(rd_kafka_headers_t *h, const char *name,
+                       const char *value) {
+    rd_kafka_header_add(h, name, -1, value, -1);
+}
+
+ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
+                               const rd_kafka_message_t *rec,
+                               const char *reason, int attempts,
+                               ww_err_t *err) {
+    if (!p || !rec || !p->in_handler)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "processor: dlq only from inside the handler");
+    const char *topic = rd_kafka_topic_name(rec->rkt);
+    char dlq_topic[512], num[32], when[40];
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", topic);
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h =
+        rd_kafka_message_headers(rec, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+            ? rd_kafka_headers_copy(orig)
+            : rd_kafka_headers_new(8);
+    add_header(h, "ww_dlq_reason", reason ? reason : "");
+    snprintf(num, sizeof num, "%d", attempts);
+    add_header(h, "ww_dlq_attempts", num);
+    add_header(h, "ww_dlq_topic", topic);
+    snprintf(num, sizeof num, "%d", (int)rec->partition);
+    add_header(h, "ww_dlq_partition", num);
+    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    add_header(h, "ww_dlq_offset", num);
+    add_header(h, "ww_dlq_group", p->group);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ww_bus_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+                       when, sizeof when);
+    add_header(h, "ww_dlq_time", when);
+    ww_log_warn("bus",
+                "processor txn_id=%s dlq=%s partition=%d offset=%lld "
+                "reason=\"%s\"",
+                p->txn_id, dlq_topic, (int)rec->partition,
+                (long long)rec->offset, reason ? reason : "");
+    return ww_bus_processor_produce(p, dlq_topic, RD_KAFKA_PARTITION_UA,
+                                    rec->key, rec->key_len, rec->payload,
+                                    rec->len, h, err);
 }
 
 const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p) {

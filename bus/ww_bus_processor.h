@@ -132,6 +132,19 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
                                    size_t value_len,
                                    rd_kafka_headers_t *headers, ww_err_t *err);
 
+/* Sends the input record `rec` (borrowed) to "<its topic>.dlq" inside the
+ * transaction in progress, so the dead letter and the move past the record
+ * commit together (and vanish together on abort). Only from inside the
+ * handler, which then returns WW_OK for the record. The DLQ record keeps
+ * key, value and headers and adds the same headers as the subscriber's DLQ
+ * (ww_bus_subscriber.h): ww_dlq_reason (`reason`), ww_dlq_attempts
+ * (`attempts`), ww_dlq_topic, ww_dlq_partition, ww_dlq_offset,
+ * ww_dlq_group, ww_dlq_time. Errors as ww_bus_processor_produce(). */
+ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
+                               const rd_kafka_message_t *rec,
+                               const char *reason, int attempts,
+                               ww_err_t *err);
+
 /* The transactional id in use (owned by the processor). */
 const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p);
 

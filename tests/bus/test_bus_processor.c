@@ -29,6 +29,7 @@ typedef struct owner {
     int fail_id;          /* this input fails once (retriable) */
     int failed_once;
     int fatal_id;         /* this input fails for good */
+    char poison[MAX_IDS]; /* these inputs go to the DLQ */
 } owner_t;
 
 static ww_code_t handle(void *opaque, ww_bus_processor_t *p,
@@ -39,6 +40,11 @@ static ww_code_t handle(void *opaque, ww_bus_processor_t *p,
     if (sscanf((const char *)m->payload, "in-%d", &id) != 1 || id < 0 ||
         id >= MAX_IDS)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "bad input");
+    if (o->poison[id]) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "poison %d", id);
+        return ww_bus_processor_dlq(p, m, reason, 1, err);
+    }
     char out[32];
     int n = snprintf(out, sizeof out, "out-%d", id);
     ww_code_t rc = ww_bus_processor_produce(p, o->out_topic,
@@ -155,9 +161,10 @@ static ww_code_t count_out(void *opaque, const rd_kafka_message_t *m,
     return WW_OK;
 }
 
-/* Reads the whole output read_committed and checks ids 0..n-1 appear
- * exactly once each and nothing else. */
-static void assert_exactly_once(ww_bus_config_t *bus, const char *out, int n) {
+/* Reads the whole output read_committed and checks ids 0..n-1 (but those
+ * in `skip`, may be NULL) appear exactly once each and nothing else. */
+static void assert_exactly_once_but(ww_bus_config_t *bus, const char *out,
+                                    int n, const char *skip) {
     int *counts = calloc(MAX_IDS, sizeof *counts);
     ww_bus_replay_config_t rc = {.topic = out, .handler = count_out,
                                  .opaque = counts, .timeout_ms = 30000};
@@ -165,8 +172,10 @@ static void assert_exactly_once(ww_bus_config_t *bus, const char *out, int n) {
     ww_err_t err = {0};
     WW_ASSERT_MSG(ww_bus_replay_run(bus, &rc, &st, &err) == WW_OK, "%s",
                   err.msg);
+    int total = 0;
     for (int i = 0; i < MAX_IDS; i++) {
-        int want = i < n ? 1 : 0;
+        int want = i < n && !(skip && skip[i]) ? 1 : 0;
+        total += want;
         if (counts[i] != want) {
             int got = counts[i];
             free(counts);
@@ -174,7 +183,43 @@ static void assert_exactly_once(ww_bus_config_t *bus, const char *out, int n) {
         }
     }
     free(counts);
-    WW_ASSERT_EQ_INT(st.records, n);
+    WW_ASSERT_EQ_INT(st.records, total);
+}
+
+static void assert_exactly_once(ww_bus_config_t *bus, const char *out, int n) {
+    assert_exactly_once_but(bus, out, n, NULL);
+}
+
+typedef struct dlq_seen {
+    int n;
+    char values[8][32];
+    char reasons[8][64];
+    char offsets[8][32];
+    char topics[8][128];
+} dlq_seen_t;
+
+static void header_str(const rd_kafka_message_t *m, const char *name,
+                       char *buf, size_t size) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v = NULL;
+    size_t len = 0;
+    buf[0] = '\0';
+    if (rd_kafka_message_headers(m, &h) == 0 &&
+        rd_kafka_header_get_last(h, name, &v, &len) == 0)
+        snprintf(buf, size, "%.*s", (int)len, (const char *)v);
+}
+
+static ww_code_t collect_dlq(void *opaque, const rd_kafka_message_t *m,
+                             ww_err_t *err) {
+    dlq_seen_t *d = opaque;
+    if (d->n >= 8) return ww_err_set(err, WW_ERR_INTERNAL, "too many");
+    snprintf(d->values[d->n], 32, "%.*s", (int)m->len,
+             (const char *)m->payload);
+    header_str(m, "ww_dlq_reason", d->reasons[d->n], 64);
+    header_str(m, "ww_dlq_offset", d->offsets[d->n], 32);
+    header_str(m, "ww_dlq_topic", d->topics[d->n], 128);
+    d->n++;
+    return WW_OK;
 }
 
 static void n_in_n_out(int per_txn, int n) {
@@ -258,6 +303,51 @@ WW_TEST(handler_failure_aborts_rewinds_and_reprocesses_exactly_once) {
      * appear once, and the owner's committed state counts each once. */
     assert_exactly_once(bus, out, n);
     for (int i = 0; i < n; i++) WW_ASSERT_EQ_INT(o->committed[i], 1);
+    free(o);
+    ww_bus_config_destroy(bus);
+}
+
+WW_TEST(dlq_records_are_written_in_the_transaction) {
+    char in[128], out[128], group[128], dlq[160];
+    ww_test_unique_name(in, sizeof in, "proc-dlq-in");
+    ww_test_unique_name(out, sizeof out, "proc-dlq-out");
+    ww_test_unique_name(group, sizeof group, "proc-dlq-group");
+    snprintf(dlq, sizeof dlq, "%s.dlq", in);
+    bt_create_topic(in, 1);
+    bt_create_topic(out, 1);
+    bt_create_topic(dlq, 1);
+    bt_produce(in, 0, 0, 50, "in-%d");
+    ww_bus_config_t *bus = bt_bus("i1");
+    ww_err_t err = {0};
+    ww_bus_config_set_transaction_timeout_ms(bus, 10000, &err);
+    owner_t *o = calloc(1, sizeof *o);
+    o->out_topic = out;
+    o->poison[7] = o->poison[30] = 1;
+    /* 31 fails once after 30 was dead-lettered in the same transaction:
+     * that dead letter must vanish with the abort and be written again. */
+    o->fail_id = 31;
+    o->fatal_id = -1;
+    runner_t r = {.p = new_processor(bus, in, group, 50, o)};
+    pthread_create(&r.th, NULL, run_main, &r);
+    wait_records(r.p, &r, 50);
+    ww_bus_processor_stop(r.p);
+    pthread_join(r.th, NULL);
+    WW_ASSERT_MSG(r.rc == WW_OK, "run: %s", r.err.msg);
+    WW_ASSERT_EQ_INT(ww_bus_processor_stats(r.p).aborts, 1);
+    ww_bus_processor_destroy(r.p);
+    assert_exactly_once_but(bus, out, 50, o->poison);
+
+    dlq_seen_t d = {0};
+    ww_bus_replay_config_t rc = {.topic = dlq, .handler = collect_dlq,
+                                 .opaque = &d, .timeout_ms = 30000};
+    WW_ASSERT_EQ_INT(ww_bus_replay_run(bus, &rc, NULL, &err), WW_OK);
+    WW_ASSERT_EQ_INT(d.n, 2);
+    WW_ASSERT_EQ_STR(d.values[0], "in-7");
+    WW_ASSERT_EQ_STR(d.reasons[0], "poison 7");
+    WW_ASSERT_EQ_STR(d.offsets[0], "7");
+    WW_ASSERT_EQ_STR(d.topics[0], in);
+    WW_ASSERT_EQ_STR(d.values[1], "in-30");
+    WW_ASSERT_EQ_STR(d.offsets[1], "30");
     free(o);
     ww_bus_config_destroy(bus);
 }
@@ -363,6 +453,7 @@ int main(int argc, char **argv) {
             WW_CASE(ten_records_per_transaction_give_each_output_once),
             WW_CASE(hundred_records_per_transaction_give_each_output_once),
             WW_CASE(handler_failure_aborts_rewinds_and_reprocesses_exactly_once),
+            WW_CASE(dlq_records_are_written_in_the_transaction),
             WW_CASE(non_retriable_handler_error_stops_the_processor),
             WW_CASE(same_transactional_id_fences_the_first_processor),
             WW_CASE(settings_are_checked),
