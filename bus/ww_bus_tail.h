@@ -13,7 +13,7 @@
  * Threads: the handler runs in the tail's thread, one record at a time, in
  * offset order within a partition. Every other function may be called from
  * any thread (wait_caught_up from many at once), except destroy, which must
- * not be called from the handler.
+ * not be called from the handler nor while a wait_caught_up is in progress.
  */
 #ifndef WW_BUS_TAIL_H
 #define WW_BUS_TAIL_H

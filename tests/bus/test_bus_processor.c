@@ -429,6 +429,63 @@ WW_TEST(same_transactional_id_fences_the_first_processor) {
     ww_bus_config_destroy(bus);
 }
 
+/* A second member joins while the first is busy: the first's partitions
+ * are revoked (its open transaction aborted), both go on with their share,
+ * and the output is still exactly once. */
+WW_TEST(rebalance_to_a_second_member_keeps_exactly_once) {
+    char in[128], out[128], group[128];
+    ww_test_unique_name(in, sizeof in, "proc-rebal-in");
+    ww_test_unique_name(out, sizeof out, "proc-rebal-out");
+    ww_test_unique_name(group, sizeof group, "proc-rebal-group");
+    bt_create_topic(in, 4);
+    bt_create_topic(out, 4);
+    const int n = 1500;
+    bt_produce(in, RD_KAFKA_PARTITION_UA, 0, n, "in-%d");
+    ww_bus_config_t *bus_a = bt_bus("a"), *bus_b = bt_bus("b");
+    ww_err_t err = {0};
+    ww_bus_config_set_transaction_timeout_ms(bus_a, 10000, &err);
+    ww_bus_config_set_transaction_timeout_ms(bus_b, 10000, &err);
+    ww_bus_config_set_session_timeout_ms(bus_a, 6000, &err);
+    ww_bus_config_set_session_timeout_ms(bus_b, 6000, &err);
+    owner_t *oa = calloc(1, sizeof *oa), *ob = calloc(1, sizeof *ob);
+    oa->out_topic = ob->out_topic = out;
+    oa->fail_id = oa->fatal_id = ob->fail_id = ob->fatal_id = -1;
+    runner_t a = {.p = new_processor(bus_a, in, group, 10, oa)};
+    pthread_create(&a.th, NULL, run_main, &a);
+    wait_records(a.p, &a, 100);
+    runner_t b = {.p = new_processor(bus_b, in, group, 10, ob)};
+    pthread_create(&b.th, NULL, run_main, &b);
+    int64_t deadline = ww_test_now_ms() + 90000;
+    while (ww_bus_processor_stats(a.p).records +
+                   ww_bus_processor_stats(b.p).records <
+               (uint64_t)n &&
+           ww_test_now_ms() < deadline)
+        usleep(20000);
+    ww_bus_processor_stop(a.p);
+    ww_bus_processor_stop(b.p);
+    pthread_join(a.th, NULL);
+    pthread_join(b.th, NULL);
+    WW_ASSERT_MSG(a.rc == WW_OK, "a: %s", a.err.msg);
+    WW_ASSERT_MSG(b.rc == WW_OK, "b: %s", b.err.msg);
+    ww_bus_processor_stats_t sa = ww_bus_processor_stats(a.p),
+                             sb = ww_bus_processor_stats(b.p);
+    WW_ASSERT_EQ_INT(sa.records + sb.records, n);
+    WW_ASSERT_MSG(sb.records > 0, "the second member got no records");
+    WW_ASSERT_MSG(sa.rebalances >= 2, "a saw %llu rebalances",
+                  (unsigned long long)sa.rebalances);
+    WW_ASSERT_EQ_INT(oa->before_assign + ob->before_assign, 0);
+    ww_bus_processor_destroy(a.p);
+    ww_bus_processor_destroy(b.p);
+    assert_exactly_once(bus_a, out, n);
+    /* Each owner's committed state holds its share exactly once. */
+    for (int i = 0; i < n; i++)
+        WW_ASSERT_EQ_INT(oa->committed[i] + ob->committed[i], 1);
+    free(oa);
+    free(ob);
+    ww_bus_config_destroy(bus_a);
+    ww_bus_config_destroy(bus_b);
+}
+
 WW_TEST(settings_are_checked) {
     ww_bus_config_t *bus = bt_bus(NULL); /* no instance id */
     owner_t o = {0};
@@ -456,6 +513,7 @@ int main(int argc, char **argv) {
             WW_CASE(dlq_records_are_written_in_the_transaction),
             WW_CASE(non_retriable_handler_error_stops_the_processor),
             WW_CASE(same_transactional_id_fences_the_first_processor),
+            WW_CASE(rebalance_to_a_second_member_keeps_exactly_once),
             WW_CASE(settings_are_checked),
             {0}});
 }
