@@ -177,6 +177,13 @@ static void commit_txn(ww_bus_processor_t *p) {
                      "send_offsets_to_transaction");
         rd_kafka_consumer_group_metadata_destroy(md);
         if (o != TXN_RETRY) break;
+        if (stop_requested(p)) {
+            /* Nothing committed: the next owner redoes the batch. */
+            fail(p, WW_ERR_UNAVAILABLE, "send_offsets_to_transaction",
+                 "stopped while the broker kept failing");
+            o = TXN_FATAL;
+            break;
+        }
         sleep_ms(100);
     }
     rd_kafka_topic_partition_list_destroy(offsets);
@@ -187,6 +194,12 @@ static void commit_txn(ww_bus_processor_t *p) {
                      "commit_transaction");
         if (o == TXN_OK) break;
         if (o == TXN_RETRY) {
+            if (stop_requested(p)) {
+                fail(p, WW_ERR_UNAVAILABLE, "commit_transaction",
+                     "stopped while the outcome was unknown");
+                o = TXN_FATAL;
+                break;
+            }
             sleep_ms(100);
             o = TXN_OK; /* commit_transaction may be called again */
             continue;

@@ -11,3 +11,4 @@ ww_add_test(test_bus_processor_chaos SOURCES test_bus_processor_chaos.c LIBS bus
 target_compile_definitions(test_bus_processor_chaos PRIVATE CHILD_PATH="$<TARGET_FILE:bus_processor_child>")
 add_dependencies(test_bus_processor_chaos bus_processor_child)
 ww_add_test(test_bus_request_reply SOURCES test_bus_request_reply.c LIBS bus_txn_support LABELS kafka TIMEOUT 120)
+ww_add_test(test_bus_txn_mock SOURCES test_bus_txn_mock.c LIBS ww_bus TIMEOUT 120)
