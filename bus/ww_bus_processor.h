@@ -114,7 +114,9 @@ ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
  * transactional.id and aborting its open transaction), joins the group and
  * processes until ww_bus_processor_stop() or a fatal error. A stop lets the
  * current batch commit first. Returns WW_OK after a stop, else the error
- * that ended it (see the top of this file). Call at most once. */
+ * that ended it (see the top of this file); a stop while the broker keeps
+ * failing the commit returns UNAVAILABLE (that batch was not committed and
+ * is redone by the next owner). Call at most once. */
 ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err);
 
 /* Asks run() to finish (thread-safe, async-signal-unsafe, idempotent). */
