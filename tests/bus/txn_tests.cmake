@@ -7,7 +7,7 @@ ww_add_test(test_bus_tail SOURCES test_bus_tail.c LIBS bus_txn_support LABELS ka
 ww_add_test(test_bus_processor SOURCES test_bus_processor.c LIBS bus_txn_support LABELS kafka TIMEOUT 240)
 add_executable(bus_processor_child bus_processor_child.c)
 target_link_libraries(bus_processor_child PRIVATE ww_bus)
-ww_add_test(test_bus_processor_chaos SOURCES test_bus_processor_chaos.c LIBS bus_txn_support LABELS "kafka;slow" TIMEOUT 240)
+ww_add_test(test_bus_processor_chaos SOURCES test_bus_processor_chaos.c LIBS bus_txn_support LABELS kafka TIMEOUT 240)
 target_compile_definitions(test_bus_processor_chaos PRIVATE CHILD_PATH="$<TARGET_FILE:bus_processor_child>")
 add_dependencies(test_bus_processor_chaos bus_processor_child)
 ww_add_test(test_bus_request_reply SOURCES test_bus_request_reply.c LIBS bus_txn_support LABELS kafka TIMEOUT 120)
