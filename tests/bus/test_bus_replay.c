@@ -224,6 +224,38 @@ static ww_code_t fail_on_third(void *opaque, const rd_kafka_message_t *m,
     return WW_OK;
 }
 
+/* The end captured at the start sits right after a commit marker (an open
+ * transaction follows): the replay must finish there, promptly, from the
+ * EOF position rather than from a record. */
+WW_TEST(end_after_a_commit_marker_is_reached_without_waiting) {
+    char topic[128];
+    ww_test_unique_name(topic, sizeof topic, "replay-marker");
+    bt_create_topic(topic, 1);
+    bt_produce_txn(topic, 0, 0, 5, "c-%d", true, false);
+    rd_kafka_t *open = bt_produce_txn(topic, 0, 0, 3, "o-%d", false, true);
+    ww_bus_config_t *base = bt_bus(NULL);
+    seen_t *s = calloc(1, sizeof *s);
+    ww_err_t err = {0};
+    ww_bus_replay_config_t cfg = {.topic = topic, .handler = collect,
+                                  .opaque = s, .timeout_ms = 10000};
+    int64_t t0 = ww_test_now_ms();
+    WW_ASSERT_MSG(ww_bus_replay_run(base, &cfg, NULL, &err) == WW_OK, "%s",
+                  err.msg);
+    WW_ASSERT(ww_test_now_ms() - t0 < 5000);
+    WW_ASSERT_EQ_INT(s->n, 5);
+    WW_ASSERT_EQ_INT(count_prefix(s, "o-"), 0);
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(open, 30000);
+    WW_ASSERT_MSG(!e, "abort: %s", e ? rd_kafka_error_string(e) : "");
+    rd_kafka_destroy(open);
+    /* Now the log ends with an abort marker after aborted records. */
+    memset(s, 0, sizeof *s);
+    WW_ASSERT_MSG(ww_bus_replay_run(base, &cfg, NULL, &err) == WW_OK, "%s",
+                  err.msg);
+    WW_ASSERT_EQ_INT(s->n, 5);
+    free(s);
+    ww_bus_config_destroy(base);
+}
+
 WW_TEST(handler_error_stops_the_replay_with_that_error) {
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "replay-err");
@@ -250,6 +282,7 @@ int main(int argc, char **argv) {
             WW_CASE(from_timestamp_starts_at_the_first_record_at_or_after_it),
             WW_CASE(reader_without_group_receives_old_messages),
             WW_CASE(empty_and_missing_topics),
+            WW_CASE(end_after_a_commit_marker_is_reached_without_waiting),
             WW_CASE(handler_error_stops_the_replay_with_that_error),
             {0}});
 }

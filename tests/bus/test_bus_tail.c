@@ -132,6 +132,38 @@ WW_TEST(starts_from_given_offsets_and_an_empty_topic_is_caught_up) {
     ww_bus_config_destroy(base);
 }
 
+/* The last committed thing before an open transaction is a commit marker:
+ * the tail's last record is one offset short of the stable end, and only
+ * the partition-EOF position can say it is caught up. */
+WW_TEST(commit_marker_before_an_open_transaction_does_not_hold_the_tail) {
+    char topic[128];
+    ww_test_unique_name(topic, sizeof topic, "tail-marker");
+    bt_create_topic(topic, 1);
+    bt_produce_txn(topic, 0, 0, 5, "c-%d", true, false);
+    rd_kafka_t *open = bt_produce_txn(topic, 0, 0, 3, "o-%d", false, true);
+    ww_bus_config_t *base = bt_bus(NULL);
+    seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ww_bus_tail_t *t;
+    ww_err_t err = {0};
+    ww_bus_tail_config_t cfg = {.topic = topic, .handler = collect,
+                                .opaque = &s};
+    WW_ASSERT_EQ_INT(ww_bus_tail_start(base, &cfg, &t, &err), WW_OK);
+    WW_ASSERT_MSG(ww_bus_tail_wait_caught_up(t, 10000, &err) == WW_OK, "%s",
+                  err.msg);
+    WW_ASSERT_EQ_INT(seen_count(&s), 5);
+    WW_ASSERT_EQ_INT(ww_bus_tail_position(t, 0), 6); /* past the marker */
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(open, 30000);
+    WW_ASSERT_MSG(!e, "abort: %s", e ? rd_kafka_error_string(e) : "");
+    rd_kafka_destroy(open);
+    WW_ASSERT_MSG(ww_bus_tail_wait_caught_up(t, 10000, &err) == WW_OK, "%s",
+                  err.msg);
+    WW_ASSERT_EQ_INT(seen_count(&s), 5);
+    WW_ASSERT_EQ_INT(s.open_seen, 0);
+    WW_ASSERT_EQ_INT(ww_bus_tail_position(t, 0), 10); /* 5+1+3+1 */
+    ww_bus_tail_destroy(t);
+    ww_bus_config_destroy(base);
+}
+
 WW_TEST(handler_error_stops_the_tail_and_waits_report_it) {
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "tail-err");
@@ -164,6 +196,7 @@ int main(int argc, char **argv) {
             WW_CASE(caught_up_means_everything_committed_before_the_call_was_handled),
             WW_CASE(caught_up_times_out_while_the_handler_lags),
             WW_CASE(starts_from_given_offsets_and_an_empty_topic_is_caught_up),
+            WW_CASE(commit_marker_before_an_open_transaction_does_not_hold_the_tail),
             WW_CASE(handler_error_stops_the_tail_and_waits_report_it),
             {0}});
 }
