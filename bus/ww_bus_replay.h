@@ -68,8 +68,9 @@ typedef struct ww_bus_replay_stats {
     int64_t elapsed_ms;
 } ww_bus_replay_stats_t;
 
-/* Replays `cfg->topic` as described above with a reader built from `bus`
- * (borrowed for the call). `stats` may be NULL.
+/* Replays `cfg->topic` as described above with a reader built from `bus`;
+ * `bus` and `cfg` (with its strings and offsets) are borrowed for the call
+ * only. `stats` (caller-owned, may be NULL) is filled in every case.
  * Errors: INVALID_ARGUMENT (bad config), NOT_FOUND (no such topic or
  * partition), UNAVAILABLE (the broker did not answer, retriable),
  * DEADLINE_EXCEEDED (timeout_ms passed), or the handler's error. */

@@ -48,7 +48,8 @@ typedef struct ww_bus_tail_stats {
     int partitions;
 } ww_bus_tail_stats_t;
 
-/* Builds a reader from `bus` (borrowed for the call), looks
+/* Builds a reader from `bus` (borrowed for the call; `cfg` too: the topic
+ * is copied, the offsets are read once), looks
  * up the partitions and starts the thread. On WW_OK *out must be freed with
  * ww_bus_tail_destroy().
  * Errors: INVALID_ARGUMENT, NOT_FOUND (no such topic), UNAVAILABLE
