@@ -155,7 +155,9 @@ ww_bus_processor_stats_t ww_bus_processor_stats(ww_bus_processor_t *p);
 
 /* Closes the consumer (leaving the group is up to static membership: the
  * partitions move on after the session timeout) and frees everything. Only
- * after run() returned or was never called. NULL is a no-op. */
+ * after run() returned or was never called. Closing revokes the partitions,
+ * so on_revoke is called once more, from the calling thread: keep `opaque`
+ * alive until this returns. NULL is a no-op. */
 void ww_bus_processor_destroy(ww_bus_processor_t *p);
 
 #endif
