@@ -528,9 +528,15 @@ rd_kafka_conf_t *ww_bus_config_group_conf(const ww_bus_config_t *cfg,
 
 rd_kafka_conf_t *ww_bus_config_reader_conf(const ww_bus_config_t *cfg,
                                            ww_err_t *err) {
+    /* librdkafka's consumer calls (assign, consumer_poll) need a group.id
+     * even without membership; this one never joins nor commits. */
+    char gid[512];
+    if (ww_bus_config_group_id(cfg, "ww.reader", gid, sizeof gid, err))
+        return NULL;
     rd_kafka_conf_t *conf = conf_base(cfg, err);
     if (!conf) return NULL;
-    if (!conf_put(conf, "enable.auto.commit", "false", "bus setting", err) ||
+    if (!conf_put(conf, "group.id", gid, "bus setting", err) ||
+        !conf_put(conf, "enable.auto.commit", "false", "bus setting", err) ||
         !conf_put(conf, "enable.auto.offset.store", "false", "bus setting",
                   err) ||
         !conf_put(conf, "enable.partition.eof", "true", "bus setting", err) ||

@@ -133,8 +133,12 @@ ww_code_t ww_bus_config_transactional_id(const ww_bus_config_t *cfg,
  *                `instance_suffix` (may be NULL) is appended to the
  *                group.instance.id so several members of one group in one
  *                process stay distinct.
- * reader:        no group (assign only), read_committed,
- *                enable.auto.commit=false, enable.partition.eof=true. */
+ * reader:        no membership (assign only), read_committed,
+ *                enable.auto.commit=false, enable.partition.eof=true; its
+ *                group.id "<prefix>ww.reader" only satisfies librdkafka
+ *                (rd_kafka_assign / consumer_poll refuse to work without
+ *                one): a reader never subscribes, so it never joins or
+ *                commits. */
 rd_kafka_conf_t *ww_bus_config_producer_conf(const ww_bus_config_t *cfg,
                                              ww_err_t *err);
 rd_kafka_conf_t *ww_bus_config_transactional_conf(const ww_bus_config_t *cfg,

@@ -5,6 +5,8 @@
 #                                prints the bootstrap address when a librdkafka
 #                                metadata round trip succeeds (kcat -L)
 #   scripts/kafka.sh stop DIR    stops it (SIGTERM, then SIGKILL) and waits
+#   scripts/kafka.sh restart DIR stops it and starts it again on the same
+#                                ports and data dir (tests of broker restarts)
 #
 # Settings are test-friendly: no auto topic creation, no initial rebalance
 # delay, replication 1 for the internal topics, and timed-out transactions
@@ -15,10 +17,35 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|restart DIR" >&2; exit 2; }
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts the broker of $dir (already formatted) and waits for metadata.
+launch() {
+  local home jcp brokers
+  home=$(ww_kafka_home)
+  jcp="$home/libs/*"
+  # setsid: the broker gets its own process group, so stop can kill it whole
+  # and a Ctrl-C aimed at the test run does not reach it before the trap does.
+  setsid java -Xms256m -Xmx768m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+       -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" \
+       -Dkafka.log.file="$dir/kafka.log" \
+       -cp "$jcp" kafka.Kafka "$dir/server.properties" >>"$dir/stdout.log" 2>&1 &
+  echo $! >"$dir/pid"
+  brokers="127.0.0.1:$port"
+  for _ in $(seq 1 240); do
+    if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      echo "Kafka exited during start:" >&2; tail -30 "$dir/stdout.log" "$dir/kafka.log" >&2 || true; exit 1
+    fi
+    if kcat -L -b "$brokers" -m 2 >/dev/null 2>&1; then
+      echo "$brokers" >"$dir/brokers"; echo "$brokers"; return 0
+    fi
+    sleep 0.5
+  done
+  echo "Kafka did not answer metadata within 120 s" >&2; "$0" stop "$dir"; exit 1
 }
 
 case "$cmd" in
@@ -55,24 +82,7 @@ PROPS
   jcp="$home/libs/*"
   java -cp "$jcp" kafka.tools.StorageTool format -t "$(java -cp "$jcp" kafka.tools.StorageTool random-uuid)" \
        -c "$dir/server.properties" >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; exit 1; }
-  # setsid: the broker gets its own process group, so stop can kill it whole
-  # and a Ctrl-C aimed at the test run does not reach it before the trap does.
-  setsid java -Xms256m -Xmx768m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-       -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" \
-       -Dkafka.log.file="$dir/kafka.log" \
-       -cp "$jcp" kafka.Kafka "$dir/server.properties" >"$dir/stdout.log" 2>&1 &
-  echo $! >"$dir/pid"
-  brokers="127.0.0.1:$port"
-  for _ in $(seq 1 240); do
-    if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-      echo "Kafka exited during start:" >&2; tail -30 "$dir/stdout.log" "$dir/kafka.log" >&2 || true; exit 1
-    fi
-    if kcat -L -b "$brokers" -m 2 >/dev/null 2>&1; then
-      echo "$brokers" >"$dir/brokers"; echo "$brokers"; exit 0
-    fi
-    sleep 0.5
-  done
-  echo "Kafka did not answer metadata within 120 s" >&2; "$0" stop "$dir"; exit 1
+  launch
   ;;
 stop)
   [ -f "$dir/pid" ] || exit 0
@@ -82,5 +92,11 @@ stop)
   kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   rm -f "$dir/pid"
   ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+restart)
+  [ -f "$dir/server.properties" ] || { echo "no broker in $dir" >&2; exit 1; }
+  "$0" stop "$dir"
+  port=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$dir/server.properties")
+  launch
+  ;;
+*) echo "usage: $0 start|stop|restart DIR" >&2; exit 2 ;;
 esac

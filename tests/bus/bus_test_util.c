@@ -226,35 +226,42 @@ int64_t bt_committed(ww_bus_config_t *cfg, const char *group,
     return off;
 }
 
-rd_kafka_message_t **bt_read_all(ww_bus_config_t *cfg, const char *topic,
-                                 int partition, int want, int timeout_ms,
-                                 int *got) {
+bt_records_t bt_read_all(ww_bus_config_t *cfg, const char *topic,
+                         int partition, int want, int timeout_ms) {
     ww_err_t err = {0};
     rd_kafka_conf_t *conf = ww_bus_config_reader_conf(cfg, &err);
     WW_ASSERT_MSG(conf, "%s", err.msg);
     char msg[256];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
-    WW_ASSERT_MSG(rk, "%s", msg);
+    bt_records_t r = {0};
+    r.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
+    WW_ASSERT_MSG(r.rk, "%s", msg);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset =
         RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(rk, l);
+    rd_kafka_assign(r.rk, l);
     rd_kafka_topic_partition_list_destroy(l);
-    rd_kafka_message_t **out = calloc((size_t)want + 1, sizeof *out);
-    *got = 0;
+    r.msgs = calloc((size_t)want + 1, sizeof *r.msgs);
     int64_t deadline = ww_test_now_ms() + timeout_ms;
-    while (*got < want && ww_test_now_ms() < deadline) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    while (r.n < want && ww_test_now_ms() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r.rk, 100);
         if (!m) continue;
         if (m->err) {
             rd_kafka_message_destroy(m);
             continue;
         }
-        out[(*got)++] = m;
+        r.msgs[r.n++] = m;
     }
-    rd_kafka_assign(rk, NULL);
-    rd_kafka_destroy(rk);
-    return out;
+    return r;
+}
+
+void bt_records_free(bt_records_t *r) {
+    for (int i = 0; i < r->n; i++) rd_kafka_message_destroy(r->msgs[i]);
+    free(r->msgs);
+    if (r->rk) {
+        rd_kafka_consumer_close(r->rk);
+        rd_kafka_destroy(r->rk);
+    }
+    memset(r, 0, sizeof *r);
 }
 
 const char *bt_header(const rd_kafka_message_t *m, const char *name) {

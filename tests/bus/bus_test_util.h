@@ -86,11 +86,19 @@ void bt_close_pub(ww_bus_publisher_t *pub);
 int64_t bt_committed(ww_bus_config_t *cfg, const char *group,
                      const char *topic, int partition);
 
-/* Reads every record of topic/partition from the start until `want`
- * arrived or timeout; returns them (caller destroys each and frees). */
-rd_kafka_message_t **bt_read_all(ww_bus_config_t *cfg, const char *topic,
-                                 int partition, int want, int timeout_ms,
-                                 int *got);
+/* Records read from one partition; messages keep references into the
+ * reading client, so both go away together in bt_records_free. */
+typedef struct bt_records {
+    rd_kafka_t *rk;
+    rd_kafka_message_t **msgs;
+    int n;
+} bt_records_t;
+
+/* Reads records of topic/partition from the start until `want` arrived or
+ * timeout_ms passed. */
+bt_records_t bt_read_all(ww_bus_config_t *cfg, const char *topic,
+                         int partition, int want, int timeout_ms);
+void bt_records_free(bt_records_t *r);
 
 /* Value of header `name` of m as a string in a static buffer, or NULL. */
 const char *bt_header(const rd_kafka_message_t *m, const char *name);
