@@ -117,9 +117,10 @@ ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
     rd_kafka_conf_t *conf = ww_bus_config_reader_conf(bus, err);
     if (!conf) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     char buf[512];
-    /* The reader conf says read_committed, no commits, EOF events. */
-    if (!set(conf, "group.id", "ww-replay-unused", err) ||
-        !set(conf, "auto.offset.reset", "earliest", err)) {
+    /* The reader conf says read_committed, no commits, EOF events and a
+     * never-joined group.id; records deleted by retention under a start
+     * offset mean "from the log start". */
+    if (!set(conf, "auto.offset.reset", "earliest", err)) {
         rd_kafka_conf_destroy(conf);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     }

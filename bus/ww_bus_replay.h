@@ -13,8 +13,7 @@
  * after a number of records.
  *
  * No consumer group is joined and nothing is committed: partitions are
- * assigned directly (librdkafka needs a group.id for its assign API; a
- * throw-away one is set and never used for offsets).
+ * assigned directly (ww_bus_config_reader_conf).
  *
  * Threads: ww_bus_replay_run() blocks the calling thread and calls the
  * handler from it, in offset order within a partition (partitions

@@ -129,9 +129,10 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     }
     char buf[512];
-    /* The reader conf says read_committed, no commits, EOF events. */
-    if (!set(conf, "group.id", "ww-tail-unused", err) ||
-        !set(conf, "auto.offset.reset", "earliest", err)) {
+    /* The reader conf says read_committed, no commits, EOF events and a
+     * never-joined group.id; records deleted by retention under a start
+     * offset mean "from the log start". */
+    if (!set(conf, "auto.offset.reset", "earliest", err)) {
         rd_kafka_conf_destroy(conf);
         ww_bus_tail_destroy(t);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
