@@ -120,6 +120,14 @@ static void reset_txn(ww_bus_processor_t *p) {
  * same records come again. Without rewind (the partitions are being
  * revoked) the next owner starts from the committed offsets anyway. */
 static void abort_txn(ww_bus_processor_t *p, bool rewind) {
+    /* librdkafka counts a partition as part of the transaction once its
+     * AddPartitionsToTxn is sent, not answered, so an abort right after the
+     * first produce can reach the coordinator before it and fail with a
+     * fatal INVALID_TXN_STATE (librdkafka issue 4849, open upstream). A
+     * delivered record proves its partition was registered: deliver them
+     * all (into the transaction being aborted) before ending it. */
+    if (p->txn_produced > 0 || p->produce_failed)
+        rd_kafka_flush(p->producer, p->call_timeout_ms);
     for (;;) {
         txn_outcome_t o = classify(
             p, rd_kafka_abort_transaction(p->producer, p->call_timeout_ms),
