@@ -3,6 +3,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +13,54 @@
 #include <sys/random.h>
 #include <time.h>
 
+/* Random bytes come from the kernel in blocks of 64 UUIDs per thread: one
+ * getrandom call per event cost a tenth of the publish time. A fork bumps
+ * the generation so a child never reuses its parent's buffered bytes. */
+static atomic_uint fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void after_fork_in_child(void) { atomic_fetch_add(&fork_generation, 1); }
+static void register_atfork(void) {
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+static _Thread_local struct {
+    unsigned char bytes[64 * 16];
+    size_t used;
+    unsigned generation;
+    bool filled;
+} rnd;
+
+static ww_code_t random_16(unsigned char out[16], ww_err_t *err) {
+    pthread_once(&atfork_once, register_atfork);
+    unsigned gen = atomic_load(&fork_generation);
+    if (!rnd.filled || rnd.used == sizeof rnd.bytes || rnd.generation != gen) {
+        size_t got = 0;
+        while (got < sizeof rnd.bytes) {
+            ssize_t n = getrandom(rnd.bytes + got, sizeof rnd.bytes - got, 0);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                rnd.filled = false;
+                return ww_err_set(err, WW_ERR_INTERNAL, "getrandom: %s",
+                                  strerror(errno));
+            }
+            got += (size_t)n;
+        }
+        rnd.used = 0;
+        rnd.generation = gen;
+        rnd.filled = true;
+    }
+    memcpy(out, rnd.bytes + rnd.used, 16);
+    /* Used bytes are wiped so they do not linger in memory. */
+    memset(rnd.bytes + rnd.used, 0, 16);
+    rnd.used += 16;
+    return WW_OK;
+}
+
 ww_code_t ww_bus_uuid4(char *buf, ww_err_t *err) {
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t n = getrandom(b + got, sizeof b - got, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return ww_err_set(err, WW_ERR_INTERNAL, "getrandom: %s",
-                              strerror(errno));
-        }
-        got += (size_t)n;
-    }
+    ww_code_t rc = random_16(b, err);
+    if (rc) return rc;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     static const char hex[] = "0123456789abcdef";
@@ -65,6 +104,18 @@ static bool expect(const char **p, char c) {
     if (**p != c) return false;
     (*p)++;
     return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (the well-known
+ * era-based formula); timegm would go through the time zone machinery for
+ * every decoded record. */
+static int64_t days_from_civil(int y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
 
 ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err) {
@@ -113,10 +164,8 @@ ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err) {
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "ce_time \"%.40s\": field out of range", s);
-    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
-    time_t t = timegm(&tm);
-    *unix_ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + ms;
+    int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
+    *unix_ms = (t - (int64_t)offset_min * 60) * 1000 + ms;
     return WW_OK;
 }
 

@@ -34,15 +34,19 @@ struct ww_bus_subscriber {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* wakes backoff sleeps and waiting closers */
     sub_state_t state;
-    bool stop;
+    bool stop;              /* under mu, for the sleepers' condition */
+    atomic_bool stop_flag;  /* the same, for the loop's cheap check */
     ww_code_t close_rc;
     ww_err_t close_err;
 
-    /* Consumer thread only. */
+    /* Consumer thread only (close reads fatal_err after joining it). */
+    ww_err_t fatal_err;
     bool stored_uncommitted;
     int64_t last_commit_ms;
 
     atomic_llong acked, retried, dead_lettered, commits;
+    atomic_bool failed;
+    atomic_int assigned;
 };
 
 static int64_t mono_ms(void) {
@@ -57,11 +61,9 @@ static int64_t wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Read once per record: an atomic, not the mutex the sleepers use. */
 static bool stopping(ww_bus_subscriber_t *sub) {
-    pthread_mutex_lock(&sub->mu);
-    bool s = sub->stop;
-    pthread_mutex_unlock(&sub->mu);
-    return s;
+    return atomic_load_explicit(&sub->stop_flag, memory_order_acquire);
 }
 
 /* Sleeps ms unless close is called; returns false when interrupted. */
@@ -115,13 +117,9 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 /* Marks the record finished: its successor is where the group resumes. */
 static void store_offset(ww_bus_subscriber_t *sub,
                          const rd_kafka_message_t *m) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt),
-                                      m->partition)
-        ->offset = m->offset + 1;
-    rd_kafka_resp_err_t e = rd_kafka_offsets_store(sub->rk, l);
-    if (!e) e = l->elems[0].err;
-    rd_kafka_topic_partition_list_destroy(l);
+    /* The per-topic call stores m->offset + 1 without building a list. */
+    rd_kafka_resp_err_t e =
+        rd_kafka_offset_store(m->rkt, m->partition, m->offset);
     if (e)
         /* The partition was taken away meanwhile: its next owner gets the
          * record again, which at-least-once allows. */
@@ -140,6 +138,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         ww_log_debug("bus", "assigned group=%s partitions=%d", sub->group_id,
                      parts->cnt);
         rd_kafka_assign(rk, parts);
+        atomic_store(&sub->assigned, parts->cnt);
         return;
     }
     if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
@@ -153,6 +152,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                     rd_kafka_err2name(e));
     }
     rd_kafka_assign(rk, NULL);
+    atomic_store(&sub->assigned, 0);
 }
 
 /* ---- dead letters ------------------------------------------------------- */
@@ -341,6 +341,18 @@ static void *consume_loop(void *arg) {
             bool finished = true;
             if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 finished = process(sub, m);
+            } else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                /* E.g. another member took over our group.instance.id: this
+                 * client can do nothing more; close reports why. */
+                char reason[256];
+                rd_kafka_resp_err_t orig =
+                    rd_kafka_fatal_error(sub->rk, reason, sizeof reason);
+                ww_err_set(&sub->fatal_err, WW_ERR_FAILED_PRECONDITION,
+                           "consumer of group %s failed fatally: %s (%s)",
+                           sub->group_id, reason, rd_kafka_err2name(orig));
+                ww_log_error("bus", "%s", sub->fatal_err.msg);
+                atomic_store(&sub->failed, true);
+                finished = false;
             } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 ww_log_warn("bus", "consume group=%s error=%s detail=\"%s\"",
                             sub->group_id, rd_kafka_err2name(m->err),
@@ -489,6 +501,7 @@ ww_code_t ww_bus_subscriber_close(ww_bus_subscriber_t *sub, ww_err_t *err) {
     bool was_running = sub->state == SUB_RUNNING;
     sub->state = SUB_CLOSING;
     sub->stop = true;
+    atomic_store(&sub->stop_flag, true);
     pthread_cond_broadcast(&sub->cv);
     pthread_mutex_unlock(&sub->mu);
 
@@ -498,6 +511,10 @@ ww_code_t ww_bus_subscriber_close(ww_bus_subscriber_t *sub, ww_err_t *err) {
     ww_err_t cerr = {0};
     ww_code_t rc = ww_bus_err_from_resp(rd_kafka_consumer_close(sub->rk),
                                         "leave group", &cerr);
+    if (sub->fatal_err.code) {
+        rc = sub->fatal_err.code;
+        cerr = sub->fatal_err;
+    }
 
     pthread_mutex_lock(&sub->mu);
     sub->close_rc = rc;
@@ -524,4 +541,6 @@ void ww_bus_subscriber_stats(const ww_bus_subscriber_t *sub,
     out->retried = atomic_load(&s->retried);
     out->dead_lettered = atomic_load(&s->dead_lettered);
     out->commits = atomic_load(&s->commits);
+    out->failed = atomic_load(&s->failed);
+    out->assigned = atomic_load(&s->assigned);
 }

@@ -31,6 +31,11 @@
  * subscriber closes or loses its partition is delivered again (to this
  * group's next owner of the partition): handlers must be idempotent.
  *
+ * Retries hold the whole subscriber (it consumes no other record meanwhile):
+ * keep max_attempts x backoff_max_ms well below librdkafka's
+ * max.poll.interval.ms (300 s), else the group takes the partitions away and
+ * the record is redelivered to their next owner.
+ *
  * Threads: ww_bus_subscriber_start runs the subscriber on its own thread;
  * the handler is called on that thread only, never concurrently with
  * itself. close may be called from any thread, more than once, also
@@ -103,7 +108,10 @@ ww_code_t ww_bus_subscriber_start(ww_bus_subscriber_t *sub, ww_err_t *err);
 /* Stops consuming: the record in the handler (if any) finishes, a record
  * waiting for a retry is left uncommitted, stored offsets are committed,
  * the group is left. Idempotent; concurrent calls all return after the
- * close is complete. */
+ * close is complete, with the same result. If the consumer had failed
+ * fatally (e.g. a newer member took over its group.instance.id), its
+ * thread stopped then and close returns FAILED_PRECONDITION naming the
+ * cause. */
 ww_code_t ww_bus_subscriber_close(ww_bus_subscriber_t *sub, ww_err_t *err);
 
 /* Closes if needed and frees. NULL is ignored. */
@@ -115,6 +123,9 @@ typedef struct ww_bus_subscriber_stats {
     int64_t retried;      /* RETRY answers */
     int64_t dead_lettered;
     int64_t commits;      /* successful offset commits */
+    int assigned;         /* partitions currently assigned to it */
+    bool failed;          /* the consumer failed fatally (see close); a
+                             service reports itself unhealthy */
 } ww_bus_subscriber_stats_t;
 void ww_bus_subscriber_stats(const ww_bus_subscriber_t *sub,
                              ww_bus_subscriber_stats_t *out);

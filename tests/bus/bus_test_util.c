@@ -155,6 +155,19 @@ bool bt_tally_wait(bt_tally_t *t, int distinct, int timeout_ms) {
     return ok;
 }
 
+bool bt_tally_wait_range(bt_tally_t *t, int from, int to, int timeout_ms) {
+    int64_t deadline = ww_test_now_ms() + timeout_ms;
+    for (;;) {
+        int missing = 0;
+        pthread_mutex_lock(&t->mu);
+        for (int n = from; n < to; n++) missing += t->count[n] == 0;
+        pthread_mutex_unlock(&t->mu);
+        if (!missing) return true;
+        if (ww_test_now_ms() >= deadline) return false;
+        usleep(20000);
+    }
+}
+
 void bt_tally_expect(bt_tally_t *t, int from, int to, bool exactly_once) {
     pthread_mutex_lock(&t->mu);
     int missing = 0, dup = 0, first_missing = -1, first_dup = -1;

@@ -61,6 +61,8 @@ void bt_tally_free(bt_tally_t *t);
 int bt_tally_add(bt_tally_t *t, const ww_bus_record_t *rec);
 /* Waits until `distinct` numbers were seen or timeout_ms passed. */
 bool bt_tally_wait(bt_tally_t *t, int distinct, int timeout_ms);
+/* Waits until every number in from..to-1 was seen or timeout_ms passed. */
+bool bt_tally_wait_range(bt_tally_t *t, int from, int to, int timeout_ms);
 /* Fails the case unless numbers from..to-1 were each seen at least once
  * (and at most once when exactly_once). */
 void bt_tally_expect(bt_tally_t *t, int from, int to, bool exactly_once);

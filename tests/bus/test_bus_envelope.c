@@ -5,6 +5,7 @@
  * DLQ reason).
  */
 #include <librdkafka/rdkafka.h>
+#include <sys/wait.h>
 
 #include "ww_bus_envelope.h"
 #include "ww_schemas.h"
@@ -143,6 +144,32 @@ WW_TEST(ids_are_unique_uuid4_and_time_defaults_to_now) {
     rd_kafka_headers_destroy(h);
 }
 
+/* Ids come from a per-thread buffer of random bytes; a forked child must
+ * not hand out the same ids as its parent. */
+WW_TEST(a_forked_child_never_repeats_the_parents_ids) {
+    char before[40], parent[40], child[40] = {0};
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(ww_bus_uuid4(before, &err), WW_OK); /* fills the buffer */
+    int fds[2];
+    WW_ASSERT(pipe(fds) == 0);
+    pid_t pid = fork();
+    WW_ASSERT(pid >= 0);
+    if (pid == 0) {
+        char id[40];
+        ww_bus_uuid4(id, NULL);
+        ssize_t w = write(fds[1], id, 37);
+        _exit(w == 37 ? 0 : 1);
+    }
+    WW_ASSERT_EQ_INT(ww_bus_uuid4(parent, &err), WW_OK);
+    WW_ASSERT_EQ_INT(read(fds[0], child, 37), 37);
+    close(fds[0]);
+    close(fds[1]);
+    int status;
+    waitpid(pid, &status, 0);
+    WW_ASSERT(strcmp(parent, child) != 0);
+    WW_ASSERT(strcmp(before, child) != 0);
+}
+
 WW_TEST(encode_refuses_bad_metadata) {
     Wildworkouts__Events__V1__TrainingConfirmed ev =
         WILDWORKOUTS__EVENTS__V1__TRAINING_CONFIRMED__INIT;
@@ -264,6 +291,13 @@ WW_TEST(parses_rfc3339_times) {
     WW_ASSERT_EQ_INT(ww_bus_parse_time("2026-11-26T12:30:00-00:30", &t, &err),
                      0);
     WW_ASSERT_EQ_INT(t, 1795698000000);
+    /* Leap days, centuries and the time before 1970. */
+    WW_ASSERT_EQ_INT(ww_bus_parse_time("2000-02-29T00:00:00Z", &t, &err), 0);
+    WW_ASSERT_EQ_INT(t, 951782400000);
+    WW_ASSERT_EQ_INT(ww_bus_parse_time("2100-03-01T00:00:00Z", &t, &err), 0);
+    WW_ASSERT_EQ_INT(t, 4107542400000);
+    WW_ASSERT_EQ_INT(ww_bus_parse_time("1969-12-31T23:59:59Z", &t, &err), 0);
+    WW_ASSERT_EQ_INT(t, -1000);
     const char *bad[] = {"", "2026-11-26", "2026-11-26T13:00:00",
                          "2026-13-01T00:00:00Z", "2026-11-26T13:00:00.Z",
                          "2026-11-26T13:00:00Zjunk", "2026-11-26 13:00:00Z"};
@@ -298,6 +332,7 @@ int main(int argc, char **argv) {
         (ww_test_case_t[]){
             WW_CASE(round_trip_keeps_attributes_and_payload),
             WW_CASE(ids_are_unique_uuid4_and_time_defaults_to_now),
+            WW_CASE(a_forked_child_never_repeats_the_parents_ids),
             WW_CASE(encode_refuses_bad_metadata),
             WW_CASE(decode_names_each_missing_header),
             WW_CASE(decode_refuses_wrong_values),
