@@ -261,34 +261,71 @@ ww_code_t ww_bus_envelope_encode(const ProtobufCMessage *msg,
     return WW_OK;
 }
 
-/* Copies header `name` (last occurrence) into dst as a string. `required`
- * headers must be present and non-empty. */
-static ww_code_t get_header(const rd_kafka_headers_t *h, const char *name,
-                            char *dst, size_t size, bool required,
-                            ww_err_t *err) {
-    const void *v = NULL;
-    size_t n = 0;
+/* The headers decode reads, gathered in one pass over the record's
+ * headers (per-name lookups scanned the list eight times per record). */
+enum {
+    H_SPEC, H_ID, H_TYPE, H_SOURCE, H_TIME, H_CTYPE, H_CORR, H_CAUS, H_COUNT
+};
+
+typedef struct hval {
+    const void *v;
+    size_t n;
+    bool present;
+} hval_t;
+
+static int header_slot(const char *name) {
+    switch (strlen(name)) {
+    case 5: return strcmp(name, WW_BUS_H_ID) ? -1 : H_ID;
+    case 7:
+        if (!strcmp(name, WW_BUS_H_TYPE)) return H_TYPE;
+        return strcmp(name, WW_BUS_H_TIME) ? -1 : H_TIME;
+    case 9: return strcmp(name, WW_BUS_H_SOURCE) ? -1 : H_SOURCE;
+    case 12: return strcmp(name, WW_BUS_H_CONTENT_TYPE) ? -1 : H_CTYPE;
+    case 14:
+        if (!strcmp(name, WW_BUS_H_SPECVERSION)) return H_SPEC;
+        return strcmp(name, WW_BUS_H_CAUSATION_ID) ? -1 : H_CAUS;
+    case 16: return strcmp(name, WW_BUS_H_CORRELATION_ID) ? -1 : H_CORR;
+    default: return -1;
+    }
+}
+
+/* Later occurrences win, as with rd_kafka_header_get_last. */
+static void gather_headers(const rd_kafka_headers_t *h, hval_t *slots) {
+    memset(slots, 0, H_COUNT * sizeof *slots);
+    if (!h) return;
+    const char *name;
+    const void *v;
+    size_t n;
+    for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &v, &n); i++) {
+        int k = header_slot(name);
+        if (k >= 0) slots[k] = (hval_t){v, n, true};
+    }
+}
+
+/* Copies a gathered header into dst as a string. `required` headers must
+ * be present and non-empty. */
+static ww_code_t take_header(const hval_t *hv, const char *name, char *dst,
+                             size_t size, bool required, ww_err_t *err) {
     dst[0] = '\0';
-    if (!h || rd_kafka_header_get_last(h, name, &v, &n) !=
-                  RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (!hv->present) {
         if (!required) return WW_OK;
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "missing header %s", name);
     }
-    if (!v || n == 0) {
+    if (!hv->v || hv->n == 0) {
         if (!required) return WW_OK;
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "empty header %s",
                           name);
     }
-    if (n >= size)
+    if (hv->n >= size)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "header %s is %zu bytes, at most %zu allowed", name,
-                          n, size - 1);
-    if (memchr(v, '\0', n))
+                          hv->n, size - 1);
+    if (memchr(hv->v, '\0', hv->n))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "header %s contains a NUL byte", name);
-    memcpy(dst, v, n);
-    dst[n] = '\0';
+    memcpy(dst, hv->v, hv->n);
+    dst[hv->n] = '\0';
     return WW_OK;
 }
 
@@ -296,30 +333,40 @@ ww_code_t ww_bus_envelope_decode(const rd_kafka_headers_t *headers,
                                  const void *value, size_t len,
                                  const ww_bus_registry_t *reg,
                                  ww_bus_event_t *out, ww_err_t *err) {
-    memset(out, 0, sizeof *out);
+    out->payload = NULL;
+    out->descriptor = NULL;
+    out->time_ms = 0;
+    /* Only the string starts are reset: zeroing ~900 bytes per record
+     * showed in the subscriber's profile. */
+    out->id[0] = out->type[0] = out->source[0] = out->time[0] = '\0';
+    out->correlation_id[0] = out->causation_id[0] = '\0';
+    hval_t hv[H_COUNT];
+    gather_headers(headers, hv);
     char spec[16], ctype[64];
     ww_code_t rc;
-    if ((rc = get_header(headers, WW_BUS_H_SPECVERSION, spec, sizeof spec,
-                         true, err)))
+    if ((rc = take_header(&hv[H_SPEC], WW_BUS_H_SPECVERSION, spec,
+                          sizeof spec, true, err)))
         return rc;
     if (strcmp(spec, WW_BUS_SPECVERSION))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "header %s is \"%s\", want \"%s\"",
                           WW_BUS_H_SPECVERSION, spec, WW_BUS_SPECVERSION);
-    if ((rc = get_header(headers, WW_BUS_H_ID, out->id, sizeof out->id, true,
-                         err)) ||
-        (rc = get_header(headers, WW_BUS_H_TYPE, out->type, sizeof out->type,
-                         true, err)) ||
-        (rc = get_header(headers, WW_BUS_H_SOURCE, out->source,
-                         sizeof out->source, true, err)) ||
-        (rc = get_header(headers, WW_BUS_H_TIME, out->time, sizeof out->time,
-                         true, err)) ||
-        (rc = get_header(headers, WW_BUS_H_CONTENT_TYPE, ctype, sizeof ctype,
-                         true, err)) ||
-        (rc = get_header(headers, WW_BUS_H_CORRELATION_ID, out->correlation_id,
-                         sizeof out->correlation_id, false, err)) ||
-        (rc = get_header(headers, WW_BUS_H_CAUSATION_ID, out->causation_id,
-                         sizeof out->causation_id, false, err)))
+    if ((rc = take_header(&hv[H_ID], WW_BUS_H_ID, out->id, sizeof out->id,
+                          true, err)) ||
+        (rc = take_header(&hv[H_TYPE], WW_BUS_H_TYPE, out->type,
+                          sizeof out->type, true, err)) ||
+        (rc = take_header(&hv[H_SOURCE], WW_BUS_H_SOURCE, out->source,
+                          sizeof out->source, true, err)) ||
+        (rc = take_header(&hv[H_TIME], WW_BUS_H_TIME, out->time,
+                          sizeof out->time, true, err)) ||
+        (rc = take_header(&hv[H_CTYPE], WW_BUS_H_CONTENT_TYPE, ctype,
+                          sizeof ctype, true, err)) ||
+        (rc = take_header(&hv[H_CORR], WW_BUS_H_CORRELATION_ID,
+                          out->correlation_id, sizeof out->correlation_id,
+                          false, err)) ||
+        (rc = take_header(&hv[H_CAUS], WW_BUS_H_CAUSATION_ID,
+                          out->causation_id, sizeof out->causation_id, false,
+                          err)))
         goto fail;
     /* Media type parameters (";charset=...") do not change protobuf. */
     char *semi = strchr(ctype, ';');
