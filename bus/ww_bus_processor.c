@@ -1,0 +1,636 @@
+/* ww_bus_processor.c - transactional consume-transform-produce loop. */
+#include "ww_bus_processor.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ww_bus_envelope.h"
+#include "ww_log.h"
+
+/* Where one input partition stands in the transaction in progress. */
+typedef struct part_pos {
+    bool touched;  /* the transaction read from this partition */
+    int64_t first; /* offset of its first record = last committed position */
+    int64_t next;  /* offset after its last handled record */
+} part_pos_t;
+
+struct ww_bus_processor {
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    rd_kafka_topic_t *input; /* consumer-side handle, for rd_kafka_seek */
+    rd_kafka_topic_t **outputs; /* producer-side handles kept known */
+    int noutputs;
+    char *topic, *group, *txn_id;
+    int max_records, max_wait_ms, call_timeout_ms;
+    ww_bus_processor_config_t cb; /* callbacks and opaque only */
+
+    part_pos_t *pos;
+    int npos;
+    bool txn_open;
+    int txn_records;
+    uint64_t txn_produced;
+    bool in_handler;
+    bool produce_failed; /* a produce call failed: the batch must abort */
+
+    bool failed;          /* a fatal error ended (or will end) run() */
+    ww_err_t failure;
+    int stopping;         /* atomic */
+
+    pthread_mutex_t stats_lock;
+    ww_bus_processor_stats_t stats;
+};
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool stop_requested(ww_bus_processor_t *p) {
+    return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+static void fail(ww_bus_processor_t *p, ww_code_t code, const char *what,
+                 const char *detail) {
+    if (p->failed) return; /* the first cause is the one worth reporting */
+    p->failed = true;
+    ww_err_set(&p->failure, code, "processor %s: %s: %s", p->txn_id, what,
+               detail);
+    ww_log_error("bus", "processor txn_id=%s group=%s fatal=\"%s: %s\"",
+                 p->txn_id, p->group, what, detail);
+}
+
+static bool is_fencing(rd_kafka_resp_err_t e) {
+    return e == RD_KAFKA_RESP_ERR__FENCED ||
+           e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+           e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+}
+
+typedef enum { TXN_OK, TXN_RETRY, TXN_ABORT, TXN_FATAL } txn_outcome_t;
+
+/* Classifies the result of a transactional call the way librdkafka's
+ * documentation prescribes and destroys the error. */
+static txn_outcome_t classify(ww_bus_processor_t *p, rd_kafka_error_t *e,
+                              const char *what) {
+    if (!e) return TXN_OK;
+    txn_outcome_t out;
+    if (rd_kafka_error_is_fatal(e) || is_fencing(rd_kafka_error_code(e))) {
+        if (is_fencing(rd_kafka_error_code(e)))
+            fail(p, WW_ERR_FAILED_PRECONDITION, "fenced by a newer instance",
+                 rd_kafka_error_string(e));
+        else
+            fail(p, WW_ERR_INTERNAL, what, rd_kafka_error_string(e));
+        out = TXN_FATAL;
+    } else if (rd_kafka_error_txn_requires_abort(e)) {
+        ww_log_warn("bus", "processor txn_id=%s op=%s abort=\"%s\"", p->txn_id,
+                    what, rd_kafka_error_string(e));
+        out = TXN_ABORT;
+    } else if (rd_kafka_error_is_retriable(e)) {
+        ww_log_warn("bus", "processor txn_id=%s op=%s retry=\"%s\"", p->txn_id,
+                    what, rd_kafka_error_string(e));
+        out = TXN_RETRY;
+    } else {
+        /* Neither abortable nor retriable: librdkafka gives no way on. */
+        fail(p, WW_ERR_INTERNAL, what, rd_kafka_error_string(e));
+        out = TXN_FATAL;
+    }
+    rd_kafka_error_destroy(e);
+    return out;
+}
+
+static void reset_txn(ww_bus_processor_t *p) {
+    for (int i = 0; i < p->npos; i++) p->pos[i].touched = false;
+    p->txn_open = false;
+    p->txn_records = 0;
+    p->txn_produced = 0;
+    p->produce_failed = false;
+}
+
+/* Aborts the open transaction, tells the owner, and (when `rewind`) seeks
+ * every partition the transaction read back to where it started, so the
+ * same records come again. Without rewind (the partitions are being
+ * revoked) the next owner starts from the committed offsets anyway. */
+static void abort_txn(ww_bus_processor_t *p, bool rewind) {
+    /* librdkafka counts a partition as part of the transaction once its
+     * AddPartitionsToTxn is sent, not answered, so an abort right after the
+     * first produce can reach the coordinator before it and fail with a
+     * fatal INVALID_TXN_STATE (librdkafka issue 4849, open upstream). A
+     * delivered record proves its partition was registered: deliver them
+     * all (into the transaction being aborted) before ending it. */
+    if (p->txn_produced > 0 || p->produce_failed)
+        rd_kafka_flush(p->producer, p->call_timeout_ms);
+    for (;;) {
+        txn_outcome_t o = classify(
+            p, rd_kafka_abort_transaction(p->producer, p->call_timeout_ms),
+            "abort_transaction");
+        if (o == TXN_OK) break;
+        if (o == TXN_FATAL) return;
+        if (stop_requested(p) && o == TXN_RETRY) {
+            /* Leave it: the broker aborts it after transaction.timeout.ms,
+             * and init_transactions of the next run aborts it at once. */
+            fail(p, WW_ERR_UNAVAILABLE, "abort_transaction",
+                 "stopped while the abort kept failing");
+            return;
+        }
+        sleep_ms(100);
+    }
+    pthread_mutex_lock(&p->stats_lock);
+    p->stats.aborts++;
+    pthread_mutex_unlock(&p->stats_lock);
+    if (p->cb.on_abort) p->cb.on_abort(p->cb.opaque, p);
+    if (rewind) {
+        for (int i = 0; i < p->npos; i++) {
+            if (!p->pos[i].touched) continue;
+            /* rd_kafka_seek (not rd_kafka_seek_partitions, whose timeout
+             * is misread in 2.0.2); it also drops prefetched records. */
+            rd_kafka_resp_err_t e =
+                rd_kafka_seek(p->input, i, p->pos[i].first, 10000);
+            if (e) {
+                fail(p, WW_ERR_INTERNAL, "seek back after abort",
+                     rd_kafka_err2str(e));
+                break;
+            }
+        }
+    }
+    reset_txn(p);
+}
+
+static void commit_txn(ww_bus_processor_t *p) {
+    if (p->produce_failed) {
+        abort_txn(p, true);
+        return;
+    }
+    rd_kafka_topic_partition_list_t *offsets =
+        rd_kafka_topic_partition_list_new(p->npos > 0 ? p->npos : 1);
+    for (int i = 0; i < p->npos; i++)
+        if (p->pos[i].touched)
+            rd_kafka_topic_partition_list_add(offsets, p->topic, i)->offset =
+                p->pos[i].next;
+    txn_outcome_t o;
+    for (;;) {
+        rd_kafka_consumer_group_metadata_t *md =
+            rd_kafka_consumer_group_metadata(p->consumer);
+        o = classify(p,
+                     rd_kafka_send_offsets_to_transaction(
+                         p->producer, offsets, md, p->call_timeout_ms),
+                     "send_offsets_to_transaction");
+        rd_kafka_consumer_group_metadata_destroy(md);
+        if (o != TXN_RETRY) break;
+        if (stop_requested(p)) {
+            /* Nothing committed: the next owner redoes the batch. */
+            fail(p, WW_ERR_UNAVAILABLE, "send_offsets_to_transaction",
+                 "stopped while the broker kept failing");
+            o = TXN_FATAL;
+            break;
+        }
+        sleep_ms(100);
+    }
+    rd_kafka_topic_partition_list_destroy(offsets);
+    while (o == TXN_OK) {
+        o = classify(p,
+                     rd_kafka_commit_transaction(p->producer,
+                                                 p->call_timeout_ms),
+                     "commit_transaction");
+        if (o == TXN_OK) break;
+        if (o == TXN_RETRY) {
+            if (stop_requested(p)) {
+                fail(p, WW_ERR_UNAVAILABLE, "commit_transaction",
+                     "stopped while the outcome was unknown");
+                o = TXN_FATAL;
+                break;
+            }
+            sleep_ms(100);
+            o = TXN_OK; /* commit_transaction may be called again */
+            continue;
+        }
+    }
+    if (o == TXN_ABORT) {
+        abort_txn(p, true);
+        return;
+    }
+    if (o == TXN_FATAL) return;
+    pthread_mutex_lock(&p->stats_lock);
+    p->stats.commits++;
+    p->stats.records += (uint64_t)p->txn_records;
+    p->stats.produced += p->txn_produced;
+    pthread_mutex_unlock(&p->stats_lock);
+    ww_log_debug("bus", "processor txn_id=%s committed records=%d produced=%llu",
+                 p->txn_id, p->txn_records,
+                 (unsigned long long)p->txn_produced);
+    if (p->cb.on_commit) p->cb.on_commit(p->cb.opaque, p);
+    reset_txn(p);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+    ww_bus_processor_t *p = opaque;
+    pthread_mutex_lock(&p->stats_lock);
+    p->stats.rebalances++;
+    pthread_mutex_unlock(&p->stats_lock);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        ww_log_info("bus", "processor txn_id=%s assigned=%d", p->txn_id,
+                    parts->cnt);
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+        if (e) {
+            fail(p, WW_ERR_INTERNAL, "assign", rd_kafka_err2str(e));
+            return;
+        }
+        if (p->cb.on_assign && !p->failed) {
+            ww_err_t herr = {0};
+            ww_code_t rc = p->cb.on_assign(p->cb.opaque, p, parts, &herr);
+            if (rc != WW_OK) fail(p, rc, "on_assign", herr.msg);
+        }
+        return;
+    }
+    /* Revoked (or the assignment was lost): what the open transaction read
+     * may go to another member, so it must not commit. */
+    ww_log_info("bus", "processor txn_id=%s revoked=%d", p->txn_id,
+                parts ? parts->cnt : 0);
+    if (p->txn_open && !p->failed) abort_txn(p, false);
+    if (p->cb.on_revoke) {
+        ww_err_t herr = {0};
+        p->cb.on_revoke(p->cb.opaque, p, parts, &herr);
+    }
+    rd_kafka_assign(rk, NULL);
+}
+
+ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
+                               const ww_bus_processor_config_t *cfg,
+                               ww_bus_processor_t **out, ww_err_t *err) {
+    if (!bus || !cfg || !out || !cfg->input_topic || !*cfg->input_topic ||
+        !cfg->group || !*cfg->group || !cfg->handle)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "processor: bus config, input_topic, group and "
+                          "handle are required");
+    if (cfg->max_records < 0 || cfg->max_wait_ms < 0)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "processor: max_records and max_wait_ms must not "
+                          "be negative");
+    char txn_id[512], group[512];
+    ww_code_t rc = ww_bus_config_transactional_id(bus, cfg->group, txn_id,
+                                                  sizeof txn_id, err);
+    if (!rc)
+        rc = ww_bus_config_group_id(bus, cfg->group, group, sizeof group, err);
+    if (rc) return rc;
+
+    ww_bus_processor_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "processor: out of memory");
+    pthread_mutex_init(&p->stats_lock, NULL);
+    p->cb = *cfg;
+    p->topic = strdup(cfg->input_topic);
+    p->group = strdup(group);
+    p->txn_id = strdup(txn_id);
+    p->max_records = cfg->max_records ? cfg->max_records : 100;
+    p->max_wait_ms = cfg->max_wait_ms ? cfg->max_wait_ms : 50;
+    /* A blocking transactional call never needs longer than the transaction
+     * may live; past it the broker aborts anyway. */
+    p->call_timeout_ms = ww_bus_config_transaction_timeout_ms(bus);
+    if (!p->topic || !p->group || !p->txn_id) {
+        ww_bus_processor_destroy(p);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "processor: out of memory");
+    }
+
+    char buf[512];
+    rd_kafka_conf_t *cc = ww_bus_config_group_conf(bus, cfg->group, NULL, err);
+    if (!cc) {
+        ww_bus_processor_destroy(p);
+        return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    }
+    rd_kafka_conf_set_opaque(cc, p);
+    rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+    p->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, buf, sizeof buf);
+    if (!p->consumer) {
+        rd_kafka_conf_destroy(cc);
+        ww_bus_processor_destroy(p);
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor consumer: %s", buf);
+    }
+    rd_kafka_poll_set_consumer(p->consumer);
+    p->input = rd_kafka_topic_new(p->consumer, p->topic, NULL);
+
+    rd_kafka_conf_t *pc =
+        ww_bus_config_transactional_conf(bus, cfg->group, err);
+    if (!pc) {
+        ww_bus_processor_destroy(p);
+        return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    }
+    /* Right after a commit the coordinator is still writing the markers,
+     * and the next transaction's AddPartitionsToTxn gets
+     * CONCURRENT_TRANSACTIONS; librdkafka retries it after
+     * retry.backoff.ms, whose default (100 ms) would then dominate every
+     * small transaction. The Java client retries this case after 20 ms. */
+    if (rd_kafka_conf_set(pc, "retry.backoff.ms", "10", buf, sizeof buf) !=
+        RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(pc);
+        ww_bus_processor_destroy(p);
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
+    }
+    p->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, buf, sizeof buf);
+    if (!p->producer) {
+        rd_kafka_conf_destroy(pc);
+        ww_bus_processor_destroy(p);
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
+    }
+    for (int n = 0; cfg->output_topics && cfg->output_topics[n]; n++) {
+        rd_kafka_topic_t **o =
+            realloc(p->outputs, (size_t)(n + 1) * sizeof *o);
+        if (!o) break; /* only a warm-up: the first produce still works */
+        p->outputs = o;
+        p->outputs[n] = rd_kafka_topic_new(p->producer,
+                                           cfg->output_topics[n], NULL);
+        if (!p->outputs[n]) break;
+        p->noutputs = n + 1;
+    }
+    *out = p;
+    return WW_OK;
+}
+
+/* Best effort: a topic that does not exist yet fails here and again, with
+ * a clear error, when the handler produces to it. */
+static void warm_up_outputs(ww_bus_processor_t *p) {
+    for (int i = 0; i < p->noutputs; i++) {
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(p->producer, 0, p->outputs[i], &md, 5000) == 0)
+            rd_kafka_metadata_destroy(md);
+    }
+}
+
+/* The partition's slot, growing the table; NULL when out of memory. */
+static part_pos_t *pos_of(ww_bus_processor_t *p, int32_t partition) {
+    if (partition < 0) return NULL;
+    if (partition >= p->npos) {
+        int n = partition + 1 > p->npos * 2 ? partition + 1 : p->npos * 2;
+        part_pos_t *np = realloc(p->pos, (size_t)n * sizeof *np);
+        if (!np) return NULL;
+        memset(np + p->npos, 0, (size_t)(n - p->npos) * sizeof *np);
+        p->pos = np;
+        p->npos = n;
+    }
+    return &p->pos[partition];
+}
+
+/* Retries init_transactions while it is retriable (coordinator loading, a
+ * previous transaction of this id still being aborted). */
+static bool init_transactions(ww_bus_processor_t *p) {
+    for (;;) {
+        txn_outcome_t o = classify(
+            p, rd_kafka_init_transactions(p->producer, p->call_timeout_ms),
+            "init_transactions");
+        if (o == TXN_OK) return true;
+        if (o != TXN_RETRY) {
+            if (!p->failed)
+                fail(p, WW_ERR_INTERNAL, "init_transactions",
+                     "cannot initialise transactions");
+            return false;
+        }
+        if (stop_requested(p)) return false;
+        sleep_ms(200);
+    }
+}
+
+static void consumer_error(ww_bus_processor_t *p,
+                           const rd_kafka_message_t *m) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[256];
+        rd_kafka_resp_err_t e =
+            rd_kafka_fatal_error(p->consumer, buf, sizeof buf);
+        if (is_fencing(e))
+            fail(p, WW_ERR_FAILED_PRECONDITION,
+                 "fenced: a newer member uses group.instance.id", buf);
+        else
+            fail(p, WW_ERR_INTERNAL, "consumer", buf);
+        return;
+    }
+    /* Everything else (broker down, topic not there yet) is retried by
+     * librdkafka itself; say so and carry on. */
+    ww_log_warn("bus", "processor txn_id=%s consumer_error=\"%s\"", p->txn_id,
+                rd_kafka_message_errstr(m));
+}
+
+/* Handles one record inside the transaction; false when the batch ended
+ * (aborted or failed). */
+static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
+    part_pos_t *pp = pos_of(p, m->partition);
+    if (!pp) {
+        fail(p, WW_ERR_RESOURCE_EXHAUSTED, "handle", "out of memory");
+        return false;
+    }
+    if (!p->txn_open) {
+        txn_outcome_t o = classify(p, rd_kafka_begin_transaction(p->producer),
+                                   "begin_transaction");
+        if (o != TXN_OK) {
+            if (o != TXN_FATAL)
+                fail(p, WW_ERR_INTERNAL, "begin_transaction",
+                     "unexpected state");
+            return false;
+        }
+        p->txn_open = true;
+        ww_log_debug("bus", "processor txn_id=%s begin partition=%d offset=%lld",
+                     p->txn_id, (int)m->partition, (long long)m->offset);
+    }
+    if (!pp->touched) {
+        pp->touched = true;
+        pp->first = m->offset;
+    }
+    ww_err_t herr = {0};
+    p->in_handler = true;
+    ww_code_t rc = p->cb.handle(p->cb.opaque, p, m, &herr);
+    p->in_handler = false;
+    if (rc == WW_OK) {
+        pp->next = m->offset + 1;
+        p->txn_records++;
+        return true;
+    }
+    ww_log_warn("bus",
+                "processor txn_id=%s partition=%d offset=%lld handler=%s "
+                "retriable=%d msg=\"%s\"",
+                p->txn_id, (int)m->partition, (long long)m->offset,
+                ww_code_name(rc), herr.retriable, herr.msg);
+    abort_txn(p, true);
+    if (!herr.retriable) {
+        fail(p, rc, "handler", herr.msg);
+    } else {
+        sleep_ms(100); /* don't spin on a dependency that is down */
+    }
+    return false;
+}
+
+ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
+    if (!p) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "processor: NULL");
+    if (!init_transactions(p)) goto out;
+    warm_up_outputs(p);
+
+    rd_kafka_topic_partition_list_t *sub =
+        rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, p->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(p->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) {
+        fail(p, WW_ERR_INTERNAL, "subscribe", rd_kafka_err2str(e));
+        goto out;
+    }
+    ww_log_info("bus", "processor txn_id=%s group=%s topic=%s started",
+                p->txn_id, p->group, p->topic);
+
+    int64_t batch_deadline = 0;
+    while (!p->failed && !stop_requested(p)) {
+        rd_kafka_poll(p->producer, 0); /* error and log callbacks */
+        int timeout = 100;
+        if (p->txn_open) {
+            int64_t left = batch_deadline - now_ms();
+            if (p->txn_records >= p->max_records || left <= 0) {
+                commit_txn(p);
+                continue;
+            }
+            timeout = (int)left;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, timeout);
+        if (!m) continue;
+        if (m->err) {
+            consumer_error(p, m);
+        } else if (!p->failed) {
+            /* A rebalance inside the poll may have aborted the batch; a
+             * record always starts or extends the current one. */
+            if (!p->txn_open) batch_deadline = now_ms() + p->max_wait_ms;
+            handle_record(p, m);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    /* A stop lets the records already handled commit. */
+    if (p->txn_open && !p->failed) commit_txn(p);
+    if (p->txn_open && !p->failed) abort_txn(p, false);
+
+out:
+    if (p->failed) {
+        if (err) *err = p->failure;
+        return p->failure.code;
+    }
+    ww_log_info("bus", "processor txn_id=%s stopped", p->txn_id);
+    return WW_OK;
+}
+
+void ww_bus_processor_stop(ww_bus_processor_t *p) {
+    if (p) __atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+}
+
+ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
+                                   int32_t partition, const void *key,
+                                   size_t key_len, const void *value,
+                                   size_t value_len,
+                                   rd_kafka_headers_t *headers, ww_err_t *err) {
+    if (!p || !topic || !p->in_handler) {
+        if (headers) rd_kafka_headers_destroy(headers);
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "processor: produce only from inside the handler");
+    }
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            p->producer, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY((void *)key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, value_len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        if (!e) break;
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(p->producer, 50);
+            continue;
+        }
+        if (headers) rd_kafka_headers_destroy(headers);
+        p->produce_failed = true;
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor: produce to %s: %s",
+                          topic, rd_kafka_err2str(e));
+    }
+    p->txn_produced++;
+    return WW_OK;
+}
+
+static void add_header(rd_kafka_headers_t *h, const char *name,
+                       const char *value) {
+    rd_kafka_header_add(h, name, -1, value, -1);
+}
+
+ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
+                               const rd_kafka_message_t *rec,
+                               const char *reason, int attempts,
+                               ww_err_t *err) {
+    if (!p || !rec || !p->in_handler)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "processor: dlq only from inside the handler");
+    const char *topic = rd_kafka_topic_name(rec->rkt);
+    char dlq_topic[512], num[32], when[40];
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", topic);
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h =
+        rd_kafka_message_headers(rec, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+            ? rd_kafka_headers_copy(orig)
+            : rd_kafka_headers_new(8);
+    add_header(h, "ww_dlq_reason", reason ? reason : "");
+    snprintf(num, sizeof num, "%d", attempts);
+    add_header(h, "ww_dlq_attempts", num);
+    add_header(h, "ww_dlq_topic", topic);
+    snprintf(num, sizeof num, "%d", (int)rec->partition);
+    add_header(h, "ww_dlq_partition", num);
+    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    add_header(h, "ww_dlq_offset", num);
+    add_header(h, "ww_dlq_group", p->group);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ww_bus_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+                       when, sizeof when);
+    add_header(h, "ww_dlq_time", when);
+    ww_log_warn("bus",
+                "processor txn_id=%s dlq=%s partition=%d offset=%lld "
+                "reason=\"%s\"",
+                p->txn_id, dlq_topic, (int)rec->partition,
+                (long long)rec->offset, reason ? reason : "");
+    return ww_bus_processor_produce(p, dlq_topic, RD_KAFKA_PARTITION_UA,
+                                    rec->key, rec->key_len, rec->payload,
+                                    rec->len, h, err);
+}
+
+const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p) {
+    return p ? p->txn_id : NULL;
+}
+
+ww_bus_processor_stats_t ww_bus_processor_stats(ww_bus_processor_t *p) {
+    ww_bus_processor_stats_t s = {0};
+    if (!p) return s;
+    pthread_mutex_lock(&p->stats_lock);
+    s = p->stats;
+    pthread_mutex_unlock(&p->stats_lock);
+    return s;
+}
+
+void ww_bus_processor_destroy(ww_bus_processor_t *p) {
+    if (!p) return;
+    if (p->consumer) {
+        /* The revoke during close must not try to commit or abort: a run
+         * that returned has no transaction open. */
+        rd_kafka_consumer_close(p->consumer);
+        if (p->input) rd_kafka_topic_destroy(p->input);
+        rd_kafka_destroy(p->consumer);
+    }
+    for (int i = 0; i < p->noutputs; i++) rd_kafka_topic_destroy(p->outputs[i]);
+    free(p->outputs);
+    if (p->producer) rd_kafka_destroy(p->producer);
+    pthread_mutex_destroy(&p->stats_lock);
+    free(p->pos);
+    free(p->topic);
+    free(p->group);
+    free(p->txn_id);
+    free(p);
+}

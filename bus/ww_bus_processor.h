@@ -1,0 +1,163 @@
+/*
+ * ww_bus_processor.h - exactly-once consume-transform-produce.
+ *
+ * A processor is one member of a consumer group on one input topic plus one
+ * transactional producer. It reads records (isolation.level=read_committed),
+ * hands each to the handler, which may produce output and DLQ records through
+ * the processor, and commits the outputs together with the consumer offsets
+ * in one Kafka transaction per batch (up to `max_records` records or
+ * `max_wait_ms` after the first record of the batch).
+ *
+ * Errors are handled as librdkafka documents for transactions:
+ *   - retriable: the same call is retried (with a short backoff);
+ *   - txn_requires_abort: the transaction is aborted, on_abort tells the
+ *     owner to drop what the aborted transaction decided, every partition the
+ *     transaction read is sought back to the position it started from (the
+ *     last committed one) and processing goes on from there;
+ *   - fatal (including being fenced by a newer producer with the same
+ *     transactional.id, or by a newer group member with the same
+ *     group.instance.id): ww_bus_processor_run() returns FAILED_PRECONDITION
+ *     ("fenced") or INTERNAL with the broker's message; nothing is committed
+ *     any more, the owner must stop using the state it built.
+ *
+ * Settings come from the bus configuration (ww_bus_config.h): the group
+ * consumer conf (group id <prefix><group>, group.instance.id = the instance
+ * id for static membership, so a restart within the session timeout gets
+ * its partitions back without a rebalance; range or roundrobin assignor;
+ * session timeout; earliest; no auto commit; read_committed) and the
+ * transactional conf (transactional.id <prefix><group>.<instance id>, so a
+ * restarted instance fences its predecessor and aborts its open
+ * transaction; transaction timeout). An instance id is therefore required.
+ * Records are consumed one at a time (rd_kafka_consumer_poll), never with
+ * the batch API, whose 2.0.2 implementation can skip offsets.
+ *
+ * Threads: ww_bus_processor_run() runs the loop in the calling thread and
+ * every callback (handle, on_assign, on_revoke, on_abort, on_commit) is
+ * called from that thread, one at a time. ww_bus_processor_stop() and
+ * ww_bus_processor_stats() may be called from any thread.
+ */
+#ifndef WW_BUS_PROCESSOR_H
+#define WW_BUS_PROCESSOR_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ww_bus_config.h"
+#include "ww_err.h"
+
+typedef struct ww_bus_processor ww_bus_processor_t;
+
+/* Handles one input record (borrowed: valid during the call only). Output
+ * goes through ww_bus_processor_produce()/_dlq() during the call.
+ * WW_OK: the record is done; its offset is committed with the batch.
+ * An error with err->retriable set: the transaction is aborted and rewound,
+ * and the record is handled again after a backoff (a handler that can never
+ * succeed must send the record to the DLQ instead).
+ * An error without retriable: the transaction is aborted and
+ * ww_bus_processor_run() returns that error. */
+typedef ww_code_t (*ww_bus_processor_handle_fn)(void *opaque,
+                                                ww_bus_processor_t *p,
+                                                const rd_kafka_message_t *rec,
+                                                ww_err_t *err);
+
+/* Partitions were assigned (on_assign: called after the assignment took
+ * effect and before any record of those partitions reaches the handler, so
+ * the owner can rebuild its state for them first) or are being revoked
+ * (on_revoke: the open transaction, if any, was aborted before). `parts` is
+ * borrowed. An error from on_assign stops the processor with that error. */
+typedef ww_code_t (*ww_bus_processor_parts_fn)(
+    void *opaque, ww_bus_processor_t *p,
+    const rd_kafka_topic_partition_list_t *parts, ww_err_t *err);
+
+/* The transaction in progress was aborted (on_abort: forget everything the
+ * handler decided since the last commit) or committed (on_commit: what it
+ * decided is now durable). */
+typedef void (*ww_bus_processor_txn_fn)(void *opaque, ww_bus_processor_t *p);
+
+typedef struct ww_bus_processor_config {
+    const char *input_topic; /* required, full name (ww_bus_config_topic_name) */
+    const char *group;       /* required, unprefixed group name */
+    /* Topics the handler produces to (NULL-terminated, may be NULL). Their
+     * metadata is fetched before the first record: otherwise librdkafka
+     * asks for a new topic only on its next periodic scan, which adds up
+     * to a second to the first transaction after every (re)start. */
+    const char *const *output_topics;
+    int max_records;         /* per transaction; 0: 100 */
+    int max_wait_ms;         /* batch window after its first record; 0: 50 */
+    ww_bus_processor_handle_fn handle; /* required */
+    ww_bus_processor_parts_fn on_assign;
+    ww_bus_processor_parts_fn on_revoke;
+    ww_bus_processor_txn_fn on_abort;
+    ww_bus_processor_txn_fn on_commit;
+    void *opaque; /* passed to every callback */
+} ww_bus_processor_config_t;
+
+typedef struct ww_bus_processor_stats {
+    uint64_t records;      /* records handled in committed transactions */
+    uint64_t produced;     /* records produced in committed transactions */
+    uint64_t commits;      /* transactions committed */
+    uint64_t aborts;       /* transactions aborted (then rewound) */
+    uint64_t rebalances;   /* assign + revoke events */
+} ww_bus_processor_stats_t;
+
+/* Creates the consumer and the transactional producer from `bus` and `cfg`
+ * (both borrowed for the call; strings are copied). Nothing is contacted
+ * yet. Errors: INVALID_ARGUMENT (missing topic/group/handler, bad setting),
+ * FAILED_PRECONDITION (no instance id: set WW_INSTANCE_ID), INTERNAL
+ * (librdkafka refused the configuration). */
+ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
+                               const ww_bus_processor_config_t *cfg,
+                               ww_bus_processor_t **out, ww_err_t *err);
+
+/* Initialises transactions (fencing any older producer with the same
+ * transactional.id and aborting its open transaction), joins the group and
+ * processes until ww_bus_processor_stop() or a fatal error. A stop lets the
+ * current batch commit first. Returns WW_OK after a stop, else the error
+ * that ended it (see the top of this file); a stop while the broker keeps
+ * failing the commit returns UNAVAILABLE (that batch was not committed and
+ * is redone by the next owner). Call at most once. */
+ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err);
+
+/* Asks run() to finish (thread-safe, async-signal-unsafe, idempotent). */
+void ww_bus_processor_stop(ww_bus_processor_t *p);
+
+/* Produces one output record in the transaction in progress. Only from
+ * inside the handler. key/value are copied; `headers` (may be NULL) is taken
+ * over in every case. partition: RD_KAFKA_PARTITION_UA for the partitioner
+ * (same as every other producer of the project).
+ * Errors: FAILED_PRECONDITION (called outside the handler), INTERNAL
+ * (librdkafka refused the record; the transaction will abort). */
+ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
+                                   int32_t partition, const void *key,
+                                   size_t key_len, const void *value,
+                                   size_t value_len,
+                                   rd_kafka_headers_t *headers, ww_err_t *err);
+
+/* Sends the input record `rec` (borrowed) to "<its topic>.dlq" inside the
+ * transaction in progress, so the dead letter and the move past the record
+ * commit together (and vanish together on abort). Only from inside the
+ * handler, which then returns WW_OK for the record. The DLQ record keeps
+ * key, value and headers and adds the same headers as the subscriber's DLQ
+ * (ww_bus_subscriber.h): ww_dlq_reason (`reason`), ww_dlq_attempts
+ * (`attempts`), ww_dlq_topic, ww_dlq_partition, ww_dlq_offset,
+ * ww_dlq_group, ww_dlq_time. Errors as ww_bus_processor_produce(). */
+ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
+                               const rd_kafka_message_t *rec,
+                               const char *reason, int attempts,
+                               ww_err_t *err);
+
+/* The transactional id in use (owned by the processor). */
+const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p);
+
+/* A consistent snapshot of the counters (any thread). */
+ww_bus_processor_stats_t ww_bus_processor_stats(ww_bus_processor_t *p);
+
+/* Closes the consumer (leaving the group is up to static membership: the
+ * partitions move on after the session timeout) and frees everything. Only
+ * after run() returned or was never called. Closing revokes the partitions,
+ * so on_revoke is called once more, from the calling thread: keep `opaque`
+ * alive until this returns. NULL is a no-op. */
+void ww_bus_processor_destroy(ww_bus_processor_t *p);
+
+#endif

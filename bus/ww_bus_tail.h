@@ -1,0 +1,78 @@
+/*
+ * ww_bus_tail.h - a reader that follows a topic forever: all partitions, no
+ * consumer group, read_committed, one handler call per record, in its own
+ * thread. The services' read models are built on it.
+ *
+ * "Caught up" is asked, not guessed: ww_bus_tail_wait_caught_up() captures
+ * the end of every partition as of the call (the last stable offsets) and
+ * waits until the tail's position has reached them. The position moves with
+ * each handled record and with partition-EOF events, so transaction markers
+ * and aborted records at the end of a partition do not hold it back. When it
+ * returns WW_OK, every record committed before the call has been handled.
+ *
+ * Threads: the handler runs in the tail's thread, one record at a time, in
+ * offset order within a partition. Every other function may be called from
+ * any thread (wait_caught_up from many at once), except destroy, which must
+ * not be called from the handler nor while a wait_caught_up is in progress.
+ */
+#ifndef WW_BUS_TAIL_H
+#define WW_BUS_TAIL_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "ww_bus_config.h"
+#include "ww_err.h"
+
+typedef struct ww_bus_tail ww_bus_tail_t;
+
+/* Handles one record (borrowed: valid during the call only). A non-OK
+ * return stops the tail: later waits return that error. A read model that
+ * must keep going past a bad record skips and counts it, returning WW_OK. */
+typedef ww_code_t (*ww_bus_tail_handler_fn)(void *opaque,
+                                            const rd_kafka_message_t *rec,
+                                            ww_err_t *err);
+
+typedef struct ww_bus_tail_config {
+    const char *topic; /* required, full name (ww_bus_config_topic_name) */
+    ww_bus_tail_handler_fn handler;  /* required */
+    void *opaque;
+    /* Where to start: offsets[p] for partition p (e.g. after a snapshot);
+     * NULL, or partitions past offsets_cnt: the beginning of the log. */
+    const int64_t *offsets;
+    int offsets_cnt;
+} ww_bus_tail_config_t;
+
+typedef struct ww_bus_tail_stats {
+    uint64_t records; /* handed to the handler */
+    int partitions;
+} ww_bus_tail_stats_t;
+
+/* Builds a reader from `bus` (borrowed for the call; `cfg` too: the topic
+ * is copied, the offsets are read once), looks
+ * up the partitions and starts the thread. On WW_OK *out must be freed with
+ * ww_bus_tail_destroy().
+ * Errors: INVALID_ARGUMENT, NOT_FOUND (no such topic), UNAVAILABLE
+ * (retriable), INTERNAL. */
+ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
+                            const ww_bus_tail_config_t *cfg,
+                            ww_bus_tail_t **out, ww_err_t *err);
+
+/* Blocks until the tail has handled everything committed to the topic
+ * before this call, or timeout_ms passes (negative: no limit).
+ * Errors: DEADLINE_EXCEEDED, UNAVAILABLE (ends could not be asked;
+ * retriable), or the handler's error that stopped the tail. */
+ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
+                                     ww_err_t *err);
+
+/* The next offset the tail will handle in `partition` (its position), or -1
+ * for an unknown partition. */
+int64_t ww_bus_tail_position(ww_bus_tail_t *t, int32_t partition);
+
+ww_bus_tail_stats_t ww_bus_tail_stats(ww_bus_tail_t *t);
+
+/* Stops the thread (an ongoing handler call finishes first), closes the
+ * consumer and frees the tail. NULL is a no-op. */
+void ww_bus_tail_destroy(ww_bus_tail_t *t);
+
+#endif

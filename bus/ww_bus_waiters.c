@@ -1,0 +1,275 @@
+/* ww_bus_waiters.c - correlation-id registry for request/reply over Kafka. */
+#include "ww_bus_waiters.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ww_bus_waiter {
+    ww_bus_waiters_t *owner;
+    ww_bus_waiter_t *next; /* bucket chain */
+    pthread_cond_t cond;
+    bool done;             /* a reply or a failure arrived */
+    ww_code_t code;        /* WW_OK with a reply, else the failure */
+    void *payload;
+    size_t len;
+    char id[WW_BUS_WAITERS_MAX_ID + 1];
+};
+
+struct ww_bus_waiters {
+    pthread_mutex_t lock;
+    ww_bus_waiter_t **buckets;
+    size_t nbuckets; /* power of two */
+    size_t count;
+    ww_code_t failed; /* WW_OK until fail_all */
+    char failed_why[128];
+    ww_bus_waiters_stats_t stats;
+};
+
+/* FNV-1a: ids are uuids or similar, any decent spread will do. */
+static size_t hash_id(const char *id) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *id; id++) h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+ww_bus_waiters_t *ww_bus_waiters_new(void) {
+    ww_bus_waiters_t *ws = calloc(1, sizeof *ws);
+    if (!ws) return NULL;
+    ws->nbuckets = 64;
+    ws->buckets = calloc(ws->nbuckets, sizeof *ws->buckets);
+    if (!ws->buckets) {
+        free(ws);
+        return NULL;
+    }
+    pthread_mutex_init(&ws->lock, NULL);
+    return ws;
+}
+
+void ww_bus_waiters_destroy(ww_bus_waiters_t *ws) {
+    if (!ws) return;
+    /* Waiters left behind are a caller bug; free them rather than leak. */
+    for (size_t i = 0; i < ws->nbuckets; i++) {
+        ww_bus_waiter_t *w = ws->buckets[i];
+        while (w) {
+            ww_bus_waiter_t *next = w->next;
+            pthread_cond_destroy(&w->cond);
+            free(w->payload);
+            free(w);
+            w = next;
+        }
+    }
+    pthread_mutex_destroy(&ws->lock);
+    free(ws->buckets);
+    free(ws);
+}
+
+/* Caller holds the lock. */
+static ww_bus_waiter_t **find_slot(ww_bus_waiters_t *ws, const char *id) {
+    ww_bus_waiter_t **slot = &ws->buckets[hash_id(id) & (ws->nbuckets - 1)];
+    while (*slot && strcmp((*slot)->id, id) != 0) slot = &(*slot)->next;
+    return slot;
+}
+
+/* Caller holds the lock. Growing is best effort: a failed calloc only makes
+ * chains longer. */
+static void maybe_grow(ww_bus_waiters_t *ws) {
+    if (ws->count < ws->nbuckets * 2) return;
+    size_t n = ws->nbuckets * 2;
+    ww_bus_waiter_t **b = calloc(n, sizeof *b);
+    if (!b) return;
+    for (size_t i = 0; i < ws->nbuckets; i++) {
+        ww_bus_waiter_t *w = ws->buckets[i];
+        while (w) {
+            ww_bus_waiter_t *next = w->next;
+            size_t j = hash_id(w->id) & (n - 1);
+            w->next = b[j];
+            b[j] = w;
+            w = next;
+        }
+    }
+    free(ws->buckets);
+    ws->buckets = b;
+    ws->nbuckets = n;
+}
+
+ww_code_t ww_bus_waiters_register(ww_bus_waiters_t *ws,
+                                  const char *correlation_id,
+                                  ww_bus_waiter_t **out, ww_err_t *err) {
+    if (!ws || !out || !correlation_id)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "waiters: registry, id and out are required");
+    size_t idlen = strlen(correlation_id);
+    if (idlen == 0 || idlen > WW_BUS_WAITERS_MAX_ID)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "waiters: correlation id must be 1..%d bytes, got %zu",
+                          WW_BUS_WAITERS_MAX_ID, idlen);
+    ww_bus_waiter_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "waiters: out of memory");
+    memcpy(w->id, correlation_id, idlen + 1);
+    w->owner = ws;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &attr);
+    pthread_condattr_destroy(&attr);
+
+    pthread_mutex_lock(&ws->lock);
+    ww_code_t rc = WW_OK;
+    if (ws->failed != WW_OK) {
+        rc = ww_err_set(err, WW_ERR_UNAVAILABLE, "waiters: shut down (%s)",
+                        ws->failed_why);
+    } else {
+        ww_bus_waiter_t **slot = find_slot(ws, correlation_id);
+        if (*slot) {
+            rc = ww_err_set(err, WW_ERR_ALREADY_EXISTS,
+                            "waiters: correlation id %s is already waited for",
+                            correlation_id);
+        } else {
+            *slot = w;
+            ws->count++;
+            ws->stats.registered++;
+            ws->stats.pending++;
+            maybe_grow(ws);
+        }
+    }
+    pthread_mutex_unlock(&ws->lock);
+    if (rc != WW_OK) {
+        pthread_cond_destroy(&w->cond);
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return WW_OK;
+}
+
+bool ww_bus_waiters_complete(ww_bus_waiters_t *ws, const char *correlation_id,
+                             const void *payload, size_t len) {
+    if (!ws || !correlation_id) return false;
+    /* Copy outside the lock; most replies in a shared replies topic are for
+     * someone else, but copying is cheap next to a round trip to Kafka. */
+    void *copy = malloc(len + 1);
+    if (!copy) return false;
+    if (len) memcpy(copy, payload, len);
+    ((char *)copy)[len] = '\0';
+
+    bool taken = false;
+    pthread_mutex_lock(&ws->lock);
+    ww_bus_waiter_t *w = *find_slot(ws, correlation_id);
+    if (w && !w->done) {
+        w->done = true;
+        w->code = WW_OK;
+        w->payload = copy;
+        w->len = len;
+        copy = NULL;
+        taken = true;
+        ws->stats.completed++;
+        pthread_cond_signal(&w->cond);
+    } else if (!w) {
+        ws->stats.unclaimed++;
+    }
+    pthread_mutex_unlock(&ws->lock);
+    free(copy);
+    return taken;
+}
+
+/* Caller holds the lock: unlinks w and frees it (not its moved-out payload). */
+static void release_locked(ww_bus_waiters_t *ws, ww_bus_waiter_t *w) {
+    ww_bus_waiter_t **slot = find_slot(ws, w->id);
+    if (*slot == w) {
+        *slot = w->next;
+        ws->count--;
+        ws->stats.pending--;
+    }
+    pthread_cond_destroy(&w->cond);
+    free(w->payload);
+    free(w);
+}
+
+ww_code_t ww_bus_waiter_wait(ww_bus_waiter_t *w, int timeout_ms,
+                             void **payload, size_t *len, ww_err_t *err) {
+    if (!w || !payload || !len) {
+        if (w) ww_bus_waiter_cancel(w);
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "waiters: waiter, payload and len are required");
+    }
+    *payload = NULL;
+    *len = 0;
+    ww_bus_waiters_t *ws = w->owner;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    if (timeout_ms > 0) {
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+
+    pthread_mutex_lock(&ws->lock);
+    while (!w->done && timeout_ms != 0) {
+        int rc = timeout_ms < 0
+                     ? pthread_cond_wait(&w->cond, &ws->lock)
+                     : pthread_cond_timedwait(&w->cond, &ws->lock, &deadline);
+        if (rc == ETIMEDOUT) break;
+    }
+    ww_code_t code;
+    if (!w->done) {
+        ws->stats.timed_out++;
+        code = ww_err_set(err, WW_ERR_DEADLINE_EXCEEDED,
+                          "waiters: no reply for %s within %d ms", w->id,
+                          timeout_ms);
+    } else if (w->code != WW_OK) {
+        code = ww_err_set(err, w->code, "waiters: %s", ws->failed_why);
+    } else {
+        code = WW_OK;
+        *payload = w->payload;
+        *len = w->len;
+        w->payload = NULL;
+    }
+    release_locked(ws, w);
+    pthread_mutex_unlock(&ws->lock);
+    return code;
+}
+
+void ww_bus_waiter_cancel(ww_bus_waiter_t *w) {
+    if (!w) return;
+    ww_bus_waiters_t *ws = w->owner;
+    pthread_mutex_lock(&ws->lock);
+    release_locked(ws, w);
+    pthread_mutex_unlock(&ws->lock);
+}
+
+void ww_bus_waiters_fail_all(ww_bus_waiters_t *ws, ww_code_t code,
+                             const char *why) {
+    if (!ws) return;
+    if (code == WW_OK) code = WW_ERR_CANCELLED;
+    pthread_mutex_lock(&ws->lock);
+    ws->failed = code;
+    snprintf(ws->failed_why, sizeof ws->failed_why, "%s",
+             why ? why : "shutting down");
+    for (size_t i = 0; i < ws->nbuckets; i++) {
+        for (ww_bus_waiter_t *w = ws->buckets[i]; w; w = w->next) {
+            if (w->done) continue;
+            w->done = true;
+            w->code = code;
+            pthread_cond_signal(&w->cond);
+        }
+    }
+    pthread_mutex_unlock(&ws->lock);
+}
+
+ww_bus_waiters_stats_t ww_bus_waiters_stats(ww_bus_waiters_t *ws) {
+    ww_bus_waiters_stats_t s = {0};
+    if (!ws) return s;
+    pthread_mutex_lock(&ws->lock);
+    s = ws->stats;
+    pthread_mutex_unlock(&ws->lock);
+    return s;
+}
