@@ -15,13 +15,17 @@
 # grpc-go server's counters) against the load generator's count.
 # Our servers run at the default WW_LOG_LEVEL=info (a log line per call) and
 # again at warn (no per-call lines).
-# Env: BENCH_SECONDS (5), BENCH_CONNECTIONS (4), BENCH_STREAMS (32 per
+# Env: BENCH_SECONDS (5, concurrency-1 rows), BENCH_SAT_SECONDS (4),
+#      BENCH_ROUNDS (3 interleaved rounds of saturation rows; the median
+#      round is shown), BENCH_CONNECTIONS (4), BENCH_STREAMS (32 per
 #      connection), SERVER_CPU (0), LOAD_CPU (1). Needs build/ (cmake
 #      --build build), a Go toolchain, h2load and nghttp (nghttp2-client).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/lib.sh"
 secs=${BENCH_SECONDS:-5}
+sat_secs=${BENCH_SAT_SECONDS:-4}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-4}
 streams=${BENCH_STREAMS:-32}
 server_cpu=${SERVER_CPU:-0}
@@ -119,7 +123,8 @@ declare -A per100k
 # row LABEL SERVER PATH BODY GHZ_METHOD GHZ_DATA CONCURRENCY(1|sat)
 row() {
   local label=$1 s=$2 path=$3 body=$4 method=$5 data=$6 mode=$7
-  local out="$work/$s-${path##*/}-$mode" t0 t1 c0 c1
+  local out="$work/$s-${path##*/}-$mode" t0 t1 c0 c1 dur=$secs
+  [ "$mode" = 1 ] || dur=$sat_secs
   check_one "$s" "$path" "$body"
   c0=$(server_counts "$s" "$path")
   t0=$(cpu_ticks "${pid[$s]}")
@@ -129,13 +134,13 @@ row() {
       -c 1 --connections 1 -z "${secs}s" --format json \
       127.0.0.1:"${port[$s]}" >"$out.json"
   else
-    taskset -c "$load_cpu" h2load -t 1 -c "$conns" -m "$streams" -D "$secs" \
+    taskset -c "$load_cpu" h2load -t 1 -c "$conns" -m "$streams" -D "$dur" \
       -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/$body" \
       --log-file="$out.tsv" "http://127.0.0.1:${port[$s]}$path" >"$out.txt"
   fi
   t1=$(cpu_ticks "${pid[$s]}")
   c1=$(server_counts "$s" "$path")
-  python3 - "$out" "$mode" "$label" "$(( t1 - t0 ))" "$hz" "$secs" \
+  python3 - "$out" "$mode" "$label" "$(( t1 - t0 ))" "$hz" "$dur" \
     "$(rss_kib "${pid[$s]}")" "$c0" "$c1" "$(( conns * streams ))" "$work/rows.tsv" <<'PY'
 import json, re, sys
 out, mode, label, ticks, hz, secs, rss, c0, c1, inflight, rows = sys.argv[1:]
@@ -173,46 +178,68 @@ elif mode == "1":
 cpu_s = int(ticks) / int(hz)
 calls = max(ok, 1)
 with open(rows, "a") as f:
-    f.write("%s\t%s\t%f\t%f\t%f\n" % (label, mode, qps, p50, 100000.0 * cpu_s / calls))
-print("| %s | %s | %.0f | %.0f | %.0f | %.0f%% | %.2f | %.1f | %s |" % (
-    label, "1" if mode == "1" else "sat", qps, p50, p99,
-    100.0 * cpu_s / float(secs), 100000.0 * cpu_s / calls, int(rss) / 1024, check))
+    f.write("\t".join(str(x) for x in (
+        label, mode, qps, p50, p99, 100.0 * cpu_s / float(secs),
+        100000.0 * cpu_s / calls, int(rss) / 1024, check)) + "\n")
 PY
 }
 
 tr=/trainer.TrainerService/IsHourAvailable
 us=/users.UsersService/GetTrainingBalance
 mib() { awk "BEGIN{printf \"%.1f\", $1/1024}"; }
-echo "Servers on CPU $server_cpu, load generator on CPU $load_cpu, ${secs}s per row, $(nproc) CPUs, $(uname -r); saturation: h2load, $conns connections x $streams streams."
-echo "Idle RSS (MiB): ours trainer $(mib ${idle[tr-info]}), ours users $(mib ${idle[us-info]}), grpc-go (both services) $(mib ${idle[go]})."
-echo
-echo "| server, method | concurrency | QPS | p50 µs | p99 µs | server CPU | CPU s per 100k calls | RSS after MiB | responses OK |"
-echo "|---|---|---|---|---|---|---|---|---|"
 row "ours IsHourAvailable" tr-info $tr hour.bin trainer.TrainerService.IsHourAvailable "$ts" 1
 row "grpc-go IsHourAvailable" go $tr hour.bin trainer.TrainerService.IsHourAvailable "$ts" 1
 row "ours GetTrainingBalance" us-info $us user.bin users.UsersService.GetTrainingBalance "$user" 1
 row "grpc-go GetTrainingBalance" go $us user.bin users.UsersService.GetTrainingBalance "$user" 1
-row "ours IsHourAvailable" tr-info $tr hour.bin - - sat
-row "ours IsHourAvailable, log warn" tr-warn $tr hour.bin - - sat
-row "grpc-go IsHourAvailable" go $tr hour.bin - - sat
-row "ours GetTrainingBalance" us-info $us user.bin - - sat
-row "ours GetTrainingBalance, log warn" us-warn $us user.bin - - sat
-row "grpc-go GetTrainingBalance" go $us user.bin - - sat
+# Saturation rows in interleaved rounds: the machine is shared, and a
+# round where another process took part of the server core says little.
+for _ in $(seq "$rounds"); do
+  row "ours IsHourAvailable" tr-info $tr hour.bin - - sat
+  row "ours IsHourAvailable, log warn" tr-warn $tr hour.bin - - sat
+  row "grpc-go IsHourAvailable" go $tr hour.bin - - sat
+  row "ours GetTrainingBalance" us-info $us user.bin - - sat
+  row "ours GetTrainingBalance, log warn" us-warn $us user.bin - - sat
+  row "grpc-go GetTrainingBalance" go $us user.bin - - sat
+done
 
-# Ratios ours / grpc-go, from the rows above.
+echo "Servers on CPU $server_cpu, load generator on CPU $load_cpu, $(nproc) CPUs, $(uname -r)."
+echo "Concurrency 1: ghz, ${secs}s per row. Saturation (sat): h2load, $conns connections x $streams streams, $rounds rounds of ${sat_secs}s per row, median round shown (QPS range of the rounds in brackets)."
+echo "Idle RSS (MiB): ours trainer $(mib ${idle[tr-info]}), ours users $(mib ${idle[us-info]}), grpc-go (both services) $(mib ${idle[go]})."
 python3 - "$work/rows.tsv" <<'PY'
-import sys
-rows = {}
+import statistics, sys
+rows, order = {}, []
 for l in open(sys.argv[1]):
-    label, mode, qps, p50, cpu = l.rstrip("\n").split("\t")
-    rows[(label, mode)] = (float(qps), float(p50), float(cpu))
+    f = l.rstrip("\n").split("\t")
+    key = (f[0], f[1])
+    if key not in rows:
+        rows[key] = []
+        order.append(key)
+    rows[key].append([f[0], f[1]] + [float(x) for x in f[2:8]] + [f[8]])
+def median_round(rs):
+    # the round with the median QPS, so a row's figures belong together
+    return sorted(rs, key=lambda r: r[2])[len(rs) // 2]
+med = {k: median_round(v) for k, v in rows.items()}
+print()
+print("| server, method | concurrency | QPS | p50 µs | p99 µs | server CPU | CPU s per 100k calls | RSS after MiB | responses OK |")
+print("|---|---|---|---|---|---|---|---|---|")
+for k in order:
+    r = med[k]
+    qps = "%.0f" % r[2]
+    if len(rows[k]) > 1:
+        qs = [x[2] for x in rows[k]]
+        qps += " (%.0f–%.0f)" % (min(qs), max(qs))
+    print("| %s | %s | %s | %.0f | %.0f | %.0f%% | %.2f | %.1f | %s |" % (
+        r[0], r[1], qps, r[3], r[4], r[5], r[6], r[7], r[8]))
+# Efficiency: median over rounds of CPU s per 100k calls.
+cpu = {k: statistics.median(x[6] for x in v) for k, v in rows.items()}
 print()
 print("| method | ours / grpc-go: QPS at saturation | calls per server CPU-second at saturation | p50 at concurrency 1 |")
 print("|---|---|---|---|")
 for m in ("IsHourAvailable", "GetTrainingBalance"):
-    go1, gos = rows[("grpc-go " + m, "1")], rows[("grpc-go " + m, "sat")]
-    o1, oi, ow = rows[("ours " + m, "1")], rows[("ours " + m, "sat")], rows[("ours %s, log warn" % m, "sat")]
+    go1, gos = med[("grpc-go " + m, "1")], med[("grpc-go " + m, "sat")]
+    o1 = med[("ours " + m, "1")]
+    oi, ow = med[("ours " + m, "sat")], med[("ours %s, log warn" % m, "sat")]
+    cg, ci, cw = cpu[("grpc-go " + m, "sat")], cpu[("ours " + m, "sat")], cpu[("ours %s, log warn" % m, "sat")]
     print("| %s | %.2fx (log warn: %.2fx) | %.2fx (log warn: %.2fx) | %.2fx (%.0f vs %.0f µs) |" % (
-        m, oi[0] / gos[0], ow[0] / gos[0], gos[2] / oi[2], gos[2] / ow[2],
-        o1[1] / go1[1], o1[1], go1[1]))
+        m, oi[2] / gos[2], ow[2] / gos[2], cg / ci, cg / cw, o1[3] / go1[3], o1[3], go1[3]))
 PY
