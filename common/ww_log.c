@@ -33,7 +33,6 @@ int ww_log_enabled(ww_log_level_t level) {
 #define WW_LOG_BATCH_MAX_AGE_NS 10000000 /* 10 ms */
 
 typedef struct ww_log_batch {
-    int active;
     size_t len;
     int64_t oldest_ns; /* CLOCK_REALTIME of the oldest pending line */
     char buf[WW_LOG_BATCH_BYTES];
@@ -41,7 +40,7 @@ typedef struct ww_log_batch {
 
 static _Thread_local ww_log_batch_t *batch;
 
-static void write_all(const char *p, size_t len) {
+static void write_lines(const char *p, size_t len) {
     /* One write(2) per chunk of whole lines keeps lines whole across
      * threads; a short write (full disk, closed pipe) drops the rest. */
     ssize_t w = write(STDERR_FILENO, p, len);
@@ -50,7 +49,7 @@ static void write_all(const char *p, size_t len) {
 
 void ww_log_batch_flush(void) {
     if (!batch || batch->len == 0) return;
-    write_all(batch->buf, batch->len);
+    write_lines(batch->buf, batch->len);
     batch->len = 0;
     batch->oldest_ns = 0;
 }
@@ -70,7 +69,8 @@ int ww_log_batch_due_ms(void) {
     if (!batch || batch->len == 0) return -1;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t age = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - batch->oldest_ns;
+    int64_t age =
+        (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - batch->oldest_ns;
     if (age < 0) age = 0; /* the clock stepped back: count from now */
     if (age >= WW_LOG_BATCH_MAX_AGE_NS) return 0;
     return (int)((WW_LOG_BATCH_MAX_AGE_NS - age + 999999) / 1000000);
@@ -101,7 +101,7 @@ void ww_log(ww_log_level_t level, const char *component, const char *fmt,
         /* Warnings and errors go out at once, after what is pending, so
          * that they are never held back and the order stays the same. */
         ww_log_batch_flush();
-        write_all(line, len);
+        write_lines(line, len);
         return;
     }
     int64_t now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
