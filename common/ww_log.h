@@ -2,7 +2,9 @@
  * ww_log.h - structured log lines on stderr, one event per line:
  *   2026-11-26T13:40:00.123Z INFO rpc method=/trainer.TrainerService/... ...
  * Level from WW_LOG_LEVEL (debug, info, warn, error; default info).
- * Thread-safe: each line is formatted into one buffer and written at once.
+ * Thread-safe: each line is formatted into one buffer and written at once,
+ * or, on a thread inside a batch (below), gathered with other whole lines
+ * and written with them.
  */
 #ifndef WW_LOG_H
 #define WW_LOG_H
@@ -21,6 +23,22 @@ void ww_log(ww_log_level_t level, const char *component, const char *fmt, ...)
 
 /* True when a line of `level` would be written (skip costly formatting). */
 int ww_log_enabled(ww_log_level_t level);
+
+/* Batching for a thread that logs on a hot path (a server's per-call
+ * lines): between ww_log_batch_begin() and ww_log_batch_end(), the calling
+ * thread's DEBUG and INFO lines are gathered in a buffer of its own (4 KiB)
+ * and written whole, several per write(2): when the buffer is full, when
+ * its oldest line is 10 ms old at the next line, before any WARN or ERROR
+ * line of that thread, on ww_log_batch_flush() and at ww_log_batch_end().
+ * A thread that can go idle with lines pending must wake up for them:
+ * ww_log_batch_due_ms() is -1 when nothing is pending, else the
+ * milliseconds until the oldest pending line is due (0: flush now). All four act on the calling
+ * thread only; other threads keep writing line by line. The buffer is
+ * owned by the thread and freed by ww_log_batch_end(). */
+void ww_log_batch_begin(void);
+void ww_log_batch_flush(void);
+void ww_log_batch_end(void);
+int ww_log_batch_due_ms(void);
 
 #define ww_log_debug(comp, ...) ww_log(WW_LOG_DEBUG, comp, __VA_ARGS__)
 #define ww_log_info(comp, ...)  ww_log(WW_LOG_INFO, comp, __VA_ARGS__)

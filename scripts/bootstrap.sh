@@ -16,6 +16,7 @@ debs=(
   protobuf-c-compiler libprotobuf-c-dev
   librdkafka-dev libssl-dev libcurl4-openssl-dev libjansson-dev
   kcat openssl python3 python3-venv openjdk-17-jre-headless maven clang-format-14
+  nghttp2-client
 )
 
 missing=()

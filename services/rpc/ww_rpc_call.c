@@ -43,7 +43,8 @@ ww_rpc_call_t *ww_rpc_call__new(ww_rpc_server_t *server,
     call->md = *md;
     grpc_metadata_array_init(md);
     call->start_ns = ww_rpc__now_ns();
-    atomic_init(&call->refs, 2); /* handler + close op */
+    atomic_init(&call->refs, 3); /* handler + close op + dispatch */
+    call->in_dispatch = true;
     call->send_tag.kind = WW_RPC_TAG_SEND;
     call->close_tag.kind = WW_RPC_TAG_CLOSE;
     pthread_mutex_init(&call->mu, NULL);
@@ -72,7 +73,7 @@ static void call_unref(ww_rpc_call_t *call) {
     if (atomic_fetch_sub(&call->refs, 1) == 1) call_free(call);
 }
 
-void ww_rpc_call__start_close(ww_rpc_call_t *call) {
+static void start_close(ww_rpc_call_t *call) {
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
@@ -86,10 +87,20 @@ void ww_rpc_call__start_close(ww_rpc_call_t *call) {
     }
 }
 
+void ww_rpc_call__end_dispatch(ww_rpc_call_t *call) {
+    pthread_mutex_lock(&call->mu);
+    call->in_dispatch = false;
+    bool start = !call->close_started;
+    call->close_started = true;
+    pthread_mutex_unlock(&call->mu);
+    if (start) start_close(call);
+    call_unref(call); /* the dispatch reference */
+}
+
 /* Starts the next batch if none is in flight. Called with call->mu held. */
 static void pump(ww_rpc_call_t *call) {
     if (call->send_in_flight || call->status_sent) return;
-    grpc_op ops[3];
+    grpc_op ops[4];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
     if (!call->initial_md_sent && (call->out_head || call->completed)) {
@@ -111,6 +122,13 @@ static void pump(ww_rpc_call_t *call) {
         ops[n++].data.send_status_from_server.status_details =
             call->has_details ? &call->final_details : NULL;
         call->status_sent = true;
+        if (call->in_dispatch && !call->close_started) {
+            ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+            ops[n++].data.recv_close_on_server.cancelled =
+                &call->close_cancelled;
+            call->close_started = true;
+            call->close_in_send = true;
+        }
     }
     if (n == 0) return;
     call->send_in_flight = true;
@@ -122,6 +140,11 @@ static void pump(ww_rpc_call_t *call) {
                      (int)rc);
         call->send_in_flight = false;
         atomic_fetch_sub(&call->refs, 1); /* cannot reach 0: caller holds one */
+        if (call->close_in_send) {
+            /* Left to end_dispatch, which still holds the close ref. */
+            call->close_in_send = false;
+            call->close_started = false;
+        }
     }
 }
 
@@ -134,8 +157,15 @@ void ww_rpc_call__on_send_done(ww_rpc_call_t *call, bool ok) {
         grpc_byte_buffer_destroy(call->batch_buf);
         call->batch_buf = NULL;
     }
+    /* The status went out with this batch: nothing is left to cancel. */
+    bool with_close = call->close_in_send;
+    if (with_close) {
+        call->close_in_send = false;
+        call->closed = true;
+    }
     pump(call);
     pthread_mutex_unlock(&call->mu);
+    if (with_close) call_unref(call); /* the close reference */
     call_unref(call);
 }
 

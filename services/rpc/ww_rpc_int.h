@@ -58,7 +58,7 @@ struct ww_rpc_call {
     char idempotency_key[129];
     bool has_idempotency_key;
 
-    atomic_int refs; /* handler + close op + each send batch in flight */
+    atomic_int refs; /* handler + close op + dispatch + each send batch */
     ww_rpc_tag_t send_tag;
     ww_rpc_tag_t close_tag;
     int close_cancelled; /* written by core at RECV_CLOSE completion */
@@ -69,6 +69,9 @@ struct ww_rpc_call {
     bool initial_md_sent;
     bool send_in_flight;
     bool closed; /* RECV_CLOSE completed */
+    bool in_dispatch;   /* the queue thread is still dispatching the call */
+    bool close_started; /* RECV_CLOSE is on its way (alone or in a send) */
+    bool close_in_send; /* RECV_CLOSE rides in the send batch in flight */
     ww_rpc_out_t *out_head, *out_tail;
     grpc_status_code final_code;
     grpc_slice final_details;
@@ -83,16 +86,20 @@ struct ww_rpc_call {
 /* --- call module (ww_rpc_call.c) --- */
 
 /* A call fresh from the queue: takes ownership of `gcall` and `md` (md's
- * array is moved, the caller's is left empty) and holds the handler ref and
- * the close ref. NULL on allocation failure (the grpc_call is then cancelled
- * and unreffed). */
+ * array is moved, the caller's is left empty) and holds the handler ref,
+ * the close ref and the dispatch ref. NULL on allocation failure (the
+ * grpc_call is then cancelled and unreffed). */
 ww_rpc_call_t *ww_rpc_call__new(ww_rpc_server_t *server,
                                 const ww_rpc_method_t *method, const char *path,
                                 grpc_call *gcall, gpr_timespec deadline,
                                 grpc_metadata_array *md);
 
-/* Starts RECV_CLOSE_ON_SERVER; must come before any send. */
-void ww_rpc_call__start_close(ww_rpc_call_t *call);
+/* Ends the dispatch of a fresh call on its queue thread and drops the
+ * dispatch ref. A call whose final status went out during dispatch (the
+ * common, synchronous handler) carried RECV_CLOSE_ON_SERVER in that same
+ * batch, saving a batch and a queue event per call; any other call gets
+ * RECV_CLOSE_ON_SERVER started here, so a later cancellation is seen. */
+void ww_rpc_call__end_dispatch(ww_rpc_call_t *call);
 
 /* Completion-queue events of a call (on its queue's thread). */
 void ww_rpc_call__on_send_done(ww_rpc_call_t *call, bool ok);

@@ -356,21 +356,33 @@ static void on_request(ww_rpc_slot_t *slot, bool ok) {
         ww_rpc_server__call_done(s);
         return;
     }
-    ww_rpc_call__start_close(call);
     if (!call->method) {
         char msg[200];
         snprintf(msg, sizeof msg, "unknown method %s", call->path);
         ww_rpc_call__finish_raw(call, GRPC_STATUS_UNIMPLEMENTED, msg);
-        return;
+    } else {
+        dispatch(s, call, payload);
     }
-    dispatch(s, call, payload);
+    ww_rpc_call__end_dispatch(call);
 }
 
 static void *worker_main(void *arg) {
     ww_rpc_worker_t *w = arg;
+    /* Per-call log lines of this thread leave in batches of whole lines,
+     * not one write(2) per call; the queue wait wakes up for due lines. */
+    ww_log_batch_begin();
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(
-            w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        int due_ms = ww_log_batch_due_ms();
+        if (due_ms == 0) {
+            ww_log_batch_flush();
+            due_ms = -1;
+        }
+        gpr_timespec wait =
+            due_ms < 0 ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
+                       : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                      gpr_time_from_millis(due_ms,
+                                                           GPR_TIMESPAN));
+        grpc_event ev = grpc_completion_queue_next(w->cq, wait, NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
         if (ev.type != GRPC_OP_COMPLETE) continue;
         ww_rpc_tag_t *tag = ev.tag;
@@ -400,6 +412,7 @@ static void *worker_main(void *arg) {
         }
         }
     }
+    ww_log_batch_end();
     return NULL;
 }
 

@@ -588,7 +588,20 @@ WW_TEST(completing_calls_whose_clients_left_is_safe) {
     for (int i = 0; i < N; i++) grpc_call_cancel(b.calls[i], NULL);
     WW_ASSERT_EQ_INT(burst_finish(&b), 0); /* every call ended CANCELLED */
     grpc_channel_destroy(ch);
-    usleep(50 * 1000);
+    /* Pending calls still watch for their client leaving (RECV_CLOSE is
+     * started after dispatch for them); the 60 s deadline has not passed,
+     * so only that can make them report cancelled. */
+    int seen = 0;
+    until = ww_test_now_ms() + 5000;
+    while (seen < N && ww_test_now_ms() < until) {
+        seen = 0;
+        pthread_mutex_lock(&def_mu);
+        for (int i = 0; i < def_count; i++)
+            seen += ww_rpc_call_cancelled(def_calls[i].call);
+        pthread_mutex_unlock(&def_mu);
+        if (seen < N) usleep(5000);
+    }
+    WW_ASSERT_EQ_INT(seen, N);
     complete_deferred(); /* late completions of gone calls: dropped */
     ww_err_t err;
     bool avail;
