@@ -88,6 +88,19 @@ ww_code_t ww_bus_envelope_encode(const ProtobufCMessage *msg,
                                  rd_kafka_headers_t **headers, void **value,
                                  size_t *len, char *id_out, ww_err_t *err);
 
+/* The same, for callers that keep per-record bookkeeping next to the value
+ * (one allocation per record instead of two): *block (malloc'ed, caller
+ * frees; never NULL on success) holds `reserve` bytes the caller may use
+ * (uninitialised), then the *len packed bytes at (char *)*block + reserve.
+ * `reserve` should be a multiple of alignof(max_align_t) when the caller
+ * stores a struct there. Failures as for ww_bus_envelope_encode. */
+ww_code_t ww_bus_envelope_encode_reserved(const ProtobufCMessage *msg,
+                                          const ww_bus_envelope_meta_t *meta,
+                                          size_t reserve,
+                                          rd_kafka_headers_t **headers,
+                                          void **block, size_t *len,
+                                          char *id_out, ww_err_t *err);
+
 /* Decodes a record given as headers and value (value may be NULL when len is
  * 0). Validates every required header, the spec version, the content type
  * and ce_time, looks ce_type up in `reg` and unpacks the value. On success
@@ -101,6 +114,17 @@ ww_code_t ww_bus_envelope_decode(const rd_kafka_headers_t *headers,
                                  const void *value, size_t len,
                                  const ww_bus_registry_t *reg,
                                  ww_bus_event_t *out, ww_err_t *err);
+
+/* Same, unpacking the payload with `allocator` (NULL: protobuf-c's
+ * default, malloc). With an allocator the caller releases out->payload
+ * itself (protobuf_c_message_free_unpacked with the same allocator, or by
+ * discarding an arena) and sets it to NULL before ww_bus_event_clear,
+ * which frees with the default allocator. */
+ww_code_t ww_bus_envelope_decode_with(const rd_kafka_headers_t *headers,
+                                      const void *value, size_t len,
+                                      const ww_bus_registry_t *reg,
+                                      ProtobufCAllocator *allocator,
+                                      ww_bus_event_t *out, ww_err_t *err);
 
 /* Same, from a consumed record (not taken). */
 ww_code_t ww_bus_envelope_decode_message(const rd_kafka_message_t *rkm,

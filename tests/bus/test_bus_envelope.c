@@ -310,6 +310,34 @@ WW_TEST(parses_rfc3339_times) {
     WW_ASSERT_EQ_STR(buf, "2026-11-26T13:00:00.007Z");
 }
 
+/* The cached second prefix must follow every change of second, backwards
+ * too, and each formatted time must parse back to the same instant. */
+WW_TEST(format_time_follows_every_second_and_round_trips) {
+    const int64_t at[] = {1795698000007, 1795698000999, 1795698001000,
+                          1795698000500, 1795784399999, 1795784400000,
+                          0,             -1,            951782400123};
+    const char *want[] = {"2026-11-26T13:00:00.007Z", "2026-11-26T13:00:00.999Z",
+                          "2026-11-26T13:00:01.000Z", "2026-11-26T13:00:00.500Z",
+                          "2026-11-27T12:59:59.999Z", "2026-11-27T13:00:00.000Z",
+                          "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z",
+                          "2000-02-29T00:00:00.123Z"};
+    ww_err_t err = {0};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        char buf[40];
+        ww_bus_format_time(at[i], buf, sizeof buf);
+        WW_ASSERT_EQ_STR(buf, want[i]);
+        int64_t back = 0;
+        WW_ASSERT_EQ_INT(ww_bus_parse_time(buf, &back, &err), WW_OK);
+        WW_ASSERT_MSG(back == at[i], "%s parsed back as %lld", buf,
+                      (long long)back);
+    }
+    /* A buffer too small for the whole text is cut, never overrun. */
+    char small[8];
+    memset(small, '#', sizeof small);
+    ww_bus_format_time(1795698000007, small, sizeof small);
+    WW_ASSERT_EQ_STR(small, "2026-11");
+}
+
 WW_TEST(registry_refuses_a_second_descriptor_under_one_name) {
     ww_bus_registry_t *reg = ww_bus_registry_new();
     ww_err_t err = {0};
@@ -337,6 +365,7 @@ int main(int argc, char **argv) {
             WW_CASE(decode_names_each_missing_header),
             WW_CASE(decode_refuses_wrong_values),
             WW_CASE(parses_rfc3339_times),
+            WW_CASE(format_time_follows_every_second_and_round_trips),
             WW_CASE(registry_refuses_a_second_descriptor_under_one_name),
             {0}});
 }

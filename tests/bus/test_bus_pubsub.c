@@ -39,6 +39,92 @@ WW_TEST(publish_subscribe_100) {
     bt_tally_free(&t);
 }
 
+/* Payloads small and large (beyond the subscriber's inline unpack block,
+ * so its spill path runs too) arrive byte for byte, in order. */
+enum { SIZES = 7 };
+static const size_t note_sizes[SIZES] = {0, 1, 100, 16000, 17000, 40000,
+                                         200000};
+
+typedef struct sized_seen {
+    pthread_mutex_t mu;
+    int got;
+    int intact;
+    char trainer[SIZES][32];
+} sized_seen_t;
+
+static char note_byte(size_t i, int k) { return (char)('a' + (i * 7 + k) % 26); }
+
+static ww_bus_verdict_t sized_handler(void *opaque, const ww_bus_record_t *rec,
+                                      ww_err_t *reason) {
+    (void)reason;
+    sized_seen_t *s = opaque;
+    const Wildworkouts__Events__V1__TrainingScheduled *ev =
+        (const void *)rec->event->payload;
+    pthread_mutex_lock(&s->mu);
+    int k = s->got;
+    bool ok = k < SIZES &&
+              rec->event->descriptor ==
+                  &wildworkouts__events__v1__training_scheduled__descriptor &&
+              ev->notes && strlen(ev->notes) == note_sizes[k];
+    for (size_t i = 0; ok && i < note_sizes[k]; i++)
+        ok = ev->notes[i] == note_byte(i, k);
+    if (k < SIZES) snprintf(s->trainer[k], sizeof s->trainer[k], "%s",
+                            ev->trainer_id ? ev->trainer_id : "");
+    if (ok) s->intact++;
+    s->got++;
+    pthread_mutex_unlock(&s->mu);
+    return WW_BUS_ACK;
+}
+
+WW_TEST(payloads_of_every_size_arrive_intact) {
+    char topic[128], group[128];
+    names(topic, group, "sizes");
+    bt_create_topic(cfg, topic, 1);
+    ww_bus_publisher_t *pub = bt_publisher(cfg);
+    for (int k = 0; k < SIZES; k++) {
+        char *notes = malloc(note_sizes[k] + 1);
+        for (size_t i = 0; i < note_sizes[k]; i++) notes[i] = note_byte(i, k);
+        notes[note_sizes[k]] = '\0';
+        char trainer[32];
+        snprintf(trainer, sizeof trainer, "trainer-%d", k);
+        Wildworkouts__Events__V1__TrainingScheduled ev =
+            WILDWORKOUTS__EVENTS__V1__TRAINING_SCHEDULED__INIT;
+        ev.trainer_id = trainer;
+        ev.training_uuid = "0b7e1c1e-1111-4222-8333-444455556666";
+        ev.notes = notes;
+        ww_bus_envelope_meta_t meta = {.source = "/test"};
+        ww_err_t err = {0};
+        WW_ASSERT_MSG(ww_bus_publisher_publish_sync(pub, topic, "k", 1,
+                                                    &ev.base, &meta, 10000,
+                                                    NULL, NULL, NULL,
+                                                    &err) == WW_OK,
+                      "publish %zu bytes: %s", note_sizes[k], err.msg);
+        free(notes);
+    }
+    bt_close_pub(pub);
+
+    sized_seen_t s = {.got = 0};
+    pthread_mutex_init(&s.mu, NULL);
+    ww_bus_subscriber_t *sub = bt_subscribe(cfg, group, topic, sized_handler,
+                                            &s);
+    for (int waited = 0; waited < 30000; waited += 10) {
+        pthread_mutex_lock(&s.mu);
+        int got = s.got;
+        pthread_mutex_unlock(&s.mu);
+        if (got >= SIZES) break;
+        usleep(10000);
+    }
+    bt_close_sub(sub);
+    WW_ASSERT_EQ_INT(s.got, SIZES);
+    WW_ASSERT_EQ_INT(s.intact, SIZES);
+    for (int k = 0; k < SIZES; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "trainer-%d", k);
+        WW_ASSERT_EQ_STR(s.trainer[k], want);
+    }
+    pthread_mutex_destroy(&s.mu);
+}
+
 /* Fifty members of one group share a 50-partition topic. */
 typedef struct member {
     bt_tally_t *tally;
@@ -509,6 +595,7 @@ int main(int argc, char **argv) {
         argc, argv,
         (ww_test_case_t[]){
             WW_CASE(publish_subscribe_100),
+            WW_CASE(payloads_of_every_size_arrive_intact),
             WW_CASE(handler_error_redelivers_the_same_message),
             WW_CASE(unacked_message_is_not_lost_on_close),
             WW_CASE(new_subscriber_continues_where_the_last_committed),
@@ -525,6 +612,7 @@ int main(int argc, char **argv) {
         argc, argv,
         (ww_test_case_t[]){
             WW_CASE(publish_subscribe_100),
+            WW_CASE(payloads_of_every_size_arrive_intact),
             WW_CASE(fifty_subscribers_share_5000_messages),
             WW_CASE(twenty_topics_100_each),
             WW_CASE(handler_error_redelivers_the_same_message),
