@@ -4,7 +4,8 @@
 #     libcurl, jansson, kcat, a JDK and Maven for the broker),
 #   - the pinned Apache Kafka broker jars (scripts/kafka/pom.xml) into
 #     $WW_CACHE/kafka-<version>/libs, outside the build tree,
-#   - Python interop packages (pinned) into $WW_CACHE/venv.
+#   - Python interop packages (pinned) into $WW_CACHE/venv,
+#   - Go tools (pinned): protoc-gen-go(-grpc) and buf, into $WW_CACHE/go/bin.
 # A second run finds everything in place and does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,3 +50,8 @@ if [ ! -f "$venv/.complete" ] || ! cmp -s "$req" "$venv/.complete"; then
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
   cp "$req" "$venv/.complete"
 fi
+
+# Go tools (pinned, built with the machine's Go toolchain into the cache):
+# the grpc-go interop client's code generators and buf for the schema checks.
+"$here/go-tools.sh" >/dev/null
+"$here/buf.sh" --version >/dev/null
