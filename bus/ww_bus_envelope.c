@@ -1,6 +1,8 @@
 /* ww_bus_envelope.c - CloudEvents binary mode on Kafka records. */
 #include "ww_bus_envelope.h"
 
+#include "ww_clock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -142,17 +144,6 @@ static bool expect(const char **p, char c) {
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (the well-known
- * era-based formula); timegm would go through the time zone machinery for
- * every decoded record. */
-static int64_t days_from_civil(int y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err) {
     const char *p = s;
@@ -200,7 +191,10 @@ ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err) {
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "ce_time \"%.40s\": field out of range", s);
-    int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
+    /* Civil-day arithmetic: timegm would go through the time-zone
+     * machinery for every decoded record. */
+    int64_t t =
+        ww_clock_days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
     *unix_ms = (t - (int64_t)offset_min * 60) * 1000 + ms;
     return WW_OK;
 }

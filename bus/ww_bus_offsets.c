@@ -1,6 +1,8 @@
 /* ww_bus_offsets.c - partition counts and begin/end/time offsets. */
 #include "ww_bus_offsets.h"
 
+#include "ww_clock.h"
+
 #include <stdlib.h>
 #include <time.h>
 
@@ -85,11 +87,6 @@ static ww_code_t lookup_once(rd_kafka_t *rk, const char *topic, int count,
     return rc;
 }
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 ww_code_t ww_bus_offsets_lookup(rd_kafka_t *rk, const char *topic, int count,
                                 int64_t when, int timeout_ms, int64_t *out,
@@ -97,14 +94,14 @@ ww_code_t ww_bus_offsets_lookup(rd_kafka_t *rk, const char *topic, int count,
     /* Right after a topic is created its leaders are not elected yet and
      * the broker answers with retriable errors for a moment: retry them
      * within the caller's time. */
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = ww_clock_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - ww_clock_mono_ms();
         ww_err_t e = {0};
         ww_code_t rc = lookup_once(rk, topic, count, when,
                                    left > 0 ? (int)left : 1, out, &e);
         if (rc == WW_OK) return rc;
-        if (!e.retriable || now_ms() + 100 >= deadline) {
+        if (!e.retriable || ww_clock_mono_ms() + 100 >= deadline) {
             if (err) *err = e;
             return rc;
         }
@@ -116,14 +113,14 @@ ww_code_t ww_bus_offsets_lookup(rd_kafka_t *rk, const char *topic, int count,
 ww_code_t ww_bus_offsets_partition_count(rd_kafka_t *rk, const char *topic,
                                          int timeout_ms, int *count,
                                          ww_err_t *err) {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = ww_clock_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - ww_clock_mono_ms();
         ww_err_t e = {0};
         ww_code_t rc =
             count_once(rk, topic, left > 0 ? (int)left : 1, count, &e);
         if (rc == WW_OK) return rc;
-        if (!e.retriable || now_ms() + 100 >= deadline) {
+        if (!e.retriable || ww_clock_mono_ms() + 100 >= deadline) {
             if (err) *err = e;
             return rc;
         }

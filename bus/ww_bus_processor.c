@@ -1,6 +1,8 @@
 /* ww_bus_processor.c - transactional consume-transform-produce loop. */
 #include "ww_bus_processor.h"
 
+#include "ww_clock.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +45,6 @@ struct ww_bus_processor {
     ww_bus_processor_stats_t stats;
 };
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -490,7 +487,7 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
         rd_kafka_poll(p->producer, 0); /* error and log callbacks */
         int timeout = 100;
         if (p->txn_open) {
-            int64_t left = batch_deadline - now_ms();
+            int64_t left = batch_deadline - ww_clock_mono_ms();
             if (p->txn_records >= p->max_records || left <= 0) {
                 commit_txn(p);
                 continue;
@@ -504,7 +501,7 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
         } else if (!p->failed) {
             /* A rebalance inside the poll may have aborted the batch; a
              * record always starts or extends the current one. */
-            if (!p->txn_open) batch_deadline = now_ms() + p->max_wait_ms;
+            if (!p->txn_open) batch_deadline = ww_clock_mono_ms() + p->max_wait_ms;
             handle_record(p, m);
         }
         rd_kafka_message_destroy(m);

@@ -2,6 +2,8 @@
  * callbacks served by one delivery thread. */
 #include "ww_bus_publisher.h"
 
+#include "ww_clock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -286,14 +288,10 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
 /* Waits for the delivery thread to drain the out queue (which counts
  * undelivered records and unserved reports alike). */
 static bool wait_drained(rd_kafka_t *rk, int timeout_ms) {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    int64_t start = ww_clock_mono_ms();
     for (;;) {
         if (rd_kafka_outq_len(rk) == 0) return true;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-                       (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (elapsed >= timeout_ms) return false;
+        if (ww_clock_mono_ms() - start >= timeout_ms) return false;
         nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
     }
 }

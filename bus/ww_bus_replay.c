@@ -1,6 +1,8 @@
 /* ww_bus_replay.c - bounded read_committed replay of a topic, no group. */
 #include "ww_bus_replay.h"
 
+#include "ww_clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,11 +13,6 @@
 
 enum { LOOKUP_TIMEOUT_MS = 15000 };
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool set(rd_kafka_conf_t *conf, const char *k, const char *v,
                 ww_err_t *err) {
@@ -111,7 +108,7 @@ ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "replay: bus config, topic and handler are "
                           "required, start and timeout must be valid");
-    int64_t t0 = now_ms();
+    int64_t t0 = ww_clock_mono_ms();
     int64_t deadline = cfg->timeout_ms ? t0 + cfg->timeout_ms : 0;
 
     rd_kafka_conf_t *conf = ww_bus_config_reader_conf(bus, err);
@@ -149,7 +146,7 @@ ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
     while (!rc && r.remaining > 0) {
         int timeout = 100;
         if (deadline) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - ww_clock_mono_ms();
             if (left <= 0) {
                 rc = ww_err_set(err, WW_ERR_DEADLINE_EXCEEDED,
                                 "replay of %s: %d partition(s) not at their "
@@ -206,6 +203,6 @@ ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
     free(r.start);
     free(r.end);
     free(r.done);
-    stats->elapsed_ms = now_ms() - t0;
+    stats->elapsed_ms = ww_clock_mono_ms() - t0;
     return rc;
 }

@@ -2,6 +2,8 @@
  * and commit only what was finished. */
 #include "ww_bus_subscriber.h"
 
+#include "ww_clock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -108,11 +110,6 @@ struct ww_bus_subscriber {
     atomic_int assigned;
 };
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t wall_ms(void) {
     struct timespec ts;
@@ -148,7 +145,7 @@ static bool sleep_unless_stopped(ww_bus_subscriber_t *sub, int ms) {
 
 static void commit_stored(ww_bus_subscriber_t *sub, bool async) {
     rd_kafka_resp_err_t e = rd_kafka_commit(sub->rk, NULL, async);
-    sub->last_commit_ms = mono_ms();
+    sub->last_commit_ms = ww_clock_mono_ms();
     sub->stored_uncommitted = false;
     if (!async) {
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -415,7 +412,7 @@ static bool process(ww_bus_subscriber_t *sub, const rd_kafka_message_t *m) {
 
 static void *consume_loop(void *arg) {
     ww_bus_subscriber_t *sub = arg;
-    sub->last_commit_ms = mono_ms();
+    sub->last_commit_ms = ww_clock_mono_ms();
     while (!stopping(sub)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(sub->rk, 100);
         bool idle = m == NULL;
@@ -447,7 +444,7 @@ static void *consume_loop(void *arg) {
          * record. */
         if (sub->stored_uncommitted && (idle || ++sub->since_clock >= 1024)) {
             sub->since_clock = 0;
-            if (mono_ms() - sub->last_commit_ms >= sub->commit_interval_ms)
+            if (ww_clock_mono_ms() - sub->last_commit_ms >= sub->commit_interval_ms)
                 commit_stored(sub, true);
         }
     }

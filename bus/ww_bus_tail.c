@@ -1,6 +1,8 @@
 /* ww_bus_tail.c - read_committed tailing reader with a caught-up signal. */
 #include "ww_bus_tail.h"
 
+#include "ww_clock.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -194,16 +196,7 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
 ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
                                      ww_err_t *err) {
     if (!t) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "tail: NULL");
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    if (timeout_ms > 0) {
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec deadline = ww_clock_mono_deadline(timeout_ms);
     int64_t *ends = malloc((size_t)t->count * sizeof *ends);
     if (!ends)
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");

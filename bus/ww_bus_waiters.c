@@ -1,6 +1,8 @@
 /* ww_bus_waiters.c - correlation-id registry for request/reply over Kafka. */
 #include "ww_bus_waiters.h"
 
+#include "ww_clock.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -201,16 +203,7 @@ ww_code_t ww_bus_waiter_wait(ww_bus_waiter_t *w, int timeout_ms,
     *payload = NULL;
     *len = 0;
     ww_bus_waiters_t *ws = w->owner;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    if (timeout_ms > 0) {
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec deadline = ww_clock_mono_deadline(timeout_ms);
 
     pthread_mutex_lock(&ws->lock);
     while (!w->done && timeout_ms != 0) {

@@ -1,6 +1,8 @@
 /* ww_auth_jwks.c - JWKS source, cache and rate-limited reload. */
 #include "ww_auth_jwks.h"
 
+#include "ww_clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,11 +24,6 @@ struct ww_auth_jwks {
     unsigned long loads;
 };
 
-static long long mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static ww_code_t read_file(const char *path, char **buf, size_t *len, ww_err_t *err) {
     FILE *f = fopen(path, "rb");
@@ -74,7 +71,7 @@ static ww_code_t load(ww_auth_jwks_t *j, ww_auth_keyset_t **set, ww_err_t *err) 
     size_t len = 0;
     pthread_mutex_lock(&j->mu);
     j->loads++;
-    j->last_attempt_ms = mono_ms();
+    j->last_attempt_ms = ww_clock_mono_ms();
     pthread_mutex_unlock(&j->mu);
     ww_code_t rc = fetch(j, &buf, &len, err);
     if (rc != WW_OK) return rc;
@@ -148,7 +145,7 @@ ww_code_t ww_auth_jwks_keys(void *ctx, const char *kid, ww_auth_keyset_t **set, 
     pthread_mutex_lock(&j->reload_mu);
     s = current_ref(j);
     pthread_mutex_lock(&j->mu);
-    long long since = mono_ms() - j->last_attempt_ms;
+    long long since = ww_clock_mono_ms() - j->last_attempt_ms;
     pthread_mutex_unlock(&j->mu);
     /* Another thread may have reloaded while this one waited. */
     if (!ww_auth_keyset_find(s, kid) && since >= j->refresh_ms) {

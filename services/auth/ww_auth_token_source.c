@@ -1,6 +1,8 @@
 /* ww_auth_token_source.c - metadata-server identity tokens for gRPC calls. */
 #include "ww_auth_token_source.h"
 
+#include "ww_clock.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <grpc/support/alloc.h>
@@ -44,11 +46,6 @@ struct ww_auth_token_source {
 
 static int64_t wall_s(void) { return (int64_t)time(NULL); }
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 ww_code_t ww_auth_audience_for_target(const char *target, char *buf, size_t size, ww_err_t *err) {
     if (!target) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "no target to derive an audience from");
@@ -206,7 +203,7 @@ static void *fetch_main(void *arg) {
         ts->fail_until_ms = 0;
     } else {
         ts->last_err = err;
-        ts->fail_until_ms = mono_ms() + ts->retry_ms;
+        ts->fail_until_ms = ww_clock_mono_ms() + ts->retry_ms;
         ww_log_warn("auth", "identity_token_fetch_failed error=\"%s\"", err.msg);
     }
     /* Calls are completed outside the lock; calls arriving meanwhile are
@@ -255,7 +252,7 @@ typedef enum { ANSWER_TOKEN, ANSWER_FAIL, ANSWER_WAIT } answer_t;
 static answer_t answer_locked(ww_auth_token_source_t *ts) {
     int64_t now = wall_s();
     if (ts->bearer && now < ts->refresh_at) return ANSWER_TOKEN;
-    if (ts->fail_until_ms && mono_ms() < ts->fail_until_ms) return ANSWER_FAIL;
+    if (ts->fail_until_ms && ww_clock_mono_ms() < ts->fail_until_ms) return ANSWER_FAIL;
     if (ts->bearer && now < ts->exp - MIN_REMAINING_S) {
         start_fetch_locked(ts); /* refresh in the background, serve the valid token */
         return ANSWER_TOKEN;
@@ -326,7 +323,7 @@ grpc_call_credentials *ww_auth_token_source_call_credentials(ww_auth_token_sourc
 
 ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size_t size, ww_err_t *err) {
     ww_code_t rc = WW_OK;
-    int64_t give_up = mono_ms() + ts->timeout_ms + 1000;
+    int64_t give_up = ww_clock_mono_ms() + ts->timeout_ms + 1000;
     pthread_mutex_lock(&ts->mu);
     for (;;) {
         answer_t a = answer_locked(ts);
@@ -344,7 +341,7 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size
             rc = ww_err_set(err, WW_ERR_UNAVAILABLE, "identity token fetch could not be started");
             break;
         }
-        while (ts->fetching && mono_ms() < give_up) {
+        while (ts->fetching && ww_clock_mono_ms() < give_up) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 50 * 1000000L;
@@ -364,9 +361,9 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size
 }
 
 int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts, long timeout_ms) {
-    int64_t give_up = mono_ms() + timeout_ms;
+    int64_t give_up = ww_clock_mono_ms() + timeout_ms;
     pthread_mutex_lock(&ts->mu);
-    while (ts->fetching && mono_ms() < give_up) {
+    while (ts->fetching && ww_clock_mono_ms() < give_up) {
         pthread_mutex_unlock(&ts->mu);
         struct timespec d = {0, 10 * 1000000L};
         nanosleep(&d, NULL);

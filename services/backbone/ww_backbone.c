@@ -2,6 +2,7 @@
 #include "ww_backbone.h"
 
 #include "ww_bus_embedded.h"
+#include "ww_clock.h"
 #include "ww_env.h"
 #include "ww_log.h"
 
@@ -62,12 +63,6 @@ ww_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
         };
     }
     return WW_OK;
-}
-
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Existing topics must all have `partitions`; missing ones are created
@@ -136,13 +131,16 @@ ww_code_t ww_backbone_open(const char *svc, ww_backbone_t **out,
     }
 
     int64_t deadline =
-        now_ms() + ww_env_long("WW_KAFKA_START_TIMEOUT_MS", 30000);
+        ww_clock_mono_ms() + ww_env_long("WW_KAFKA_START_TIMEOUT_MS", 30000);
     for (;;) {
-        int64_t left = deadline - now_ms();
-        rc = check_or_create(
-            bb, specs, left < 1000 ? 1000 : (int)(left > 10000 ? 10000 : left),
-            err);
-        if (rc == WW_OK || !err || !err->retriable || now_ms() >= deadline)
+        /* Each attempt gets what is left, within 1..10 s. */
+        int64_t left = deadline - ww_clock_mono_ms();
+        int attempt_ms = left < 1000    ? 1000
+                         : left > 10000 ? 10000
+                                        : (int)left;
+        rc = check_or_create(bb, specs, attempt_ms, err);
+        if (rc == WW_OK || !err || !err->retriable ||
+            ww_clock_mono_ms() >= deadline)
             break;
         ww_log_warn(svc, "event=kafka_retry brokers=%s msg=\"%s\"", brokers,
                     err->msg);

@@ -1,6 +1,8 @@
 /* ww_time.c - timestamps: validation, hour arithmetic, RFC 3339 text. */
 #include "ww_time.h"
 
+#include "ww_clock.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -41,28 +43,6 @@ bool ww_time_hour_in_schedule(int64_t hour) {
     return h >= WW_TIME_FIRST_WORK_HOUR && h <= WW_TIME_LAST_WORK_HOUR;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, by counting whole
- * 400-year eras (146097 days each) from 0000-03-01 so leap days fall last. */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
 
 static bool is_leap(int year) {
     return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -78,8 +58,9 @@ ww_code_t ww_time_from_utc(int year, int month, int day, int hour,
     int max_day = month_days[month - 1] + (month == 2 && is_leap(year));
     if (day > max_day)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "unable to parse time");
-    *seconds = days_from_civil(year, month, day) * WW_TIME_DAY_SECONDS +
-               hour * WW_TIME_HOUR_SECONDS;
+    *seconds =
+        ww_clock_days_from_civil(year, month, day) * WW_TIME_DAY_SECONDS +
+        hour * WW_TIME_HOUR_SECONDS;
     return WW_OK;
 }
 
@@ -93,7 +74,7 @@ const char *ww_time_format(int64_t seconds, char buf[WW_TIME_FORMAT_SIZE]) {
     int64_t sod = floor_mod(seconds, WW_TIME_DAY_SECONDS);
     int64_t y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
+    ww_clock_civil_from_days(days, &y, &m, &d);
     /* Digits by hand: every field's range is known, snprintf's is not. */
     int fields[6] = {(int)y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
                      (int)(sod % 60)};

@@ -4,6 +4,8 @@
  * sees freed memory. */
 #include "ww_rpc_call.h"
 
+#include "ww_clock.h"
+
 #include "ww_log.h"
 #include "ww_rpc_int.h"
 #include "ww_rpc_status.h"
@@ -18,9 +20,7 @@
 #include <time.h>
 
 int64_t ww_rpc__now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return ww_clock_mono_ns();
 }
 
 ww_rpc_call_t *ww_rpc_call__new(ww_rpc_server_t *server,
