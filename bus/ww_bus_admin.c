@@ -1,9 +1,12 @@
 /* ww_bus_admin.c - idempotent topic creation with a partition check. */
 #include "ww_bus_admin.h"
 
+#include "ww_clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static rd_kafka_t *admin_client(const ww_bus_config_t *cfg, ww_err_t *err) {
     rd_kafka_conf_t *conf = ww_bus_config_producer_conf(cfg, err);
@@ -74,6 +77,47 @@ static ww_code_t check_spec(const ww_bus_topic_spec_t *s, ww_err_t *err) {
             return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                               "topic %s: config %zu without name or value",
                               s->name, i);
+    return WW_OK;
+}
+
+/* Waits until the broker's metadata lists every topic of specs and checks
+ * its partition count. A topic just created (here or by a concurrent start)
+ * is known to the controller before the broker answering metadata lists
+ * it; returning earlier would let the caller's first request fail with
+ * "unknown topic". */
+static ww_code_t await_topics(rd_kafka_t *rk, const ww_bus_topic_spec_t *specs,
+                              size_t n_specs, int timeout_ms, ww_err_t *err) {
+    int64_t deadline = ww_clock_mono_ms() + timeout_ms;
+    for (size_t i = 0; i < n_specs; i++) {
+        int have = 0;
+        ww_err_t e;
+        ww_code_t rc;
+        for (;;) {
+            int64_t left = deadline - ww_clock_mono_ms();
+            rc = partition_count(rk, specs[i].name, left > 0 ? (int)left : 1,
+                                 &have, &e);
+            /* Not listed yet, or listed without a leader yet: wait. */
+            bool settling = rc == WW_ERR_NOT_FOUND || (rc && e.retriable);
+            if (!settling || left <= 0) break;
+            struct timespec pause = {0, 50 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+        if (rc == WW_ERR_NOT_FOUND)
+            return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
+                                        "topic %s created but not in the "
+                                        "metadata within %d ms",
+                                        specs[i].name, timeout_ms);
+        if (rc) {
+            if (err) *err = e;
+            return rc;
+        }
+        if (have != specs[i].partitions)
+            return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                              "topic %s has %d partitions, want %d (the count "
+                              "never changes: keys would move between "
+                              "partitions)",
+                              specs[i].name, have, specs[i].partitions);
+    }
     return WW_OK;
 }
 
@@ -156,16 +200,8 @@ ww_code_t ww_bus_admin_ensure_topics(const ww_bus_config_t *cfg,
             rc = ww_bus_err_from_resp(e, what, err);
             break;
         }
-        int want = 0, have = 0;
-        for (size_t s = 0; s < n_specs; s++)
-            if (!strcmp(specs[s].name, name)) want = specs[s].partitions;
-        if ((rc = partition_count(rk, name, timeout_ms, &have, err))) break;
-        if (have != want)
-            rc = ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
-                            "topic %s has %d partitions, want %d (the count "
-                            "never changes: keys would move between "
-                            "partitions)", name, have, want);
     }
+    if (rc == WW_OK) rc = await_topics(rk, specs, n_specs, timeout_ms, err);
 out:
     if (ev) rd_kafka_event_destroy(ev);
     if (nts) {

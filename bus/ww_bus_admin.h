@@ -33,7 +33,9 @@ typedef struct ww_bus_topic_spec {
 
 /* Creates every missing topic of specs and checks the partition count of
  * those that exist. Settings of an existing topic are left as they are.
- * Returns WW_OK when all topics exist as asked. Otherwise the first problem:
+ * Returns WW_OK once every topic is listed in the metadata with the count
+ * asked for (a new topic is waited for, within timeout_ms). Otherwise the
+ * first problem:
  *   FAILED_PRECONDITION  "topic X has N partitions, want M"
  *   INVALID_ARGUMENT     a bad spec, or the broker refused one (bad config,
  *                        replication above the broker count, ...)
