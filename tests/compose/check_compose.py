@@ -18,20 +18,21 @@ def fail(msg):
     failures.append(msg)
 
 
-# Every string literal in our C sources: a variable is "read" when its name
-# appears as a literal passed to getenv()/ww_env_*().
+# A variable counts as read when its name is a string literal in our C
+# sources, passed to getenv()/ww_env_*() or kept in a constant that is
+# (e.g. `.addr_env = "TRAINER_GRPC_ADDR"`).
 sources = [p for d in ("common", "bus", "services", "tools")
            for p in (root / d).rglob("*.c")]
 read_vars = set()
 for path in sources:
     text = path.read_text(errors="replace")
     read_vars.update(re.findall(r'(?:getenv|ww_env_\w+)\(\s*"([A-Z0-9_]+)"', text))
-    # Names kept in constants: #define WW_X_ENV "NAME" or = "NAME".
     read_vars.update(re.findall(r'"([A-Z][A-Z0-9_]*_(?:ADDR|BROKERS|ID|TLS|FIXTURES|PREFIX|CONFIG))"', text))
 
 pom = (root / "scripts/kafka/pom.xml").read_text()
 pinned = re.search(r"<artifactId>kafka_2.13</artifactId>\s*<version>([^<]+)</version>", pom).group(1)
 kafka = services.get("kafka")
+kafka_addr = None
 if not kafka:
     fail("no kafka service")
 elif kafka["image"] != f"apache/kafka:{pinned}":
