@@ -6,25 +6,10 @@
  */
 #include "bus_test_util.h"
 
-static const char *venv_python(void) {
-    static char path[1024];
-    const char *cache = getenv("WW_CACHE");
-    if (cache && *cache) {
-        snprintf(path, sizeof path, "%s/venv/bin/python", cache);
-    } else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME")) {
-        snprintf(path, sizeof path, "%s/wild-workouts/venv/bin/python",
-                 getenv("XDG_CACHE_HOME"));
-    } else {
-        snprintf(path, sizeof path, "%s/.cache/wild-workouts/venv/bin/python",
-                 getenv("HOME") ? getenv("HOME") : "");
-    }
-    return path;
-}
-
 WW_TEST(python_decodes_every_event_type_with_only_the_schemas) {
     const char *brokers = ww_test_kafka_brokers();
-    WW_ASSERT_MSG(access(venv_python(), X_OK) == 0,
-                  "%s missing: run scripts/bootstrap.sh", venv_python());
+    WW_ASSERT_MSG(access(WW_VENV_PYTHON, X_OK) == 0,
+                  "%s missing: run scripts/bootstrap.sh", WW_VENV_PYTHON);
     ww_bus_config_t *cfg = bt_config(brokers);
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "foreign");
@@ -100,7 +85,7 @@ WW_TEST(python_decodes_every_event_type_with_only_the_schemas) {
 
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s %s/tests/bus/foreign_decode.py %s %s %d "
-             "%s/schemas", venv_python(), WW_SOURCE_DIR, brokers, topic, N,
+             "%s/schemas", WW_VENV_PYTHON, WW_SOURCE_DIR, brokers, topic, N,
              WW_SOURCE_DIR);
     FILE *p = popen(cmd, "r");
     WW_ASSERT(p);
