@@ -1,6 +1,8 @@
 /* ww_bus_processor.c - transactional consume-transform-produce loop. */
 #include "ww_bus_processor.h"
 
+#include "ww_bus_dlq.h"
+
 #include "ww_clock.h"
 
 #include <pthread.h>
@@ -555,11 +557,6 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
     return WW_OK;
 }
 
-static void add_header(rd_kafka_headers_t *h, const char *name,
-                       const char *value) {
-    rd_kafka_header_add(h, name, -1, value, -1);
-}
-
 ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
                                const rd_kafka_message_t *rec,
                                const char *reason, int attempts,
@@ -567,28 +564,9 @@ ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
     if (!p || !rec || !p->in_handler)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "processor: dlq only from inside the handler");
-    const char *topic = rd_kafka_topic_name(rec->rkt);
-    char dlq_topic[512], num[32], when[40];
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", topic);
-    rd_kafka_headers_t *orig = NULL;
-    rd_kafka_headers_t *h =
-        rd_kafka_message_headers(rec, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-            ? rd_kafka_headers_copy(orig)
-            : rd_kafka_headers_new(8);
-    add_header(h, "ww_dlq_reason", reason ? reason : "");
-    snprintf(num, sizeof num, "%d", attempts);
-    add_header(h, "ww_dlq_attempts", num);
-    add_header(h, "ww_dlq_topic", topic);
-    snprintf(num, sizeof num, "%d", (int)rec->partition);
-    add_header(h, "ww_dlq_partition", num);
-    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
-    add_header(h, "ww_dlq_offset", num);
-    add_header(h, "ww_dlq_group", p->group);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    ww_bus_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
-                       when, sizeof when);
-    add_header(h, "ww_dlq_time", when);
+    char dlq_topic[512];
+    rd_kafka_headers_t *h = ww_bus_dlq_headers(rec, p->group, reason, attempts,
+                                               dlq_topic, sizeof dlq_topic);
     ww_log_warn("bus",
                 "processor txn_id=%s dlq=%s partition=%d offset=%lld "
                 "reason=\"%s\"",

@@ -139,7 +139,7 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
  * commit together (and vanish together on abort). Only from inside the
  * handler, which then returns WW_OK for the record. The DLQ record keeps
  * key, value and headers and adds the same headers as the subscriber's DLQ
- * (ww_bus_subscriber.h): ww_dlq_reason (`reason`), ww_dlq_attempts
+ * (ww_bus_dlq.h): ww_dlq_reason (`reason`), ww_dlq_attempts
  * (`attempts`), ww_dlq_topic, ww_dlq_partition, ww_dlq_offset,
  * ww_dlq_group, ww_dlq_time. Errors as ww_bus_processor_produce(). */
 ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,

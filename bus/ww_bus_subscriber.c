@@ -2,6 +2,8 @@
  * and commit only what was finished. */
 #include "ww_bus_subscriber.h"
 
+#include "ww_bus_dlq.h"
+
 #include "ww_clock.h"
 
 #include <pthread.h>
@@ -109,13 +111,6 @@ struct ww_bus_subscriber {
     atomic_bool failed;
     atomic_int assigned;
 };
-
-
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Read once per record: an atomic, not the mutex the sleepers use. */
 static bool stopping(ww_bus_subscriber_t *sub) {
@@ -243,35 +238,15 @@ static bool dlq_client(ww_bus_subscriber_t *sub, ww_err_t *err) {
     return true;
 }
 
-static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *v) {
-    rd_kafka_header_add(h, name, -1, v, -1);
-}
-
 /* One attempt at writing the dead letter, waiting for the acknowledgement. */
 static ww_code_t dlq_write_once(ww_bus_subscriber_t *sub,
                                 const rd_kafka_message_t *m,
                                 const char *reason, int attempts,
                                 ww_err_t *err) {
     if (!dlq_client(sub, err)) return WW_ERR_INTERNAL;
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    char dlq_topic[512], num[32], when[40];
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", topic);
-    rd_kafka_headers_t *orig = NULL;
-    rd_kafka_headers_t *h =
-        rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-            ? rd_kafka_headers_copy(orig)
-            : rd_kafka_headers_new(8);
-    add_hdr(h, "ww_dlq_reason", reason);
-    snprintf(num, sizeof num, "%d", attempts);
-    add_hdr(h, "ww_dlq_attempts", num);
-    add_hdr(h, "ww_dlq_topic", topic);
-    snprintf(num, sizeof num, "%d", (int)m->partition);
-    add_hdr(h, "ww_dlq_partition", num);
-    snprintf(num, sizeof num, "%lld", (long long)m->offset);
-    add_hdr(h, "ww_dlq_offset", num);
-    add_hdr(h, "ww_dlq_group", sub->group_id);
-    ww_bus_format_time(wall_ms(), when, sizeof when);
-    add_hdr(h, "ww_dlq_time", when);
+    char dlq_topic[512];
+    rd_kafka_headers_t *h = ww_bus_dlq_headers(
+        m, sub->group_id, reason, attempts, dlq_topic, sizeof dlq_topic);
 
     /* On the heap: should a report ever come after we gave up waiting, it
      * must not write into a dead stack frame. */

@@ -1,0 +1,40 @@
+/* ww_bus_dlq.c - dead-letter topic name and headers. */
+#include "ww_bus_dlq.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "ww_bus_envelope.h"
+
+static void add(rd_kafka_headers_t *h, const char *name, const char *value) {
+    rd_kafka_header_add(h, name, -1, value, -1);
+}
+
+rd_kafka_headers_t *ww_bus_dlq_headers(const rd_kafka_message_t *rec,
+                                       const char *group, const char *reason,
+                                       int attempts, char *dlq_topic,
+                                       size_t size) {
+    const char *topic = rd_kafka_topic_name(rec->rkt);
+    snprintf(dlq_topic, size, "%s.dlq", topic);
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h =
+        rd_kafka_message_headers(rec, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+            ? rd_kafka_headers_copy(orig)
+            : rd_kafka_headers_new(8);
+    char num[32], when[40];
+    add(h, "ww_dlq_reason", reason ? reason : "");
+    snprintf(num, sizeof num, "%d", attempts);
+    add(h, "ww_dlq_attempts", num);
+    add(h, "ww_dlq_topic", topic);
+    snprintf(num, sizeof num, "%d", (int)rec->partition);
+    add(h, "ww_dlq_partition", num);
+    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    add(h, "ww_dlq_offset", num);
+    add(h, "ww_dlq_group", group ? group : "");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ww_bus_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+                       when, sizeof when);
+    add(h, "ww_dlq_time", when);
+    return h;
+}
