@@ -8,7 +8,7 @@
  * The mock writes no transaction markers: read_committed is not enforced
  * and exactly-once holds on a real broker only.
  */
-#include "ww_backbone.h"
+#include "ww_host_backbone.h"
 #include "ww_bus_embedded.h"
 #include "ww_log.h"
 
@@ -39,18 +39,18 @@ int main(void) {
     ww_bus_config_t *cfg = NULL;
     ww_bus_embedded_t *emb = NULL;
     int rc = 1;
-    if (ww_backbone_partitions_from_env(&partitions, &err) ||
+    if (ww_host_backbone_partitions_from_env(&partitions, &err) ||
         !(cfg = ww_bus_config_new(&err)) ||
         !(emb = ww_bus_embedded_new(1, &err)))
         goto out;
     static const char *const services[] = {"trainer", "users"};
     for (size_t s = 0; s < sizeof services / sizeof *services; s++) {
-        char names[WW_BACKBONE__TOPICS][256];
-        ww_bus_topic_spec_t specs[WW_BACKBONE__TOPICS];
-        if (ww_backbone_topic_specs(cfg, services[s], partitions, names, specs,
+        char names[WW_HOST_BACKBONE__TOPICS][256];
+        ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS];
+        if (ww_host_backbone_topic_specs(cfg, services[s], partitions, names, specs,
                                     &err))
             goto out;
-        for (int t = 0; t < WW_BACKBONE__TOPICS; t++)
+        for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++)
             if (ww_bus_embedded_create_topic(emb, names[t], partitions, &err))
                 goto out;
     }

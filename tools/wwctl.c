@@ -13,10 +13,12 @@
  * TRAINER_GRPC_ADDR and USERS_GRPC_ADDR. Calls go over TLS (WW_TLS_CA or
  * the system roots) with a per-call identity token from the metadata
  * server (GCE_METADATA_HOST), or plaintext with GRPC_NO_TLS=true (see
- * ww_rpc_security.h). Exit status: 0 OK, 1 the call
+ * ww_host_security.h). Exit status: 0 OK, 1 the call
  * failed (the status is printed), 2 usage. */
-#include "ww_rpc_security.h"
+#include "ww_host_security.h"
 #include "ww_rpc_status.h"
+#include "ww_trainer_stubs.h"
+#include "ww_users_stubs.h"
 #include "ww_rpc_stubs.h"
 
 #include <errno.h>
@@ -83,7 +85,7 @@ static int failed(ww_code_t rc, const ww_err_t *err) {
 static ww_rpc_client_t *connect_env(const char *env) {
     ww_rpc_client_t *c;
     ww_err_t err;
-    if (ww_rpc_security_dial_env(env, &c, &err) != WW_OK) {
+    if (ww_host_security_dial_env(env, &c, &err) != WW_OK) {
         fprintf(stderr, "wwctl: %s\n", err.msg);
         return NULL;
     }
@@ -106,7 +108,7 @@ static int trainer_cmd(int argc, char **argv) {
         req.time = &ts;
         Trainer__IsHourAvailableResponse *resp;
         rc =
-            ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &opts, &err);
+            ww_trainer_stubs_is_hour_available(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("is_available=%s\n", resp->is_available ? "true" : "false");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -122,7 +124,7 @@ static int trainer_cmd(int argc, char **argv) {
         req.has_training_scheduled = atoi(argv[2]) != 0;
         req.available = atoi(argv[3]) != 0;
         Trainer__EmptyResponse *resp;
-        rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &opts, &err);
+        rc = ww_trainer_stubs_update_hour(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("ok\n");
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -133,16 +135,16 @@ static int trainer_cmd(int argc, char **argv) {
         req.time = &ts;
         Google__Protobuf__Empty *resp = NULL;
         if (strcmp(cmd, "schedule-hour") == 0)
-            rc = ww_rpc_stubs_trainer_schedule_training(c, &req, &resp, &opts,
+            rc = ww_trainer_stubs_schedule_training(c, &req, &resp, &opts,
                                                         &err);
         else if (strcmp(cmd, "cancel-hour") == 0)
-            rc = ww_rpc_stubs_trainer_cancel_training(c, &req, &resp, &opts,
+            rc = ww_trainer_stubs_cancel_training(c, &req, &resp, &opts,
                                                       &err);
         else if (strcmp(cmd, "make-available") == 0)
-            rc = ww_rpc_stubs_trainer_make_hour_available(c, &req, &resp, &opts,
+            rc = ww_trainer_stubs_make_hour_available(c, &req, &resp, &opts,
                                                           &err);
         else if (strcmp(cmd, "make-unavailable") == 0)
-            rc = ww_rpc_stubs_trainer_make_hour_unavailable(c, &req, &resp,
+            rc = ww_trainer_stubs_make_hour_unavailable(c, &req, &resp,
                                                             &opts, &err);
         else {
             ww_rpc_client_destroy(c);
@@ -177,7 +179,7 @@ static int trainings_cmd(int argc, char **argv) {
         req.time = &ts;
         req.notes = argc > 4 ? argv[4] : "";
         Trainings__ScheduleTrainingResponse *resp;
-        rc = ww_rpc_stubs_trainings_schedule_training(c, &req, &resp, &opts,
+        rc = ww_trainer_stubs_trainings_schedule_training(c, &req, &resp, &opts,
                                                       &err);
         if (rc == WW_OK) {
             printf("ok\n");
@@ -194,7 +196,7 @@ static int trainings_cmd(int argc, char **argv) {
         req.by_trainer = argc > 2 && strcmp(argv[2], "--by-trainer") == 0;
         Trainings__CancelTrainingResponse *resp;
         rc =
-            ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, &err);
+            ww_trainer_stubs_trainings_cancel_training(c, &req, &resp, &opts, &err);
         if (rc == WW_OK) {
             printf("balance_refund=%" PRId64 "\n", resp->balance_refund);
             protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -208,7 +210,7 @@ static int trainings_cmd(int argc, char **argv) {
             TRAININGS__GET_TRAINING_REQUEST__INIT;
         req.training_uuid = argv[1];
         Trainings__Training *t;
-        rc = ww_rpc_stubs_trainings_get_training(c, &req, &t, &opts, &err);
+        rc = ww_trainer_stubs_trainings_get_training(c, &req, &t, &opts, &err);
         if (rc == WW_OK) {
             char when[32] = "";
             if (t->time) {
@@ -246,7 +248,7 @@ static int users_cmd(int argc, char **argv) {
             USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
         req.user_id = argv[1];
         Users__GetTrainingBalanceResponse *resp;
-        rc = ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts,
+        rc = ww_users_stubs_get_training_balance(c, &req, &resp, &opts,
                                                      &err);
         if (rc == WW_OK) {
             printf("amount=%" PRId64 "\n", resp->amount);
@@ -265,7 +267,7 @@ static int users_cmd(int argc, char **argv) {
         req.user_id = argv[1];
         req.amount_change = change;
         Users__EmptyResponse *resp;
-        rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp, &opts,
+        rc = ww_users_stubs_update_training_balance(c, &req, &resp, &opts,
                                                         &err);
         if (rc == WW_OK) {
             printf("ok\n");

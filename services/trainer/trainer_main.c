@@ -1,22 +1,28 @@
 /* The trainer service: trainer.TrainerService, trainings.TrainingsService
  * and health, over the in-memory trainer domain; its Kafka topics are
- * checked at start (ww_backbone.h). WW_FIXTURES=1 loads the
+ * checked at start (ww_host_backbone.h). WW_FIXTURES=1 loads the
  * demo hours; WW_TRAINER_CALLERS lists who may cancel as the trainer. See
- * ww_rpc_serve.h for the rest of the environment. */
-#include "ww_backbone.h"
+ * ww_host_serve.h for the rest of the environment. */
+#include "ww_auth_strlist.h"
 #include "ww_env.h"
+#include "ww_host_backbone.h"
 #include "ww_log.h"
-#include "ww_rpc_serve.h"
+#include "ww_host_serve.h"
 #include "ww_rpc_server.h"
 #include "ww_trainer_grpc.h"
 
 /* WW_TRAINER_CALLERS decides who cancels as the trainer, once
- * authentication gives calls an identity. */
-static ww_code_t configure(void *ctx, bool authenticated,
-                           const ww_auth_config_t *auth, ww_err_t *err) {
-    (void)err;
+ * authentication gives calls an identity. The list lives until main
+ * returns. */
+static char **trainer_callers;
+
+static ww_code_t configure(void *ctx, bool authenticated, ww_err_t *err) {
+    int oom = 0;
+    trainer_callers =
+        ww_auth_strlist_parse(ww_env_str("WW_TRAINER_CALLERS", NULL), &oom);
+    if (oom) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     ww_trainer_grpc_set_trainer_callers(
-        ctx, authenticated, (const char *const *)auth->trainer_callers);
+        ctx, authenticated, (const char *const *)trainer_callers);
     return WW_OK;
 }
 
@@ -25,8 +31,8 @@ int main(void) {
     ww_err_t err;
     /* The topics are checked before serving: a cluster with a different
      * partition count must stop the service, not surface later. */
-    ww_backbone_t *backbone;
-    if (ww_backbone_open("trainer", &backbone, &err) != WW_OK) {
+    ww_host_backbone_t *backbone;
+    if (ww_host_backbone_open("trainer", &backbone, &err) != WW_OK) {
         ww_log_error("trainer", "event=start_failed msg=\"kafka: %s\"",
                      err.msg);
         return 1;
@@ -34,10 +40,10 @@ int main(void) {
     ww_trainer_grpc_t *g;
     if (ww_trainer_grpc_new(ww_env_bool("WW_FIXTURES"), &g, &err) != WW_OK) {
         ww_log_error("trainer", "event=start_failed msg=\"%s\"", err.msg);
-        ww_backbone_destroy(backbone);
+        ww_host_backbone_destroy(backbone);
         return 1;
     }
-    ww_rpc_serve_config_t cfg = {
+    ww_host_serve_config_t cfg = {
         .name = "trainer",
         .addr_env = "TRAINER_GRPC_ADDR",
         .services = {ww_trainer_grpc_trainer_service(g),
@@ -46,8 +52,9 @@ int main(void) {
         .configure = configure,
         .configure_ctx = g,
     };
-    int rc = ww_rpc_serve_main(&cfg);
+    int rc = ww_host_serve_main(&cfg);
     ww_trainer_grpc_destroy(g);
-    ww_backbone_destroy(backbone);
+    ww_auth_strlist_free(trainer_callers);
+    ww_host_backbone_destroy(backbone);
     return rc;
 }

@@ -75,7 +75,6 @@ WW_TEST(lists_and_client_settings) {
     setenv("GRPC_NO_TLS", "1", 1);
     setenv("WW_JWT_ISSUERS", " https://accounts.google.com, accounts.google.com ,", 1);
     setenv("WW_ALLOWED_CALLERS", "a@x,b@x", 1);
-    setenv("WW_TRAINER_CALLERS", "trainer@x", 1);
     setenv("GCE_METADATA_HOST", "127.0.0.1:8080", 1);
     ww_auth_config_t cfg;
     ww_err_t err = {0};
@@ -83,9 +82,6 @@ WW_TEST(lists_and_client_settings) {
     WW_ASSERT_EQ_INT(ww_auth_strlist_len((const char *const *)cfg.jwt_issuers), 2);
     WW_ASSERT_EQ_STR(cfg.jwt_issuers[1], "accounts.google.com");
     WW_ASSERT_EQ_INT(ww_auth_strlist_len((const char *const *)cfg.allowed_callers), 2);
-    WW_ASSERT(ww_auth_config_is_trainer(&cfg, "trainer@x"));
-    WW_ASSERT(!ww_auth_config_is_trainer(&cfg, "a@x"));
-    WW_ASSERT(!ww_auth_config_is_trainer(&cfg, ""));
     WW_ASSERT_EQ_STR(cfg.metadata_host, "127.0.0.1:8080");
     ww_auth_config_free(&cfg);
     setenv("WW_JWT_ISSUERS", " , ", 1);

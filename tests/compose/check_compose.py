@@ -21,7 +21,7 @@ def fail(msg):
 # A variable counts as read when its name is a string literal in our C
 # sources, passed to getenv()/ww_env_*() or kept in a constant that is
 # (e.g. `.addr_env = "TRAINER_GRPC_ADDR"`).
-sources = [p for d in ("common", "bus", "services", "tools")
+sources = [p for d in ("common", "domain", "bus", "rpc", "auth", "services", "tools")
            for p in (root / d).rglob("*.c")]
 read_vars = set()
 for path in sources:

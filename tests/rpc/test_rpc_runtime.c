@@ -7,6 +7,7 @@
 #include "ww_rpc_health.h"
 #include "ww_rpc_server.h"
 #include "ww_rpc_status.h"
+#include "ww_trainer_stubs.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
 
@@ -168,7 +169,7 @@ static ww_code_t ask(ww_rpc_client_t *c, int64_t seconds, int64_t timeout_ms,
     Trainer__IsHourAvailableResponse *resp = NULL;
     ww_rpc_call_options_t o = {.timeout_ms = timeout_ms};
     ww_code_t rc =
-        ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, err);
+        ww_trainer_stubs_is_hour_available(c, &req, &resp, &o, err);
     if (rc == WW_OK) {
         *available = resp->is_available;
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -204,7 +205,7 @@ WW_TEST(every_code_maps_one_to_one_over_the_wire) {
         ww_rpc_call_options_t o = {.timeout_ms = 2000, .grpc_status = &status};
         ww_err_t err;
         ww_code_t rc =
-            ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &o, &err);
+            ww_trainer_stubs_update_hour(c, &req, &resp, &o, &err);
         WW_ASSERT_EQ_INT(rc, code);
         WW_ASSERT_EQ_INT(status, ww_rpc_status_from_code((ww_code_t)code));
         WW_ASSERT_EQ_INT(ww_rpc_status_to_code(status), code);
@@ -492,7 +493,7 @@ static ww_code_t update(ww_rpc_client_t *c, int64_t code, const char *key,
     req.time = &ts;
     Trainer__EmptyResponse *resp = NULL;
     ww_rpc_call_options_t o = {.timeout_ms = 2000, .idempotency_key = key};
-    ww_code_t rc = ww_rpc_stubs_trainer_update_hour(c, &req, &resp, &o, err);
+    ww_code_t rc = ww_trainer_stubs_update_hour(c, &req, &resp, &o, err);
     if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
     return rc;
 }

@@ -8,6 +8,8 @@
  * a broken metadata server fails a call within its deadline. */
 #include "auth_fixture.h"
 #include "services_auth_fixture.h"
+#include "ww_trainer_stubs.h"
+#include "ww_users_stubs.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
 
@@ -30,7 +32,7 @@ static ww_code_t update_balance(const char *authorization, int64_t change,
     req.user_id = VICTIM;
     req.amount_change = change;
     Users__EmptyResponse *resp = NULL;
-    ww_code_t rc = ww_rpc_stubs_users_update_training_balance(c, &req, &resp,
+    ww_code_t rc = ww_users_stubs_update_training_balance(c, &req, &resp,
                                                               &opts, err);
     if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
     ww_rpc_client_destroy(c);
@@ -47,7 +49,7 @@ static int64_t balance(void) {
     Users__GetTrainingBalanceResponse *resp = NULL;
     ww_err_t err = {0};
     ww_code_t rc =
-        ww_rpc_stubs_users_get_training_balance(c, &req, &resp, &opts, &err);
+        ww_users_stubs_get_training_balance(c, &req, &resp, &opts, &err);
     ww_rpc_client_destroy(c);
     WW_ASSERT_MSG(rc == WW_OK, "balance: %s", err.msg);
     int64_t amount = resp->amount;
@@ -260,7 +262,7 @@ static Trainings__TrainingStatus training_status(ww_rpc_client_t *c,
     req.training_uuid = (char *)uuid;
     Trainings__Training *t = NULL;
     ww_err_t err = {0};
-    WW_ASSERT_MSG(ww_rpc_stubs_trainings_get_training(c, &req, &t, &opts,
+    WW_ASSERT_MSG(ww_trainer_stubs_trainings_get_training(c, &req, &t, &opts,
                                                       &err) == WW_OK,
                   "%s", err.msg);
     Trainings__TrainingStatus s = t->status;
@@ -275,7 +277,7 @@ static ww_code_t cancel(ww_rpc_client_t *c, const char *uuid, ww_err_t *err) {
     req.by_trainer = true;
     Trainings__CancelTrainingResponse *resp = NULL;
     ww_code_t rc =
-        ww_rpc_stubs_trainings_cancel_training(c, &req, &resp, &opts, err);
+        ww_trainer_stubs_trainings_cancel_training(c, &req, &resp, &opts, err);
     if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
     return rc;
 }
@@ -297,7 +299,7 @@ WW_TEST(cancel_as_trainer_needs_a_trainer_identity) {
     Trainer__UpdateHourRequest hour = TRAINER__UPDATE_HOUR_REQUEST__INIT;
     hour.time = &ts;
     Google__Protobuf__Empty *empty = NULL;
-    WW_ASSERT_MSG(ww_rpc_stubs_trainer_make_hour_available(user, &hour, &empty,
+    WW_ASSERT_MSG(ww_trainer_stubs_make_hour_available(user, &hour, &empty,
                                                            &opts,
                                                            &err) == WW_OK,
                   "%s", err.msg);
@@ -309,7 +311,7 @@ WW_TEST(cancel_as_trainer_needs_a_trainer_identity) {
     sched.time = &ts;
     sched.notes = "";
     Trainings__ScheduleTrainingResponse *sr = NULL;
-    WW_ASSERT_MSG(ww_rpc_stubs_trainings_schedule_training(user, &sched, &sr,
+    WW_ASSERT_MSG(ww_trainer_stubs_trainings_schedule_training(user, &sched, &sr,
                                                            &opts,
                                                            &err) == WW_OK,
                   "%s", err.msg);
@@ -342,7 +344,7 @@ WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
                                       cas[i] ? auth : NULL);
         Google__Protobuf__Empty *empty = NULL;
         ww_err_t err = {0};
-        ww_code_t rc = ww_rpc_stubs_trainer_make_hour_available(c, &hour,
+        ww_code_t rc = ww_trainer_stubs_make_hour_available(c, &hour,
                                                                 &empty, &o,
                                                                 &err);
         ww_rpc_client_destroy(c);
@@ -358,7 +360,7 @@ WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
     q.time = &ts;
     Trainer__IsHourAvailableResponse *r = NULL;
     ww_err_t err = {0};
-    WW_ASSERT_MSG(ww_rpc_stubs_trainer_is_hour_available(c, &q, &r, &opts,
+    WW_ASSERT_MSG(ww_trainer_stubs_is_hour_available(c, &q, &r, &opts,
                                                          &err) == WW_OK,
                   "%s", err.msg);
     ww_rpc_client_destroy(c);
@@ -583,7 +585,7 @@ WW_TEST(jwks_from_an_https_url) {
         free(auth);
         Trainer__IsHourAvailableResponse *r = NULL;
         ww_err_t err = {0};
-        rc[i] = ww_rpc_stubs_trainer_is_hour_available(c, &q, &r, &opts, &err);
+        rc[i] = ww_trainer_stubs_is_hour_available(c, &q, &r, &opts, &err);
         snprintf(msg[i], sizeof msg[i], "%s", err.msg);
         if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
         ww_rpc_client_destroy(c);

@@ -2,7 +2,8 @@
  * users.UsersService end to end over 127.0.0.1, through the real adapters
  * and domain, including every malformed-input case of the contract. */
 #include "ww_rpc_server.h"
-#include "ww_rpc_stubs.h"
+#include "ww_trainer_stubs.h"
+#include "ww_users_stubs.h"
 #include "ww_test.h"
 #include "ww_time.h"
 #include "ww_trainer_grpc.h"
@@ -67,7 +68,7 @@ static ww_code_t is_available(int64_t secs, int32_t nanos, bool with_time,
     req.time = with_time ? &ts : NULL;
     Trainer__IsHourAvailableResponse *r = NULL;
     ww_code_t rc =
-        ww_rpc_stubs_trainer_is_hour_available(cli, &req, &r, &o, &err);
+        ww_trainer_stubs_is_hour_available(cli, &req, &r, &o, &err);
     if (r) {
         if (avail) *avail = r->is_available;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -89,7 +90,7 @@ static ww_code_t update_hour(int64_t secs, bool sched, bool avail) {
     req.has_training_scheduled = sched;
     req.available = avail;
     Trainer__EmptyResponse *r = NULL;
-    ww_code_t rc = ww_rpc_stubs_trainer_update_hour(cli, &req, &r, &o, &err);
+    ww_code_t rc = ww_trainer_stubs_update_hour(cli, &req, &r, &o, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -122,7 +123,7 @@ static ww_code_t schedule(const char *uuid, const char *user, int64_t secs,
     req.notes = (char *)notes;
     Trainings__ScheduleTrainingResponse *r = NULL;
     ww_code_t rc =
-        ww_rpc_stubs_trainings_schedule_training(cli, &req, &r, &o, &err);
+        ww_trainer_stubs_trainings_schedule_training(cli, &req, &r, &o, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -134,7 +135,7 @@ static ww_code_t cancel(const char *uuid, bool by_trainer, int64_t *refund) {
     req.by_trainer = by_trainer;
     Trainings__CancelTrainingResponse *r = NULL;
     ww_code_t rc =
-        ww_rpc_stubs_trainings_cancel_training(cli, &req, &r, &o, &err);
+        ww_trainer_stubs_trainings_cancel_training(cli, &req, &r, &o, &err);
     if (r) {
         if (refund) *refund = r->balance_refund;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -146,7 +147,7 @@ static ww_code_t get(const char *uuid, Trainings__Training **t) {
     Trainings__GetTrainingRequest req = TRAININGS__GET_TRAINING_REQUEST__INIT;
     req.training_uuid = (char *)uuid;
     *t = NULL;
-    return ww_rpc_stubs_trainings_get_training(cli, &req, t, &o, &err);
+    return ww_trainer_stubs_trainings_get_training(cli, &req, t, &o, &err);
 }
 
 static ww_code_t balance(const char *user, int64_t *amount) {
@@ -155,7 +156,7 @@ static ww_code_t balance(const char *user, int64_t *amount) {
     req.user_id = (char *)user;
     Users__GetTrainingBalanceResponse *r = NULL;
     ww_code_t rc =
-        ww_rpc_stubs_users_get_training_balance(cli, &req, &r, &o, &err);
+        ww_users_stubs_get_training_balance(cli, &req, &r, &o, &err);
     if (r) {
         *amount = r->amount;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -172,7 +173,7 @@ static ww_code_t change(const char *user, int64_t delta, const char *key) {
     ww_rpc_call_options_t ko = o;
     ko.idempotency_key = key;
     ww_code_t rc =
-        ww_rpc_stubs_users_update_training_balance(cli, &req, &r, &ko, &err);
+        ww_users_stubs_update_training_balance(cli, &req, &r, &ko, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -190,7 +191,7 @@ WW_TEST(is_hour_available_follows_the_schedule) {
     int64_t h = at(2030, 1, 2, 14);
     WW_ASSERT(!avail_at(h)); /* never touched: simply not available */
     WW_ASSERT_EQ_INT(
-        hour_call(ww_rpc_stubs_trainer_make_hour_available, h, true), WW_OK);
+        hour_call(ww_trainer_stubs_make_hour_available, h, true), WW_OK);
     WW_ASSERT(avail_at(h));
     WW_ASSERT(avail_at(h + 1799)); /* truncated to the full hour */
     WW_ASSERT(!avail_at(at(2030, 1, 2, 3)));
@@ -210,7 +211,7 @@ WW_TEST(bad_timestamps_are_unable_to_parse_time) {
            "unable to parse time");
     EXPECT(is_available(INT64_MIN, 0, true, NULL), WW_ERR_INVALID_ARGUMENT,
            "unable to parse time");
-    EXPECT(hour_call(ww_rpc_stubs_trainer_make_hour_available, h, false),
+    EXPECT(hour_call(ww_trainer_stubs_make_hour_available, h, false),
            WW_ERR_INVALID_ARGUMENT, "unable to parse time");
     EXPECT(schedule("6c1f2a9e-1111-4aaa-8bbb-000000000001", "u", h, false, ""),
            WW_ERR_INVALID_ARGUMENT, "unable to parse time");
@@ -240,27 +241,27 @@ WW_TEST(update_hour_keeps_the_seed_rules) {
 WW_TEST(later_hour_methods_schedule_cancel_and_toggle) {
     setup();
     int64_t h = at(2030, 1, 4, 15);
-    EXPECT(hour_call(ww_rpc_stubs_trainer_schedule_training, at(2030, 1, 4, 2),
+    EXPECT(hour_call(ww_trainer_stubs_schedule_training, at(2030, 1, 4, 2),
                      true),
            WW_ERR_NOT_FOUND, "not found");
-    EXPECT(hour_call(ww_rpc_stubs_trainer_schedule_training, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_schedule_training, h, true),
            WW_ERR_FAILED_PRECONDITION, "not available");
     WW_ASSERT_EQ_INT(
-        hour_call(ww_rpc_stubs_trainer_make_hour_available, h, true), WW_OK);
-    WW_ASSERT_EQ_INT(hour_call(ww_rpc_stubs_trainer_schedule_training, h, true),
+        hour_call(ww_trainer_stubs_make_hour_available, h, true), WW_OK);
+    WW_ASSERT_EQ_INT(hour_call(ww_trainer_stubs_schedule_training, h, true),
                      WW_OK);
     WW_ASSERT(!avail_at(h));
-    EXPECT(hour_call(ww_rpc_stubs_trainer_make_hour_unavailable, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_make_hour_unavailable, h, true),
            WW_ERR_FAILED_PRECONDITION, "scheduled");
-    EXPECT(hour_call(ww_rpc_stubs_trainer_make_hour_available, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_make_hour_available, h, true),
            WW_ERR_FAILED_PRECONDITION, "scheduled");
-    WW_ASSERT_EQ_INT(hour_call(ww_rpc_stubs_trainer_cancel_training, h, true),
+    WW_ASSERT_EQ_INT(hour_call(ww_trainer_stubs_cancel_training, h, true),
                      WW_OK);
     WW_ASSERT(avail_at(h));
-    EXPECT(hour_call(ww_rpc_stubs_trainer_cancel_training, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_cancel_training, h, true),
            WW_ERR_FAILED_PRECONDITION, "not scheduled");
     WW_ASSERT_EQ_INT(
-        hour_call(ww_rpc_stubs_trainer_make_hour_unavailable, h, true), WW_OK);
+        hour_call(ww_trainer_stubs_make_hour_unavailable, h, true), WW_OK);
     WW_ASSERT(!avail_at(h));
     teardown();
 }
@@ -276,7 +277,7 @@ WW_TEST(schedule_training_is_idempotent_and_holds_the_hour) {
     EXPECT(schedule(UUID1, "alice", h, true, "legs"),
            WW_ERR_FAILED_PRECONDITION, "not available");
     WW_ASSERT_EQ_INT(
-        hour_call(ww_rpc_stubs_trainer_make_hour_available, h, true), WW_OK);
+        hour_call(ww_trainer_stubs_make_hour_available, h, true), WW_OK);
     WW_ASSERT_EQ_INT(schedule(UUID1, "alice", h, true, "legs"), WW_OK);
     WW_ASSERT(!avail_at(h));
     WW_ASSERT_EQ_INT(schedule(UUID1, "alice", h, true, "legs"),
@@ -288,11 +289,11 @@ WW_TEST(schedule_training_is_idempotent_and_holds_the_hour) {
     EXPECT(schedule(UUID2, "bob", h, true, ""), WW_ERR_FAILED_PRECONDITION,
            "not available");
     /* no hour-only method frees or changes a held hour */
-    EXPECT(hour_call(ww_rpc_stubs_trainer_cancel_training, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_cancel_training, h, true),
            WW_ERR_FAILED_PRECONDITION, "held");
-    EXPECT(hour_call(ww_rpc_stubs_trainer_make_hour_available, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_make_hour_available, h, true),
            WW_ERR_FAILED_PRECONDITION, "held");
-    EXPECT(hour_call(ww_rpc_stubs_trainer_make_hour_unavailable, h, true),
+    EXPECT(hour_call(ww_trainer_stubs_make_hour_unavailable, h, true),
            WW_ERR_FAILED_PRECONDITION, "held");
     EXPECT(update_hour(h, false, true), WW_ERR_FAILED_PRECONDITION, "held");
     EXPECT(update_hour(h, false, false), WW_ERR_FAILED_PRECONDITION, "held");
@@ -343,9 +344,9 @@ WW_TEST(cancel_refunds_by_the_24_hour_rule_and_repeats_the_original) {
     const char *u_far = "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0b01";
     const char *u_near = "0b6e2c4a-6d3f-4b8e-9a71-2f5c8d1e0b02";
     WW_ASSERT_EQ_INT(
-        hour_call(ww_rpc_stubs_trainer_make_hour_available, far, true), WW_OK);
+        hour_call(ww_trainer_stubs_make_hour_available, far, true), WW_OK);
     WW_ASSERT_EQ_INT(
-        hour_call(ww_rpc_stubs_trainer_make_hour_available, near, true), WW_OK);
+        hour_call(ww_trainer_stubs_make_hour_available, near, true), WW_OK);
     WW_ASSERT_EQ_INT(schedule(u_far, "carol", far, true, ""), WW_OK);
     WW_ASSERT_EQ_INT(schedule(u_near, "dave", near, true, ""), WW_OK);
     int64_t refund = -1;

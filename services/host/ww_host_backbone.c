@@ -1,5 +1,5 @@
-/* ww_backbone.c - a service's topics on the Kafka backbone, at start. */
-#include "ww_backbone.h"
+/* ww_host_backbone.c - a service's topics on the Kafka backbone, at start. */
+#include "ww_host_backbone.h"
 
 #include "ww_bus_embedded.h"
 #include "ww_clock.h"
@@ -11,14 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-struct ww_backbone {
+struct ww_host_backbone {
     ww_bus_config_t *cfg;
     ww_bus_embedded_t *embedded; /* NULL with a configured cluster */
     int partitions;
-    char topics[WW_BACKBONE__TOPICS][256];
+    char topics[WW_HOST_BACKBONE__TOPICS][256];
 };
 
-static const char *const suffixes[WW_BACKBONE__TOPICS] = {
+static const char *const suffixes[WW_HOST_BACKBONE__TOPICS] = {
     ".commands", ".events", ".replies"};
 
 /* Facts are the source of truth and must outlive every consumer; replies
@@ -27,10 +27,10 @@ static const ww_bus_topic_config_t events_configs[] = {{"retention.ms", "-1"}};
 static const ww_bus_topic_config_t replies_configs[] = {
     {"retention.ms", "3600000"}};
 
-ww_code_t ww_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
+ww_code_t ww_host_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
     const char *v = ww_env_str("WW_KAFKA_PARTITIONS", NULL);
     if (!v) {
-        *partitions = WW_BACKBONE_DEFAULT_PARTITIONS;
+        *partitions = WW_HOST_BACKBONE_DEFAULT_PARTITIONS;
         return WW_OK;
     }
     long n = ww_env_long("WW_KAFKA_PARTITIONS", -1);
@@ -43,11 +43,11 @@ ww_code_t ww_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
 }
 
 ww_code_t
-ww_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
-                        int partitions, char names[WW_BACKBONE__TOPICS][256],
-                        ww_bus_topic_spec_t specs[WW_BACKBONE__TOPICS],
+ww_host_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
+                        int partitions, char names[WW_HOST_BACKBONE__TOPICS][256],
+                        ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS],
                         ww_err_t *err) {
-    for (int t = 0; t < WW_BACKBONE__TOPICS; t++) {
+    for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++) {
         char base[128];
         snprintf(base, sizeof base, "%s%s", svc, suffixes[t]);
         ww_code_t rc = ww_bus_config_topic_name(cfg, base, names[t], 256, err);
@@ -56,10 +56,10 @@ ww_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
             .name = names[t],
             .partitions = partitions,
             .replication_factor = -1,
-            .configs = t == WW_BACKBONE_EVENTS    ? events_configs
-                       : t == WW_BACKBONE_REPLIES ? replies_configs
+            .configs = t == WW_HOST_BACKBONE_EVENTS    ? events_configs
+                       : t == WW_HOST_BACKBONE_REPLIES ? replies_configs
                                                   : NULL,
-            .n_configs = t == WW_BACKBONE_COMMANDS ? 0 : 1,
+            .n_configs = t == WW_HOST_BACKBONE_COMMANDS ? 0 : 1,
         };
     }
     return WW_OK;
@@ -68,11 +68,11 @@ ww_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
 /* Existing topics must all have `partitions`; missing ones are created
  * (ww_bus_admin_ensure_topics checks the count of any that a concurrent
  * start created meanwhile). */
-static ww_code_t check_or_create(ww_backbone_t *bb,
+static ww_code_t check_or_create(ww_host_backbone_t *bb,
                                  const ww_bus_topic_spec_t *specs,
                                  int timeout_ms, ww_err_t *err) {
     bool missing = false;
-    for (int t = 0; t < WW_BACKBONE__TOPICS; t++) {
+    for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++) {
         int have = 0;
         ww_code_t rc = ww_bus_admin_partition_count(bb->cfg, specs[t].name,
                                                     timeout_ms, &have, err);
@@ -89,23 +89,23 @@ static ww_code_t check_or_create(ww_backbone_t *bb,
                               specs[t].name, have, bb->partitions);
     }
     if (!missing) return WW_OK;
-    return ww_bus_admin_ensure_topics(bb->cfg, specs, WW_BACKBONE__TOPICS,
+    return ww_bus_admin_ensure_topics(bb->cfg, specs, WW_HOST_BACKBONE__TOPICS,
                                       timeout_ms, err);
 }
 
-ww_code_t ww_backbone_open(const char *svc, ww_backbone_t **out,
+ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out,
                            ww_err_t *err) {
     *out = NULL;
-    ww_backbone_t *bb = calloc(1, sizeof *bb);
+    ww_host_backbone_t *bb = calloc(1, sizeof *bb);
     if (!bb) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    ww_code_t rc = ww_backbone_partitions_from_env(&bb->partitions, err);
+    ww_code_t rc = ww_host_backbone_partitions_from_env(&bb->partitions, err);
     if (rc) goto fail;
     if (!(bb->cfg = ww_bus_config_new(err))) {
         rc = err ? err->code : WW_ERR_INVALID_ARGUMENT;
         goto fail;
     }
-    ww_bus_topic_spec_t specs[WW_BACKBONE__TOPICS];
-    if ((rc = ww_backbone_topic_specs(bb->cfg, svc, bb->partitions, bb->topics,
+    ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS];
+    if ((rc = ww_host_backbone_topic_specs(bb->cfg, svc, bb->partitions, bb->topics,
                                       specs, err)))
         goto fail;
 
@@ -117,7 +117,7 @@ ww_code_t ww_backbone_open(const char *svc, ww_backbone_t **out,
         }
         brokers = ww_bus_embedded_bootstrap(bb->embedded);
         if ((rc = ww_bus_config_set_brokers(bb->cfg, brokers, err))) goto fail;
-        for (int t = 0; t < WW_BACKBONE__TOPICS; t++)
+        for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++)
             if ((rc = ww_bus_embedded_create_topic(bb->embedded, bb->topics[t],
                                                    bb->partitions, err)))
                 goto fail;
@@ -159,27 +159,27 @@ ww_code_t ww_backbone_open(const char *svc, ww_backbone_t **out,
     *out = bb;
     return WW_OK;
 fail:
-    ww_backbone_destroy(bb);
+    ww_host_backbone_destroy(bb);
     return rc;
 }
 
-const ww_bus_config_t *ww_backbone_config(const ww_backbone_t *bb) {
+const ww_bus_config_t *ww_host_backbone_config(const ww_host_backbone_t *bb) {
     return bb->cfg;
 }
 
-const char *ww_backbone_topic(const ww_backbone_t *bb, ww_backbone_topic_t t) {
-    return t >= 0 && t < WW_BACKBONE__TOPICS ? bb->topics[t] : NULL;
+const char *ww_host_backbone_topic(const ww_host_backbone_t *bb, ww_host_backbone_topic_t t) {
+    return t >= 0 && t < WW_HOST_BACKBONE__TOPICS ? bb->topics[t] : NULL;
 }
 
-int ww_backbone_partitions(const ww_backbone_t *bb) {
+int ww_host_backbone_partitions(const ww_host_backbone_t *bb) {
     return bb->partitions;
 }
 
-bool ww_backbone_is_embedded(const ww_backbone_t *bb) {
+bool ww_host_backbone_is_embedded(const ww_host_backbone_t *bb) {
     return bb->embedded != NULL;
 }
 
-void ww_backbone_destroy(ww_backbone_t *bb) {
+void ww_host_backbone_destroy(ww_host_backbone_t *bb) {
     if (!bb) return;
     ww_bus_config_destroy(bb->cfg);
     ww_bus_embedded_destroy(bb->embedded);

@@ -9,7 +9,6 @@
  *   WW_JWT_AUDIENCE       required audience of incoming tokens
  *   WW_JWT_ISSUERS        comma list; default https://accounts.google.com
  *   WW_ALLOWED_CALLERS    optional comma list of identities (email or sub)
- *   WW_TRAINER_CALLERS    comma list of identities allowed to cancel as trainer
  *   WW_TLS_CA             client (and https JWKS fetch): PEM roots (default:
  *                         system roots)
  *   WW_TLS_CLIENT_CERT, WW_TLS_CLIENT_KEY  client: certificate for mutual TLS
@@ -38,7 +37,6 @@ typedef struct ww_auth_config {
     char *jwt_audience;
     char **jwt_issuers;     /* NULL-terminated, never NULL once loaded */
     char **allowed_callers; /* NULL = any verified caller */
-    char **trainer_callers; /* NULL = nobody may cancel as trainer */
     char *tls_ca;           /* client; NULL = system roots */
     char *tls_client_cert;  /* client; both or neither */
     char *tls_client_key;
@@ -57,10 +55,5 @@ ww_code_t ww_auth_config_load_client(ww_auth_config_t *cfg, ww_err_t *err);
 
 /* Releases every string; leaves *cfg zeroed. Safe on a zeroed struct. */
 void ww_auth_config_free(ww_auth_config_t *cfg);
-
-/* True when identity may cancel a training as its trainer
- * (WW_TRAINER_CALLERS). Always false for an empty identity. */
-bool ww_auth_config_is_trainer(const ww_auth_config_t *cfg,
-                               const char *identity);
 
 #endif

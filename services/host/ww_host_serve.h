@@ -1,12 +1,12 @@
 /*
- * ww_rpc_serve.h - the common main loop of a service binary: security mode,
+ * ww_host_serve.h - the common main loop of a service binary: security mode,
  * listen address, server settings from the environment, run until SIGTERM
  * or SIGINT, graceful shutdown.
  *
  * Environment:
  *   WW_LISTEN_ADDR       listen here when set, else on the service's own
  *                        *_GRPC_ADDR (addr_env)
- *   security             see ww_rpc_security.h: TLS and per-call token
+ *   security             see ww_host_security.h: TLS and per-call token
  *                        verification before every handler (health stays
  *                        open); without WW_TLS_CERT, WW_TLS_KEY, WW_JWKS or
  *                        WW_JWT_AUDIENCE the service refuses to start and
@@ -17,10 +17,9 @@
  *   WW_RPC_MAX_RECV_BYTES  largest accepted request (default 4 MiB)
  *   WW_SHUTDOWN_GRACE_MS time in-flight calls get at shutdown (default 5000)
  */
-#ifndef WW_RPC_SERVE_H
-#define WW_RPC_SERVE_H
+#ifndef WW_HOST_SERVE_H
+#define WW_HOST_SERVE_H
 
-#include "ww_auth_config.h"
 #include "ww_err.h"
 #include "ww_rpc_server.h"
 
@@ -28,32 +27,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WW_RPC_SERVE_MAX_SERVICES 8
+#define WW_HOST_SERVE_MAX_SERVICES 8
 
-typedef struct ww_rpc_serve_config {
+typedef struct ww_host_serve_config {
     const char *name;     /* log component, "trainer" */
     const char *addr_env; /* "TRAINER_GRPC_ADDR" */
-    ProtobufCService *services[WW_RPC_SERVE_MAX_SERVICES]; /* borrowed */
+    ProtobufCService *services[WW_HOST_SERVE_MAX_SERVICES]; /* borrowed */
     size_t n_services;
     /* Optional: called on the main thread once the security settings are
-     * loaded, before the server starts, e.g. for the trainer to take
-     * WW_TRAINER_CALLERS. `authenticated` is false in local mode; `auth`
-     * stays valid until ww_rpc_serve_main returns. A non-OK return stops
-     * the start with err's message. */
-    ww_code_t (*configure)(void *ctx, bool authenticated,
-                           const ww_auth_config_t *auth, ww_err_t *err);
+     * loaded, before the server starts, e.g. for the trainer to read
+     * WW_TRAINER_CALLERS. `authenticated` is false in local mode (calls
+     * carry no identity). A non-OK return stops the start with err's
+     * message. */
+    ww_code_t (*configure)(void *ctx, bool authenticated, ww_err_t *err);
     void *configure_ctx;
-} ww_rpc_serve_config_t;
+} ww_host_serve_config_t;
 
 /* The address to listen on: WW_LISTEN_ADDR, else $addr_env; a clear
  * INVALID_ARGUMENT naming both when neither is set. Not owned (environment
  * storage). */
-ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
+ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
                                    ww_err_t *err);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code
  * (0 after a clean shutdown, 1 when it could not start, with the reason
  * logged). Call ww_rpc_server_block_signals() first thing in main. */
-int ww_rpc_serve_main(const ww_rpc_serve_config_t *config);
+int ww_host_serve_main(const ww_host_serve_config_t *config);
 
 #endif

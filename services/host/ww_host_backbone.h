@@ -1,5 +1,5 @@
 /*
- * ww_backbone.h - a service's link to the Kafka backbone, made at start.
+ * ww_host_backbone.h - a service's link to the Kafka backbone, made at start.
  *
  * Each service owns three topics with the same partition count (the
  * partitioner maps a key to the same partition p of all three, so one
@@ -7,7 +7,7 @@
  *   <prefix><svc>.commands   internal, default retention
  *   <prefix><svc>.events     public facts, kept forever (retention.ms=-1)
  *   <prefix><svc>.replies    one CommandResult per command, 1 h retention
- * ww_backbone_open creates the missing ones and checks that existing ones
+ * ww_host_backbone_open creates the missing ones and checks that existing ones
  * have the expected count: a different count is refused, because keys would
  * move between partitions and with them the state built on them.
  *
@@ -25,8 +25,8 @@
  * Thread safety: open and destroy on one thread; the getters are safe from
  * any thread in between.
  */
-#ifndef WW_BACKBONE_H
-#define WW_BACKBONE_H
+#ifndef WW_HOST_BACKBONE_H
+#define WW_HOST_BACKBONE_H
 
 #include "ww_bus_admin.h"
 #include "ww_bus_config.h"
@@ -34,54 +34,54 @@
 
 #include <stdbool.h>
 
-typedef struct ww_backbone ww_backbone_t;
+typedef struct ww_host_backbone ww_host_backbone_t;
 
-#define WW_BACKBONE_DEFAULT_PARTITIONS 6
+#define WW_HOST_BACKBONE_DEFAULT_PARTITIONS 6
 
 /* The service's topics, in order commands, events, replies. */
-typedef enum ww_backbone_topic {
-    WW_BACKBONE_COMMANDS = 0,
-    WW_BACKBONE_EVENTS,
-    WW_BACKBONE_REPLIES,
-    WW_BACKBONE__TOPICS
-} ww_backbone_topic_t;
+typedef enum ww_host_backbone_topic {
+    WW_HOST_BACKBONE_COMMANDS = 0,
+    WW_HOST_BACKBONE_EVENTS,
+    WW_HOST_BACKBONE_REPLIES,
+    WW_HOST_BACKBONE__TOPICS
+} ww_host_backbone_topic_t;
 
 /* Connects for service `svc` ("trainer", "users"): bus settings from the
  * environment, an embedded cluster when KAFKA_BROKERS is unset, topics
  * created or checked. Retriable failures (broker not reachable yet) are
  * retried until WW_KAFKA_START_TIMEOUT_MS; then, or on any other failure,
  * returns the error with *out NULL. The caller owns *out. */
-ww_code_t ww_backbone_open(const char *svc, ww_backbone_t **out, ww_err_t *err);
+ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out, ww_err_t *err);
 
 /* Bus settings in use (brokers set, also for the embedded cluster); owned
  * by the backbone. */
-const ww_bus_config_t *ww_backbone_config(const ww_backbone_t *bb);
+const ww_bus_config_t *ww_host_backbone_config(const ww_host_backbone_t *bb);
 
 /* Full name of one of the service's topics (prefix applied); owned by the
  * backbone. */
-const char *ww_backbone_topic(const ww_backbone_t *bb, ww_backbone_topic_t t);
+const char *ww_host_backbone_topic(const ww_host_backbone_t *bb, ww_host_backbone_topic_t t);
 
 /* Partition count shared by the three topics. */
-int ww_backbone_partitions(const ww_backbone_t *bb);
+int ww_host_backbone_partitions(const ww_host_backbone_t *bb);
 
 /* True when this process runs its own embedded cluster. */
-bool ww_backbone_is_embedded(const ww_backbone_t *bb);
+bool ww_host_backbone_is_embedded(const ww_host_backbone_t *bb);
 
 /* The specs of the service's three topics, names prefixed per cfg and
  * written into names (specs[i].name points there; configs are static).
  * Shared with the embedded-broker tool, which creates both services' topics
  * ahead of time. */
 ww_code_t
-ww_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
-                        int partitions, char names[WW_BACKBONE__TOPICS][256],
-                        ww_bus_topic_spec_t specs[WW_BACKBONE__TOPICS],
+ww_host_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
+                        int partitions, char names[WW_HOST_BACKBONE__TOPICS][256],
+                        ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS],
                         ww_err_t *err);
 
 /* Partition count from WW_KAFKA_PARTITIONS (default 6); INVALID_ARGUMENT
  * when it is not a number in 1..10000. */
-ww_code_t ww_backbone_partitions_from_env(int *partitions, ww_err_t *err);
+ww_code_t ww_host_backbone_partitions_from_env(int *partitions, ww_err_t *err);
 
 /* Stops the embedded cluster, if any. NULL is ignored. */
-void ww_backbone_destroy(ww_backbone_t *bb);
+void ww_host_backbone_destroy(ww_host_backbone_t *bb);
 
 #endif

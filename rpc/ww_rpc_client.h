@@ -2,16 +2,17 @@
  * ww_rpc_client.h - blocking, typed unary gRPC calls over the gRPC C core.
  *
  * A client holds one channel to one target. Calls are typed through
- * WW_RPC_CLIENT_METHOD (see ww_rpc_stubs.h for every method of our
- * services): the request and the response pointer have the method's
- * generated types, so a mismatch does not compile.
+ * WW_RPC_CLIENT_METHOD (each service keeps its stubs beside it, e.g.
+ * services/trainer/ww_trainer_stubs.h; health's are in ww_rpc_stubs.h): the
+ * request and the response pointer have the method's generated types, so a
+ * mismatch does not compile.
  *
  *     ww_rpc_client_t *c;
  *     ww_rpc_client_new_from_env("TRAINER_GRPC_ADDR", NULL, &c, &err);
  *     Trainer__IsHourAvailableResponse *resp;
  *     ww_rpc_call_options_t o = {.timeout_ms = 2000};
- *     if (ww_rpc_stubs_trainer_is_hour_available(c, &req, &resp, &o, &err) ==
- * WW_OK) {
+ *     if (ww_trainer_stubs_is_hour_available(c, &req, &resp, &o,
+ *                                            &err) == WW_OK) {
  *         ... resp->is_available ...
  *         protobuf_c_message_free_unpacked(&resp->base, NULL);
  *     }

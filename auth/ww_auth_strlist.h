@@ -1,6 +1,6 @@
 /*
  * ww_auth_strlist.h - NULL-terminated string arrays for the comma-separated
- * settings (issuers, allowed callers, trainer callers). Each list is one
+ * settings (issuers, allowed callers). Each list is one
  * allocation block owned by whoever received it; free with
  * ww_auth_strlist_free. Pure and thread-safe (read-only after creation).
  */

@@ -1,5 +1,5 @@
 /* Builds the server's and the clients' security from ww_auth's pieces. */
-#include "ww_rpc_security.h"
+#include "ww_host_security.h"
 
 #include "ww_auth_jwks.h"
 #include "ww_auth_tls.h"
@@ -12,7 +12,7 @@
 /* Clock skew tolerated on exp/nbf/iat. */
 #define LEEWAY_S 30
 
-struct ww_rpc_security_server {
+struct ww_host_security_server {
     ww_auth_config_t cfg;
     grpc_server_credentials *creds;
     ww_auth_jwks_t *jwks;
@@ -20,7 +20,7 @@ struct ww_rpc_security_server {
     bool grpc_ref; /* holds a grpc_init() while it owns credentials */
 };
 
-void ww_rpc_security_server_destroy(ww_rpc_security_server_t *s) {
+void ww_host_security_server_destroy(ww_host_security_server_t *s) {
     if (!s) return;
     ww_auth_verifier_destroy(s->verifier);
     ww_auth_jwks_destroy(s->jwks);
@@ -30,10 +30,10 @@ void ww_rpc_security_server_destroy(ww_rpc_security_server_t *s) {
     free(s);
 }
 
-ww_code_t ww_rpc_security_server_new(ww_rpc_security_server_t **out,
+ww_code_t ww_host_security_server_new(ww_host_security_server_t **out,
                                      ww_err_t *err) {
     *out = NULL;
-    ww_rpc_security_server_t *s = calloc(1, sizeof *s);
+    ww_host_security_server_t *s = calloc(1, sizeof *s);
     if (!s) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     ww_code_t rc = ww_auth_config_load_server(&s->cfg, err);
     if (rc != WW_OK) {
@@ -64,27 +64,27 @@ ww_code_t ww_rpc_security_server_new(ww_rpc_security_server_t **out,
     *out = s;
     return WW_OK;
 fail:
-    ww_rpc_security_server_destroy(s);
+    ww_host_security_server_destroy(s);
     return rc;
 }
 
-bool ww_rpc_security_server_enabled(const ww_rpc_security_server_t *s) {
+bool ww_host_security_server_enabled(const ww_host_security_server_t *s) {
     return !s->cfg.no_tls;
 }
 
 const ww_auth_config_t *
-ww_rpc_security_server_config(const ww_rpc_security_server_t *s) {
+ww_host_security_server_config(const ww_host_security_server_t *s) {
     return &s->cfg;
 }
 
-void ww_rpc_security_server_apply(const ww_rpc_security_server_t *s,
+void ww_host_security_server_apply(const ww_host_security_server_t *s,
                                   ww_rpc_server_config_t *config) {
     config->credentials = s->creds;
     config->authenticate = s->verifier ? ww_auth_verifier_authenticate : NULL;
     config->auth_ctx = s->verifier;
 }
 
-const char *ww_rpc_security_server_mode(const ww_rpc_security_server_t *s) {
+const char *ww_host_security_server_mode(const ww_host_security_server_t *s) {
     if (s->cfg.no_tls) return "plaintext";
     return s->cfg.tls_client_ca ? "mtls+jwt" : "tls+jwt";
 }
@@ -110,7 +110,7 @@ static void client_security_release(void *ctx) {
     free(cs);
 }
 
-ww_code_t ww_rpc_security_dial(const char *target, ww_rpc_client_t **out,
+ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
                                ww_err_t *err) {
     *out = NULL;
     if (!target || !*target)
@@ -160,7 +160,7 @@ ww_code_t ww_rpc_security_dial(const char *target, ww_rpc_client_t **out,
     return rc;
 }
 
-ww_code_t ww_rpc_security_dial_env(const char *env_name,
+ww_code_t ww_host_security_dial_env(const char *env_name,
                                    ww_rpc_client_t **out, ww_err_t *err) {
     const char *addr = ww_env_str(env_name, NULL);
     if (!addr || !*addr) {
@@ -169,5 +169,5 @@ ww_code_t ww_rpc_security_dial_env(const char *env_name,
                           "%s is empty: set it to the service's host:port",
                           env_name);
     }
-    return ww_rpc_security_dial(addr, out, err);
+    return ww_host_security_dial(addr, out, err);
 }

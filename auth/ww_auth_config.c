@@ -74,7 +74,6 @@ ww_code_t ww_auth_config_load_server(ww_auth_config_t *cfg, ww_err_t *err) {
         goto fail;
     }
     cfg->allowed_callers = ww_auth_strlist_parse(ww_env_str("WW_ALLOWED_CALLERS", NULL), &oom);
-    cfg->trainer_callers = ww_auth_strlist_parse(ww_env_str("WW_TRAINER_CALLERS", NULL), &oom);
     if (oom) {
         rc = ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
         goto fail;
@@ -94,15 +93,9 @@ void ww_auth_config_free(ww_auth_config_t *cfg) {
     free(cfg->jwt_audience);
     ww_auth_strlist_free(cfg->jwt_issuers);
     ww_auth_strlist_free(cfg->allowed_callers);
-    ww_auth_strlist_free(cfg->trainer_callers);
     free(cfg->tls_ca);
     free(cfg->tls_client_cert);
     free(cfg->tls_client_key);
     free(cfg->metadata_host);
     memset(cfg, 0, sizeof *cfg);
-}
-
-bool ww_auth_config_is_trainer(const ww_auth_config_t *cfg, const char *identity) {
-    return identity && *identity &&
-           ww_auth_strlist_contains((const char *const *)cfg->trainer_callers, identity);
 }

@@ -1,62 +1,47 @@
 /*
- * ww_rpc_stubs.h - typed client calls for every method of our services
- * (trainer, trainings, users, health); see ww_rpc_client.h for ownership
- * and threading.
+ * ww_trainer_stubs.h - typed client calls for every method the trainer
+ * serves (trainer.TrainerService, trainings.TrainingsService); see
+ * ww_rpc_client.h for ownership and threading.
  */
-#ifndef WW_RPC_STUBS_H
-#define WW_RPC_STUBS_H
+#ifndef WW_TRAINER_STUBS_H
+#define WW_TRAINER_STUBS_H
 
 #include "google/protobuf/empty.pb-c.h"
-#include "health.pb-c.h"
 #include "trainer.pb-c.h"
 #include "trainings.pb-c.h"
-#include "users.pb-c.h"
 #include "ww_rpc_client.h"
 
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainer_is_hour_available,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_is_hour_available,
                      trainer__trainer_service__descriptor, "IsHourAvailable",
                      Trainer__IsHourAvailableRequest,
                      Trainer__IsHourAvailableResponse)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainer_update_hour,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_update_hour,
                      trainer__trainer_service__descriptor, "UpdateHour",
                      Trainer__UpdateHourRequest, Trainer__EmptyResponse)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainer_schedule_training,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_schedule_training,
                      trainer__trainer_service__descriptor, "ScheduleTraining",
                      Trainer__UpdateHourRequest, Google__Protobuf__Empty)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainer_cancel_training,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_cancel_training,
                      trainer__trainer_service__descriptor, "CancelTraining",
                      Trainer__UpdateHourRequest, Google__Protobuf__Empty)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainer_make_hour_available,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_make_hour_available,
                      trainer__trainer_service__descriptor, "MakeHourAvailable",
                      Trainer__UpdateHourRequest, Google__Protobuf__Empty)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainer_make_hour_unavailable,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_make_hour_unavailable,
                      trainer__trainer_service__descriptor,
                      "MakeHourUnavailable", Trainer__UpdateHourRequest,
                      Google__Protobuf__Empty)
 
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainings_schedule_training,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_trainings_schedule_training,
                      trainings__trainings_service__descriptor,
                      "ScheduleTraining", Trainings__ScheduleTrainingRequest,
                      Trainings__ScheduleTrainingResponse)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainings_cancel_training,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_trainings_cancel_training,
                      trainings__trainings_service__descriptor, "CancelTraining",
                      Trainings__CancelTrainingRequest,
                      Trainings__CancelTrainingResponse)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_trainings_get_training,
+WW_RPC_CLIENT_METHOD(ww_trainer_stubs_trainings_get_training,
                      trainings__trainings_service__descriptor, "GetTraining",
                      Trainings__GetTrainingRequest, Trainings__Training)
-
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_users_get_training_balance,
-                     users__users_service__descriptor, "GetTrainingBalance",
-                     Users__GetTrainingBalanceRequest,
-                     Users__GetTrainingBalanceResponse)
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_users_update_training_balance,
-                     users__users_service__descriptor, "UpdateTrainingBalance",
-                     Users__UpdateTrainingBalanceRequest, Users__EmptyResponse)
-
-WW_RPC_CLIENT_METHOD(ww_rpc_stubs_health_check,
-                     grpc__health__v1__health__descriptor, "Check",
-                     Grpc__Health__V1__HealthCheckRequest,
-                     Grpc__Health__V1__HealthCheckResponse)
 
 #endif

@@ -1,13 +1,13 @@
-#include "ww_rpc_serve.h"
+#include "ww_host_serve.h"
 
 #include "ww_env.h"
 #include "ww_log.h"
-#include "ww_rpc_security.h"
+#include "ww_host_security.h"
 #include "ww_rpc_server.h"
 
 #include <signal.h>
 
-ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
+ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
                                    ww_err_t *err) {
     *addr = ww_env_str("WW_LISTEN_ADDR", NULL);
     if (*addr) return WW_OK;
@@ -19,20 +19,20 @@ ww_code_t ww_rpc_serve_listen_addr(const char *addr_env, const char **addr,
                       addr_env);
 }
 
-int ww_rpc_serve_main(const ww_rpc_serve_config_t *c) {
+int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_err_t err;
     const char *addr;
-    ww_rpc_security_server_t *sec = NULL;
+    ww_host_security_server_t *sec = NULL;
     ww_rpc_server_t *server = NULL;
     int rc = 1;
     /* Security first: a service that would run unprotected must not even
      * look for its address. */
-    if (ww_rpc_security_server_new(&sec, &err) != WW_OK ||
-        ww_rpc_serve_listen_addr(c->addr_env, &addr, &err) != WW_OK)
+    if (ww_host_security_server_new(&sec, &err) != WW_OK ||
+        ww_host_serve_listen_addr(c->addr_env, &addr, &err) != WW_OK)
         goto out;
     if (c->configure &&
-        c->configure(c->configure_ctx, ww_rpc_security_server_enabled(sec),
-                     ww_rpc_security_server_config(sec), &err) != WW_OK)
+        c->configure(c->configure_ctx, ww_host_security_server_enabled(sec),
+                     &err) != WW_OK)
         goto out;
     ww_rpc_server_config_t cfg = {
         .listen_addr = addr,
@@ -40,14 +40,14 @@ int ww_rpc_serve_main(const ww_rpc_serve_config_t *c) {
         .max_receive_bytes = (int)ww_env_long("WW_RPC_MAX_RECV_BYTES", 0),
         .idempotency_cache = 10000,
     };
-    ww_rpc_security_server_apply(sec, &cfg);
+    ww_host_security_server_apply(sec, &cfg);
     if (ww_rpc_server_new(&cfg, &server, &err) != WW_OK) goto out;
     for (size_t i = 0; i < c->n_services; i++)
         if (ww_rpc_server_add_service(server, c->services[i], &err) != WW_OK)
             goto out;
     if (ww_rpc_server_start(server, &err) != WW_OK) goto out;
     ww_log_info(c->name, "event=started addr=%s port=%d security=%s", addr,
-                ww_rpc_server_port(server), ww_rpc_security_server_mode(sec));
+                ww_rpc_server_port(server), ww_host_security_server_mode(sec));
     int sig = ww_rpc_server_wait_signal();
     ww_log_info(c->name, "event=stopping signal=%s",
                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -58,7 +58,7 @@ out:
     if (rc != 0)
         ww_log_error(c->name, "event=start_failed msg=\"%s\"", err.msg);
     ww_rpc_server_destroy(server);
-    ww_rpc_security_server_destroy(sec);
+    ww_host_security_server_destroy(sec);
     if (rc == 0) ww_log_info(c->name, "event=stopped");
     return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * ww_rpc_security.h - the security a service binary or a client runs with,
+ * ww_host_security.h - the security a service binary or a client runs with,
  * built from the environment (ww_auth_config.h has every variable):
  *
  *   server: TLS credentials from WW_TLS_CERT/WW_TLS_KEY (mutual TLS with
@@ -28,29 +28,29 @@
 
 #include <stdbool.h>
 
-typedef struct ww_rpc_security_server ww_rpc_security_server_t;
+typedef struct ww_host_security_server ww_host_security_server_t;
 
 /* Loads the server settings and builds credentials and verifier (the JWKS
  * is loaded now, so an unreadable one stops the start). On failure *out is
  * NULL and err names the variable or file at fault. */
-ww_code_t ww_rpc_security_server_new(ww_rpc_security_server_t **out,
+ww_code_t ww_host_security_server_new(ww_host_security_server_t **out,
                                      ww_err_t *err);
-void ww_rpc_security_server_destroy(ww_rpc_security_server_t *s);
+void ww_host_security_server_destroy(ww_host_security_server_t *s);
 
 /* False in local mode (GRPC_NO_TLS=true). */
-bool ww_rpc_security_server_enabled(const ww_rpc_security_server_t *s);
+bool ww_host_security_server_enabled(const ww_host_security_server_t *s);
 
 /* The loaded settings (e.g. WW_TRAINER_CALLERS for the trainer). */
 const ww_auth_config_t *
-ww_rpc_security_server_config(const ww_rpc_security_server_t *s);
+ww_host_security_server_config(const ww_host_security_server_t *s);
 
 /* Fills credentials, authenticate and auth_ctx of a server config (all
  * NULL in local mode). The server must be destroyed before `s`. */
-void ww_rpc_security_server_apply(const ww_rpc_security_server_t *s,
+void ww_host_security_server_apply(const ww_host_security_server_t *s,
                                   ww_rpc_server_config_t *config);
 
 /* "tls+jwt", "mtls+jwt" or "plaintext" (for the start log line). */
-const char *ww_rpc_security_server_mode(const ww_rpc_security_server_t *s);
+const char *ww_host_security_server_mode(const ww_host_security_server_t *s);
 
 /* A client to the service whose host:port is in $env_name, secured as the
  * environment says. The client owns its credentials and token source; free
@@ -58,11 +58,11 @@ const char *ww_rpc_security_server_mode(const ww_rpc_security_server_t *s);
  * flight (at most the fetch timeout, 2 s) so that no gRPC callback runs
  * after it. INVALID_ARGUMENT naming the variable when the address is unset
  * or a TLS file is unusable. */
-ww_code_t ww_rpc_security_dial_env(const char *env_name,
+ww_code_t ww_host_security_dial_env(const char *env_name,
                                    ww_rpc_client_t **out, ww_err_t *err);
 
 /* Same for an explicit target ("localhost:3000"). */
-ww_code_t ww_rpc_security_dial(const char *target, ww_rpc_client_t **out,
+ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
                                ww_err_t *err);
 
 #endif
