@@ -87,3 +87,27 @@ ww_code_t ww_index_insert(ww_index_t *ix, uint64_t hash, uint32_t id,
     ix->count++;
     return WW_OK;
 }
+
+bool ww_index_remove(ww_index_t *ix, uint64_t hash, uint32_t id) {
+    if (ix->cap == 0) return false;
+    size_t mask = ix->cap - 1;
+    uint64_t want = ((uint64_t)tag_of(hash) << 32) | (id + 1u);
+    size_t i = tag_of(hash) & mask;
+    while (ix->slots[i] != want) {
+        if (ix->slots[i] == 0) return false;
+        i = (i + 1) & mask;
+    }
+    /* Pull later entries of the same run back over the hole unless their
+     * home slot lies cyclically in (hole, j]: they would then be found
+     * before the hole anyway. */
+    for (size_t j = (i + 1) & mask; ix->slots[j] != 0; j = (j + 1) & mask) {
+        size_t home = (size_t)(ix->slots[j] >> 32) & mask;
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays) continue;
+        ix->slots[i] = ix->slots[j];
+        i = j;
+    }
+    ix->slots[i] = 0;
+    ix->count--;
+    return true;
+}

@@ -4,9 +4,9 @@
  *
  * The index stores only ids (0 .. 2^32-2) and 32 bits of each key's hash;
  * the entries themselves live in the owner's array, and the owner tells
- * equality through a callback. Entries are never removed (domain states
- * only grow: hours, trainings and users are kept forever), which keeps
- * probing simple and lookups branch-light.
+ * equality through a callback. Domain states only grow (hours, trainings
+ * and users are kept forever); the one removal is undoing an insert when a
+ * transaction's facts are rolled back (ww_index_remove).
  *
  * Not thread-safe: the owner serialises access. The struct is caller-owned
  * (usually embedded in the owner's state); ww_index_destroy frees only the
@@ -51,5 +51,10 @@ int64_t ww_index_find(const ww_index_t *ix, uint64_t hash, const void *key,
  * WW_OK, or WW_ERR_RESOURCE_EXHAUSTED (out of memory) with nothing added. */
 ww_code_t ww_index_insert(ww_index_t *ix, uint64_t hash, uint32_t id,
                           ww_err_t *err);
+
+/* Removes the entry `id` inserted under `hash` (backward-shift deletion, so
+ * lookups stay as short as if it had never been there). Returns false when
+ * no such entry exists. Never allocates. */
+bool ww_index_remove(ww_index_t *ix, uint64_t hash, uint32_t id);
 
 #endif

@@ -1,56 +1,22 @@
-/* ww_trainer_digest.c - the trainer state seen whole: demo fixtures,
- * counts and the canonical serialisation behind state digests. */
+/* ww_trainer_digest.c - the trainer state seen whole: counts and the
+ * canonical serialisation behind state digests. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ww_canon.h"
 #include "ww_trainer_domain_int.h"
 
-bool ww_trainer_fixture_hour_available(int day_index, int hour_of_day) {
-    /* Two of every three slots, shifting by day so the demo's weeks differ. */
-    return (day_index * 5 + hour_of_day) % 3 != 0;
-}
-
-ww_code_t ww_trainer_fixtures_fill(ww_trainer_state_t *s,
-                                   const ww_time_t *first_day, int days,
-                                   ww_err_t *err) {
-    ww_code_t rc = ww_time_validate(first_day, err);
-    if (rc != WW_OK) return rc;
-    int64_t day0 = ww_time_truncate_day(first_day->seconds);
-    if (days < 1 || days > 3660 ||
-        day0 > WW_TIME_MAX_SECONDS - (int64_t)days * WW_TIME_DAY_SECONDS)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "fixtures need 1..3660 days within the valid range");
-    for (int day = 0; day < days; day++) {
-        for (int h = WW_TIME_FIRST_WORK_HOUR; h <= WW_TIME_LAST_WORK_HOUR;
-             h++) {
-            if (!ww_trainer_fixture_hour_available(day, h)) continue;
-            ww_time_t t = {day0 + day * WW_TIME_DAY_SECONDS +
-                               h * WW_TIME_HOUR_SECONDS,
-                           0};
-            ww_err_t e;
-            rc = ww_trainer_make_hour_available(s, &t, &e);
-            if (rc == WW_ERR_FAILED_PRECONDITION) continue; /* booked */
-            if (rc != WW_OK) {
-                if (err) *err = e;
-                return rc;
-            }
-        }
-    }
-    return WW_OK;
-}
-
 void ww_trainer_counts(const ww_trainer_state_t *s, ww_trainer_counts_t *c) {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < s->n_hours; i++) {
-        const hour_rec_t *h = &s->hours[i];
+        const ww_trainer__hour_t *h = &s->hours[i];
         if (h->available && !h->scheduled) c->hours_available++;
         if (h->scheduled) c->hours_scheduled++;
-        if (h->holder != NO_HOLDER) c->hours_held++;
+        if (h->holder != WW_TRAINER__NO_HOLDER) c->hours_held++;
     }
     c->trainings = s->n_trainings;
     for (size_t i = 0; i < s->n_trainings; i++) {
-        const training_rec_t *t = &s->trainings[i];
+        const ww_trainer__training_t *t = &s->trainings[i];
         c->trainings_pending += t->status == WW_TRAINER_TRAINING_PENDING;
         c->trainings_scheduled += t->status == WW_TRAINER_TRAINING_SCHEDULED;
         c->trainings_rejected += t->status == WW_TRAINER_TRAINING_REJECTED;
@@ -62,21 +28,21 @@ void ww_trainer_counts(const ww_trainer_state_t *s, ww_trainer_counts_t *c) {
 }
 
 static int cmp_hour_ptr(const void *a, const void *b) {
-    int64_t x = (*(const hour_rec_t *const *)a)->hour;
-    int64_t y = (*(const hour_rec_t *const *)b)->hour;
+    int64_t x = (*(const ww_trainer__hour_t *const *)a)->hour;
+    int64_t y = (*(const ww_trainer__hour_t *const *)b)->hour;
     return (x > y) - (x < y);
 }
 
 static int cmp_training_ptr(const void *a, const void *b) {
-    return strcmp((*(const training_rec_t *const *)a)->uuid,
-                  (*(const training_rec_t *const *)b)->uuid);
+    return strcmp((*(const ww_trainer__training_t *const *)a)->uuid,
+                  (*(const ww_trainer__training_t *const *)b)->uuid);
 }
 
 ww_code_t ww_trainer_state_serialize(const ww_trainer_state_t *s,
                                      uint8_t **out, size_t *len,
                                      ww_err_t *err) {
-    const hour_rec_t **hours = malloc((s->n_hours + 1) * sizeof *hours);
-    const training_rec_t **trs =
+    const ww_trainer__hour_t **hours = malloc((s->n_hours + 1) * sizeof *hours);
+    const ww_trainer__training_t **trs =
         malloc((s->n_trainings + 1) * sizeof *trs);
     ww_canon_t c;
     ww_canon_init(&c);
@@ -84,7 +50,7 @@ ww_code_t ww_trainer_state_serialize(const ww_trainer_state_t *s,
     if (!hours || !trs) goto oom;
     for (size_t i = 0; i < s->n_hours; i++)
         if (s->hours[i].available || s->hours[i].scheduled ||
-            s->hours[i].holder != NO_HOLDER)
+            s->hours[i].holder != WW_TRAINER__NO_HOLDER)
             hours[n_hours++] = &s->hours[i];
     for (size_t i = 0; i < s->n_trainings; i++) trs[i] = &s->trainings[i];
     qsort(hours, n_hours, sizeof *hours, cmp_hour_ptr);
@@ -94,17 +60,17 @@ ww_code_t ww_trainer_state_serialize(const ww_trainer_state_t *s,
     ww_canon_u32(&c, 1);
     ww_canon_u64(&c, n_hours);
     for (size_t i = 0; i < n_hours; i++) {
-        const hour_rec_t *h = hours[i];
+        const ww_trainer__hour_t *h = hours[i];
         ww_canon_i64(&c, h->hour);
         ww_canon_u8(&c, h->available);
         ww_canon_u8(&c, h->scheduled);
-        ww_canon_str(&c, h->holder == NO_HOLDER
+        ww_canon_str(&c, h->holder == WW_TRAINER__NO_HOLDER
                              ? ""
                              : s->trainings[h->holder].uuid);
     }
     ww_canon_u64(&c, s->n_trainings);
     for (size_t i = 0; i < s->n_trainings; i++) {
-        const training_rec_t *t = trs[i];
+        const ww_trainer__training_t *t = trs[i];
         ww_canon_str(&c, t->uuid);
         ww_canon_str(&c, t->user_id);
         ww_canon_i64(&c, t->hour);
@@ -121,11 +87,4 @@ oom:
     free(hours);
     free(trs);
     return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-}
-
-const char *ww_trainer_training_status_name(ww_trainer_training_status_t st) {
-    static const char *names[] = {"TRAINING_STATUS_UNSPECIFIED", "PENDING",
-                                  "SCHEDULED", "CANCELED", "REJECTED"};
-    return st >= 0 && st <= WW_TRAINER_TRAINING_REJECTED ? names[st]
-                                                         : names[0];
 }

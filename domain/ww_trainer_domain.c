@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ww_fold.h"
 #include "ww_index.h"
 #include "ww_trainer_domain_int.h"
 
@@ -19,13 +20,13 @@ static bool training_eq(const void *ctx, uint32_t id, const void *key) {
     return strcmp(s->trainings[id].uuid, key) == 0;
 }
 
-hour_rec_t *ww_trainer__find_hour(const ww_trainer_state_t *s, int64_t hour) {
+ww_trainer__hour_t *ww_trainer__find_hour(const ww_trainer_state_t *s, int64_t hour) {
     int64_t id = ww_index_find(&s->hour_ix, ww_index_hash_i64(hour), &hour,
                                hour_eq, s);
     return id < 0 ? NULL : &s->hours[id];
 }
 
-training_rec_t *ww_trainer__find_training(const ww_trainer_state_t *s,
+ww_trainer__training_t *ww_trainer__find_training(const ww_trainer_state_t *s,
                                          const char *uuid) {
     int64_t id = ww_index_find(&s->training_ix, ww_index_hash_str(uuid), uuid,
                                training_eq, s);
@@ -50,6 +51,7 @@ void ww_trainer_state_destroy(ww_trainer_state_t *s) {
     }
     free(s->trainings);
     free(s->hours);
+    free(s->undo);
     ww_index_destroy(&s->hour_ix);
     ww_index_destroy(&s->training_ix);
     free(s);
@@ -69,7 +71,7 @@ ww_trainer_state_t *ww_trainer_state_clone(const ww_trainer_state_t *s) {
         if (!c->trainings) goto fail;
         c->cap_trainings = s->n_trainings;
         for (size_t i = 0; i < s->n_trainings; i++) {
-            training_rec_t *dst = &c->trainings[i];
+            ww_trainer__training_t *dst = &c->trainings[i];
             *dst = s->trainings[i];
             dst->user_id = strdup(s->trainings[i].user_id);
             dst->notes = strdup(s->trainings[i].notes);
@@ -86,24 +88,14 @@ fail:
     return NULL;
 }
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return true;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need) ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p) return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
 
 /* The record of `hour`, created "not available" when absent; NULL when out
  * of memory (nothing changed then). */
-static hour_rec_t *hour_get_or_add(ww_trainer_state_t *s, int64_t hour,
+static ww_trainer__hour_t *hour_get_or_add(ww_trainer_state_t *s, int64_t hour,
                                    ww_err_t *err) {
-    hour_rec_t *h = ww_trainer__find_hour(s, hour);
+    ww_trainer__hour_t *h = ww_trainer__find_hour(s, hour);
     if (h) return h;
-    if (!grow((void **)&s->hours, &s->cap_hours, s->n_hours + 1,
+    if (!ww_fold_grow((void **)&s->hours, &s->cap_hours, s->n_hours + 1,
               sizeof *s->hours)) {
         ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
         return NULL;
@@ -112,7 +104,8 @@ static hour_rec_t *hour_get_or_add(ww_trainer_state_t *s, int64_t hour,
                         (uint32_t)s->n_hours, err) != WW_OK)
         return NULL;
     h = &s->hours[s->n_hours++];
-    *h = (hour_rec_t){.hour = hour, .holder = NO_HOLDER};
+    *h = (ww_trainer__hour_t){.hour = hour, .holder = WW_TRAINER__NO_HOLDER};
+    ww_trainer__undo_hour_added(s);
     return h;
 }
 
@@ -139,13 +132,14 @@ static ww_code_t apply_hour_changed(ww_trainer_state_t *s,
     if (f->available && f->has_training_scheduled)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact sets an hour available and scheduled");
-    const hour_rec_t *cur = ww_trainer__find_hour(s, f->hour);
-    if (cur && cur->holder != NO_HOLDER)
+    const ww_trainer__hour_t *cur = ww_trainer__find_hour(s, f->hour);
+    if (cur && cur->holder != WW_TRAINER__NO_HOLDER)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "fact changes an hour held by training %s",
                           s->trainings[cur->holder].uuid);
-    hour_rec_t *h = hour_get_or_add(s, f->hour, err);
+    ww_trainer__hour_t *h = hour_get_or_add(s, f->hour, err);
     if (!h) return WW_ERR_RESOURCE_EXHAUSTED; /* its only failure */
+    ww_trainer__undo_hour_set(s, h);
     h->available = f->available;
     h->scheduled = f->has_training_scheduled;
     return WW_OK;
@@ -162,14 +156,14 @@ static ww_code_t apply_scheduled(ww_trainer_state_t *s,
     if (ww_trainer__find_training(s, f->training_uuid))
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "training %s exists already", f->training_uuid);
-    hour_rec_t *h = ww_trainer__find_hour(s, f->hour);
+    ww_trainer__hour_t *h = ww_trainer__find_hour(s, f->hour);
     if (!h || !h->available || h->scheduled)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "fact books an hour that is not available");
     char *user_id = strdup(f->user_id);
     char *notes = strdup(f->notes);
     if (!user_id || !notes ||
-        !grow((void **)&s->trainings, &s->cap_trainings, s->n_trainings + 1,
+        !ww_fold_grow((void **)&s->trainings, &s->cap_trainings, s->n_trainings + 1,
               sizeof *s->trainings) ||
         ww_index_insert(&s->training_ix, ww_index_hash_str(f->training_uuid),
                         (uint32_t)s->n_trainings, NULL) != WW_OK) {
@@ -177,15 +171,18 @@ static ww_code_t apply_scheduled(ww_trainer_state_t *s,
         free(notes);
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
-    training_rec_t *t = &s->trainings[s->n_trainings];
-    *t = (training_rec_t){.user_id = user_id,
+    ww_trainer__training_t *t = &s->trainings[s->n_trainings];
+    *t = (ww_trainer__training_t){.user_id = user_id,
                           .notes = notes,
                           .hour = f->hour,
                           .status = WW_TRAINER_TRAINING_PENDING};
     memcpy(t->uuid, f->training_uuid, sizeof t->uuid);
+    s->n_trainings++;
+    ww_trainer__undo_training_added(s);
+    ww_trainer__undo_hour_set(s, h);
     h->available = false;
     h->scheduled = true;
-    h->holder = (int64_t)s->n_trainings++;
+    h->holder = (int64_t)s->n_trainings - 1;
     return WW_OK;
 }
 
@@ -193,7 +190,7 @@ static ww_code_t apply_scheduled(ww_trainer_state_t *s,
  * `allowed` (a bit set of statuses). */
 static ww_code_t fact_training(ww_trainer_state_t *s,
                                const ww_trainer_fact_t *f, unsigned allowed,
-                               training_rec_t **t, ww_err_t *err) {
+                               ww_trainer__training_t **t, ww_err_t *err) {
     if (!ww_ids_is_uuid(f->training_uuid))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact has an invalid training_uuid");
@@ -208,12 +205,13 @@ static ww_code_t fact_training(ww_trainer_state_t *s,
     return WW_OK;
 }
 
-static void free_hour_of(ww_trainer_state_t *s, const training_rec_t *t) {
+static void free_hour_of(ww_trainer_state_t *s, const ww_trainer__training_t *t) {
     /* the record exists: the training holds it */
-    hour_rec_t *h = ww_trainer__find_hour(s, t->hour);
+    ww_trainer__hour_t *h = ww_trainer__find_hour(s, t->hour);
+    ww_trainer__undo_hour_set(s, h);
     h->available = true;
     h->scheduled = false;
-    h->holder = NO_HOLDER;
+    h->holder = WW_TRAINER__NO_HOLDER;
 }
 
 #define BIT(st) (1u << (st))
@@ -225,9 +223,11 @@ ww_code_t ww_trainer_apply(ww_trainer_state_t *s, const ww_trainer_fact_t *f,
         !terminated(f->notes, sizeof f->notes))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact has an unterminated string");
+    if (!ww_trainer__undo_reserve(s, WW_TRAINER__UNDO_PER_FACT))
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     const unsigned pending = BIT(WW_TRAINER_TRAINING_PENDING),
                    active = pending | BIT(WW_TRAINER_TRAINING_SCHEDULED);
-    training_rec_t *t = NULL;
+    ww_trainer__training_t *t = NULL;
     ww_code_t rc;
     switch (f->kind) {
     case WW_TRAINER_FACT_HOUR_AVAILABILITY_CHANGED:
@@ -236,11 +236,13 @@ ww_code_t ww_trainer_apply(ww_trainer_state_t *s, const ww_trainer_fact_t *f,
         return apply_scheduled(s, f, err);
     case WW_TRAINER_FACT_TRAINING_CONFIRMED:
         if ((rc = fact_training(s, f, pending, &t, err)) != WW_OK) return rc;
+        ww_trainer__undo_training_set(s, t);
         t->status = WW_TRAINER_TRAINING_SCHEDULED;
         t->debited = true;
         return WW_OK;
     case WW_TRAINER_FACT_TRAINING_RELEASED:
         if ((rc = fact_training(s, f, pending, &t, err)) != WW_OK) return rc;
+        ww_trainer__undo_training_set(s, t);
         t->status = WW_TRAINER_TRAINING_REJECTED;
         free_hour_of(s, t);
         return WW_OK;
@@ -249,6 +251,7 @@ ww_code_t ww_trainer_apply(ww_trainer_state_t *s, const ww_trainer_fact_t *f,
             return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                               "fact has a negative refund");
         if ((rc = fact_training(s, f, active, &t, err)) != WW_OK) return rc;
+        ww_trainer__undo_training_set(s, t);
         t->status = WW_TRAINER_TRAINING_CANCELED;
         t->refund = f->balance_refund;
         t->by_trainer = f->by_trainer;
@@ -259,24 +262,13 @@ ww_code_t ww_trainer_apply(ww_trainer_state_t *s, const ww_trainer_fact_t *f,
                       (int)f->kind);
 }
 
-ww_code_t ww_trainer_apply_decision(ww_trainer_state_t *s,
-                                    const ww_trainer_decision_t *d,
-                                    ww_err_t *err) {
-    for (size_t i = 0; i < d->n_facts; i++) {
-        ww_code_t rc = ww_trainer_apply(s, &d->facts[i], err);
-        if (rc != WW_OK) return rc;
-    }
-    return WW_OK;
-}
+WW_FOLD_DEFINE_APPLY_DECISION(ww_trainer_apply_decision, ww_trainer_state_t,
+                              ww_trainer_decision_t, ww_trainer_apply)
 
 /* --------------------------------------------------- hour-only decisions */
 
-static void decision_reset(ww_trainer_decision_t *d) {
-    d->n_facts = 0;
-    d->is_available = false;
-    d->balance_refund = 0;
-    ww_err_clear(&d->err);
-}
+/* Every decision starts from "OK, no fact, no result". */
+static void decision_reset(ww_trainer_decision_t *d) { memset(d, 0, sizeof *d); }
 
 static ww_trainer_fact_t *emit(ww_trainer_decision_t *d,
                                ww_trainer_fact_kind_t kind) {
@@ -287,7 +279,7 @@ static ww_trainer_fact_t *emit(ww_trainer_decision_t *d,
 }
 
 /* Emits HOUR_AVAILABILITY_CHANGED unless the hour already has these flags. */
-static void emit_hour(ww_trainer_decision_t *d, const hour_rec_t *h,
+static void emit_hour(ww_trainer_decision_t *d, const ww_trainer__hour_t *h,
                       int64_t hour, bool available, bool scheduled) {
     bool cur_available = h && h->available, cur_scheduled = h && h->scheduled;
     if (cur_available == available && cur_scheduled == scheduled) return;
@@ -301,7 +293,7 @@ static void emit_hour(ww_trainer_decision_t *d, const hour_rec_t *h,
  * hour, not held by a training. */
 static ww_code_t hour_only_start(const ww_trainer_state_t *s,
                                  const ww_time_t *t, ww_trainer_decision_t *d,
-                                 int64_t *hour, const hour_rec_t **h) {
+                                 int64_t *hour, const ww_trainer__hour_t **h) {
     char when[WW_TIME_FORMAT_SIZE];
     decision_reset(d);
     ww_code_t rc = ww_time_to_hour(t, hour, &d->err);
@@ -311,7 +303,7 @@ static ww_code_t hour_only_start(const ww_trainer_state_t *s,
                           "%s hour not found in schedule",
                           ww_time_format(*hour, when));
     *h = ww_trainer__find_hour(s, *hour);
-    if (*h && (*h)->holder != NO_HOLDER)
+    if (*h && (*h)->holder != WW_TRAINER__NO_HOLDER)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour %s is held by training %s",
                           ww_time_format(*hour, when),
@@ -326,7 +318,7 @@ ww_code_t ww_trainer_decide_is_hour_available(const ww_trainer_state_t *s,
     decision_reset(d);
     ww_code_t rc = ww_time_to_hour(t, &hour, &d->err);
     if (rc != WW_OK) return rc;
-    const hour_rec_t *h =
+    const ww_trainer__hour_t *h =
         ww_time_hour_in_schedule(hour) ? ww_trainer__find_hour(s, hour) : NULL;
     d->is_available = h && h->available && !h->scheduled;
     return WW_OK;
@@ -338,7 +330,7 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
                                         bool available,
                                         ww_trainer_decision_t *d) {
     int64_t hour;
-    const hour_rec_t *h;
+    const ww_trainer__hour_t *h;
     ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
     if (rc != WW_OK) return rc;
     bool cur_available = h && h->available, cur_scheduled = h && h->scheduled;
@@ -362,58 +354,65 @@ ww_code_t ww_trainer_decide_update_hour(const ww_trainer_state_t *s,
     return WW_OK;
 }
 
+/* The later original's hour-only methods, one rule table: what each
+ * requires of the hour and which flags it leaves. */
+typedef enum hour_op {
+    HOUR_SCHEDULE,         /* available, not scheduled -> scheduled */
+    HOUR_CANCEL,           /* scheduled -> available */
+    HOUR_MAKE_AVAILABLE,   /* not scheduled -> available */
+    HOUR_MAKE_UNAVAILABLE, /* not scheduled -> not available */
+} hour_op_t;
+
+static ww_code_t hour_only(const ww_trainer_state_t *s, const ww_time_t *t,
+                           hour_op_t op, ww_trainer_decision_t *d) {
+    int64_t hour;
+    const ww_trainer__hour_t *h;
+    ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
+    if (rc != WW_OK) return rc;
+    bool available = h && h->available, scheduled = h && h->scheduled;
+    const char *refusal = NULL;
+    switch (op) {
+    case HOUR_SCHEDULE:
+        if (!available || scheduled) refusal = "hour is not available";
+        break;
+    case HOUR_CANCEL:
+        if (!scheduled) refusal = "training is not scheduled";
+        break;
+    case HOUR_MAKE_AVAILABLE:
+    case HOUR_MAKE_UNAVAILABLE:
+        if (scheduled)
+            refusal = "unable to modify hour, because scheduled training";
+        break;
+    }
+    if (refusal)
+        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION, "%s", refusal);
+    emit_hour(d, h, hour, op == HOUR_CANCEL || op == HOUR_MAKE_AVAILABLE,
+              op == HOUR_SCHEDULE);
+    return WW_OK;
+}
+
 ww_code_t ww_trainer_decide_schedule_hour(const ww_trainer_state_t *s,
                                           const ww_time_t *t,
                                           ww_trainer_decision_t *d) {
-    int64_t hour;
-    const hour_rec_t *h;
-    ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
-    if (rc != WW_OK) return rc;
-    if (!h || !h->available || h->scheduled)
-        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
-                          "hour is not available");
-    emit_hour(d, h, hour, false, true);
-    return WW_OK;
+    return hour_only(s, t, HOUR_SCHEDULE, d);
 }
 
 ww_code_t ww_trainer_decide_cancel_hour(const ww_trainer_state_t *s,
                                         const ww_time_t *t,
                                         ww_trainer_decision_t *d) {
-    int64_t hour;
-    const hour_rec_t *h;
-    ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
-    if (rc != WW_OK) return rc;
-    if (!h || !h->scheduled)
-        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
-                          "training is not scheduled");
-    emit_hour(d, h, hour, true, false);
-    return WW_OK;
-}
-
-static ww_code_t set_availability(const ww_trainer_state_t *s,
-                                  const ww_time_t *t, bool available,
-                                  ww_trainer_decision_t *d) {
-    int64_t hour;
-    const hour_rec_t *h;
-    ww_code_t rc = hour_only_start(s, t, d, &hour, &h);
-    if (rc != WW_OK) return rc;
-    if (h && h->scheduled)
-        return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
-                          "unable to modify hour, because scheduled training");
-    emit_hour(d, h, hour, available, false);
-    return WW_OK;
+    return hour_only(s, t, HOUR_CANCEL, d);
 }
 
 ww_code_t ww_trainer_decide_make_hour_available(const ww_trainer_state_t *s,
                                                 const ww_time_t *t,
                                                 ww_trainer_decision_t *d) {
-    return set_availability(s, t, true, d);
+    return hour_only(s, t, HOUR_MAKE_AVAILABLE, d);
 }
 
 ww_code_t ww_trainer_decide_make_hour_unavailable(const ww_trainer_state_t *s,
                                                   const ww_time_t *t,
                                                   ww_trainer_decision_t *d) {
-    return set_availability(s, t, false, d);
+    return hour_only(s, t, HOUR_MAKE_UNAVAILABLE, d);
 }
 
 /* -------------------------------------------------- training decisions */
@@ -434,7 +433,7 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
         (rc = ww_time_to_hour(t, &hour, &d->err)) != WW_OK ||
         (rc = ww_ids_check_notes(notes, &d->err)) != WW_OK)
         return rc;
-    const training_rec_t *existing =
+    const ww_trainer__training_t *existing =
         ww_trainer__find_training(s, training_uuid);
     if (existing) {
         if (existing->hour == hour && strcmp(existing->user_id, user_id) == 0 &&
@@ -448,7 +447,7 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour %s is not in the schedule",
                           ww_time_format(hour, when));
-    const hour_rec_t *h = ww_trainer__find_hour(s, hour);
+    const ww_trainer__hour_t *h = ww_trainer__find_hour(s, hour);
     if (!h || !h->available || h->scheduled)
         return ww_err_set(&d->err, WW_ERR_FAILED_PRECONDITION,
                           "hour %s is not available",
@@ -464,7 +463,7 @@ ww_code_t ww_trainer_decide_schedule_training(const ww_trainer_state_t *s,
 /* Lifecycle facts repeat the training's uuid, user and hour: readers such
  * as the users side (which pays refunds per user) need no lookup. */
 static void fill_training_fields(ww_trainer_fact_t *f,
-                                 const training_rec_t *t) {
+                                 const ww_trainer__training_t *t) {
     f->hour = t->hour;
     memcpy(f->training_uuid, t->uuid, sizeof f->training_uuid);
     memcpy(f->user_id, t->user_id, strlen(t->user_id) + 1);
@@ -478,7 +477,7 @@ static ww_code_t decide_outcome(const ww_trainer_state_t *s,
     decision_reset(d);
     ww_code_t rc = ww_ids_check_training_uuid(training_uuid, &d->err);
     if (rc != WW_OK) return rc;
-    const training_rec_t *t = ww_trainer__find_training(s, training_uuid);
+    const ww_trainer__training_t *t = ww_trainer__find_training(s, training_uuid);
     if (!t || t->status != WW_TRAINER_TRAINING_PENDING) return WW_OK;
     ww_trainer_fact_t *f = emit(d, kind);
     fill_training_fields(f, t);
@@ -509,7 +508,7 @@ ww_code_t ww_trainer_decide_cancel_training(const ww_trainer_state_t *s,
     if ((rc = ww_ids_check_training_uuid(training_uuid, &d->err)) != WW_OK ||
         (rc = ww_time_validate(now, &d->err)) != WW_OK)
         return rc;
-    const training_rec_t *t = ww_trainer__find_training(s, training_uuid);
+    const ww_trainer__training_t *t = ww_trainer__find_training(s, training_uuid);
     if (!t)
         return ww_err_set(&d->err, WW_ERR_NOT_FOUND, "training %s not found",
                           training_uuid);
@@ -537,13 +536,13 @@ ww_code_t ww_trainer_decide_cancel_training(const ww_trainer_state_t *s,
 void ww_trainer_get_hour(const ww_trainer_state_t *s, int64_t hour,
                          ww_trainer_hour_view_t *view) {
     hour = ww_time_truncate_hour(hour);
-    const hour_rec_t *h = ww_trainer__find_hour(s, hour);
+    const ww_trainer__hour_t *h = ww_trainer__find_hour(s, hour);
     *view = (ww_trainer_hour_view_t){
         .hour = hour,
         .in_schedule = ww_time_hour_in_schedule(hour),
         .available = h && h->available,
         .has_training_scheduled = h && h->scheduled,
-        .held_by = h && h->holder != NO_HOLDER ? s->trainings[h->holder].uuid
+        .held_by = h && h->holder != WW_TRAINER__NO_HOLDER ? s->trainings[h->holder].uuid
                                                : NULL,
     };
 }
@@ -554,7 +553,7 @@ ww_code_t ww_trainer_get_training(const ww_trainer_state_t *s,
                                   ww_err_t *err) {
     ww_code_t rc = ww_ids_check_training_uuid(training_uuid, err);
     if (rc != WW_OK) return rc;
-    const training_rec_t *t = ww_trainer__find_training(s, training_uuid);
+    const ww_trainer__training_t *t = ww_trainer__find_training(s, training_uuid);
     if (!t)
         return ww_err_set(err, WW_ERR_NOT_FOUND, "training %s not found",
                           training_uuid);
@@ -668,4 +667,11 @@ ww_code_t ww_trainer_cancel_training(ww_trainer_state_t *s,
     rc = finish(s, &d, rc, err);
     if (rc == WW_OK && balance_refund) *balance_refund = d.balance_refund;
     return rc;
+}
+
+const char *ww_trainer_training_status_name(ww_trainer_training_status_t st) {
+    static const char *names[] = {"TRAINING_STATUS_UNSPECIFIED", "PENDING",
+                                  "SCHEDULED", "CANCELED", "REJECTED"};
+    return st >= 0 && st <= WW_TRAINER_TRAINING_REJECTED ? names[st]
+                                                         : names[0];
 }

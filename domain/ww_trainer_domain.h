@@ -117,6 +117,19 @@ void ww_trainer_state_destroy(ww_trainer_state_t *s);
  * abort), or NULL when out of memory. */
 ww_trainer_state_t *ww_trainer_state_clone(const ww_trainer_state_t *s);
 
+/* Transactions over a state: the decision state of a partition's owner is
+ * the committed facts plus the facts of the transaction in progress.
+ * After ww_trainer_state_begin, every fact applied is recorded in an undo
+ * log (a few dozen bytes per fact, never a copy of the state);
+ * ww_trainer_state_rollback puts the state back exactly as it was at begin
+ * (in time proportional to the facts applied since) and
+ * ww_trainer_state_commit keeps them; both end the transaction. begin on a
+ * state already in one keeps the earlier start. Applying can then also
+ * fail with RESOURCE_EXHAUSTED when the log cannot grow (nothing changed). */
+void ww_trainer_state_begin(ww_trainer_state_t *s);
+void ww_trainer_state_commit(ww_trainer_state_t *s);
+void ww_trainer_state_rollback(ww_trainer_state_t *s);
+
 /* Folds one fact into the state. WW_OK; or, with the state unchanged,
  * WW_ERR_INVALID_ARGUMENT for a malformed fact (unknown kind, unterminated
  * or invalid string, hour outside the schedule), WW_ERR_FAILED_PRECONDITION

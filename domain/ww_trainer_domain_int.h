@@ -1,8 +1,9 @@
 /*
  * ww_trainer_domain_int.h - private: the trainer state's layout, shared by
  * the files of the ww_trainer_ domain module (ww_trainer_domain.c: state,
- * decisions, fold; ww_trainer_digest.c: fixtures, counts, serialisation).
- * Not for use outside services/trainer.
+ * decisions, fold; ww_trainer_digest.c: counts, serialisation). Not for use
+ * outside domain/. Names carry the module prefix with a double underscore
+ * (private).
  */
 #ifndef WW_TRAINER_DOMAIN_INT_H
 #define WW_TRAINER_DOMAIN_INT_H
@@ -10,16 +11,16 @@
 #include "ww_index.h"
 #include "ww_trainer_domain.h"
 
-#define NO_HOLDER (-1)
+#define WW_TRAINER__NO_HOLDER (-1)
 
-typedef struct hour_rec {
+typedef struct ww_trainer__hour {
     int64_t hour;
     bool available;
     bool scheduled;
-    int64_t holder; /* index into trainings, or NO_HOLDER */
-} hour_rec_t;
+    int64_t holder; /* index into trainings, or WW_TRAINER__NO_HOLDER */
+} ww_trainer__hour_t;
 
-typedef struct training_rec {
+typedef struct ww_trainer__training {
     char uuid[WW_IDS_UUID_LEN + 1];
     char *user_id;
     char *notes;
@@ -28,20 +29,57 @@ typedef struct training_rec {
     bool debited;
     bool by_trainer;
     int64_t refund;
-} training_rec_t;
+} ww_trainer__training_t;
+
+/* One entry of the undo log (ww_trainer_undo.c): what a fact changed. */
+typedef enum ww_trainer__undo_kind {
+    WW_TRAINER__UNDO_HOUR_ADDED,     /* the last hour record was appended */
+    WW_TRAINER__UNDO_HOUR_SET,       /* hours[index] was `old.hour` */
+    WW_TRAINER__UNDO_TRAINING_ADDED, /* the last training was appended */
+    WW_TRAINER__UNDO_TRAINING_SET,   /* trainings[index] was `old.training` */
+} ww_trainer__undo_kind_t;
+
+typedef struct ww_trainer__undo {
+    ww_trainer__undo_kind_t kind;
+    size_t index;
+    union {
+        ww_trainer__hour_t hour;
+        ww_trainer__training_t training; /* strings are never changed */
+    } old;
+} ww_trainer__undo_t;
 
 struct ww_trainer_state {
-    hour_rec_t *hours;
+    ww_trainer__hour_t *hours;
     size_t n_hours, cap_hours;
     ww_index_t hour_ix;
-    training_rec_t *trainings;
+    ww_trainer__training_t *trainings;
     size_t n_trainings, cap_trainings;
     ww_index_t training_ix;
+    /* The undo log of the transaction in progress (ww_trainer_state_begin). */
+    bool recording;
+    ww_trainer__undo_t *undo;
+    size_t n_undo, cap_undo;
 };
 
+/* A fact changes at most this many records. */
+#define WW_TRAINER__UNDO_PER_FACT 3
+
+/* While recording: room for `n` more entries, so the changes that follow
+ * cannot fail half-way. False when out of memory; always true when not
+ * recording. */
+bool ww_trainer__undo_reserve(ww_trainer_state_t *s, size_t n);
+/* While recording, each notes what is about to change (after a reserve). */
+void ww_trainer__undo_hour_added(ww_trainer_state_t *s);
+void ww_trainer__undo_hour_set(ww_trainer_state_t *s,
+                               const ww_trainer__hour_t *h);
+void ww_trainer__undo_training_added(ww_trainer_state_t *s);
+void ww_trainer__undo_training_set(ww_trainer_state_t *s,
+                                   const ww_trainer__training_t *t);
+
 /* The record of an hour / a training, or NULL. */
-hour_rec_t *ww_trainer__find_hour(const ww_trainer_state_t *s, int64_t hour);
-training_rec_t *ww_trainer__find_training(const ww_trainer_state_t *s,
-                                         const char *uuid);
+ww_trainer__hour_t *ww_trainer__find_hour(const ww_trainer_state_t *s,
+                                          int64_t hour);
+ww_trainer__training_t *ww_trainer__find_training(const ww_trainer_state_t *s,
+                                                  const char *uuid);
 
 #endif

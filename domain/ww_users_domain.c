@@ -5,33 +5,9 @@
 #include <string.h>
 
 #include "ww_canon.h"
+#include "ww_fold.h"
 #include "ww_index.h"
-
-typedef struct user_rec {
-    char *user_id;
-    int64_t balance;
-} user_rec_t;
-
-/* The debit decided for one training. */
-typedef struct debit_rec {
-    char uuid[WW_IDS_UUID_LEN + 1];
-    uint32_t user; /* index into users */
-    ww_users_debit_outcome_t outcome;
-    bool refunded;
-    int64_t refund;
-} debit_rec_t;
-
-struct ww_users_state {
-    user_rec_t *users;
-    size_t n_users, cap_users;
-    ww_index_t user_ix;
-    debit_rec_t *debits;
-    size_t n_debits, cap_debits;
-    ww_index_t debit_ix;
-    /* Totals of applied facts; unsigned so they wrap instead of overflowing
-     * (the conservation equation then holds modulo 2^64). */
-    uint64_t sum_updates, sum_debits, sum_refunds;
-};
+#include "ww_users_domain_int.h"
 
 /* ------------------------------------------------------------ lookups */
 
@@ -45,20 +21,20 @@ static bool debit_eq(const void *ctx, uint32_t id, const void *key) {
     return strcmp(s->debits[id].uuid, key) == 0;
 }
 
-static user_rec_t *find_user(const ww_users_state_t *s, const char *user_id) {
+static ww_users__user_t *find_user(const ww_users_state_t *s, const char *user_id) {
     int64_t id = ww_index_find(&s->user_ix, ww_index_hash_str(user_id),
                                user_id, user_eq, s);
     return id < 0 ? NULL : &s->users[id];
 }
 
-static debit_rec_t *find_debit(const ww_users_state_t *s, const char *uuid) {
+static ww_users__debit_t *find_debit(const ww_users_state_t *s, const char *uuid) {
     int64_t id = ww_index_find(&s->debit_ix, ww_index_hash_str(uuid), uuid,
                                debit_eq, s);
     return id < 0 ? NULL : &s->debits[id];
 }
 
 static int64_t balance_of(const ww_users_state_t *s, const char *user_id) {
-    const user_rec_t *u = find_user(s, user_id);
+    const ww_users__user_t *u = find_user(s, user_id);
     return u ? u->balance : 0;
 }
 
@@ -77,6 +53,7 @@ void ww_users_state_destroy(ww_users_state_t *s) {
     for (size_t i = 0; i < s->n_users; i++) free(s->users[i].user_id);
     free(s->users);
     free(s->debits);
+    free(s->undo);
     ww_index_destroy(&s->user_ix);
     ww_index_destroy(&s->debit_ix);
     free(s);
@@ -114,26 +91,16 @@ fail:
     return NULL;
 }
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return true;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need) ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p) return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
 
 /* The user's record, created with balance 0 when absent; NULL when out of
  * memory (nothing changed then). */
-static user_rec_t *user_get_or_add(ww_users_state_t *s, const char *user_id,
+static ww_users__user_t *user_get_or_add(ww_users_state_t *s, const char *user_id,
                                    ww_err_t *err) {
-    user_rec_t *u = find_user(s, user_id);
+    ww_users__user_t *u = find_user(s, user_id);
     if (u) return u;
     char *copy = strdup(user_id);
     if (!copy ||
-        !grow((void **)&s->users, &s->cap_users, s->n_users + 1,
+        !ww_fold_grow((void **)&s->users, &s->cap_users, s->n_users + 1,
               sizeof *s->users) ||
         ww_index_insert(&s->user_ix, ww_index_hash_str(user_id),
                         (uint32_t)s->n_users, NULL) != WW_OK) {
@@ -142,7 +109,8 @@ static user_rec_t *user_get_or_add(ww_users_state_t *s, const char *user_id,
         return NULL;
     }
     u = &s->users[s->n_users++];
-    *u = (user_rec_t){.user_id = copy};
+    *u = (ww_users__user_t){.user_id = copy};
+    ww_users__undo_user_added(s);
     return u;
 }
 
@@ -150,15 +118,16 @@ static user_rec_t *user_get_or_add(ww_users_state_t *s, const char *user_id,
  * Reserves everything first so a failure changes nothing. */
 static ww_code_t add_debit(ww_users_state_t *s, const char *uuid,
                            ww_users_debit_outcome_t outcome,
-                           const user_rec_t *u, ww_err_t *err) {
-    if (!grow((void **)&s->debits, &s->cap_debits, s->n_debits + 1,
+                           const ww_users__user_t *u, ww_err_t *err) {
+    if (!ww_fold_grow((void **)&s->debits, &s->cap_debits, s->n_debits + 1,
               sizeof *s->debits) ||
         ww_index_insert(&s->debit_ix, ww_index_hash_str(uuid),
                         (uint32_t)s->n_debits, NULL) != WW_OK)
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    debit_rec_t *d = &s->debits[s->n_debits++];
-    *d = (debit_rec_t){.user = (uint32_t)(u - s->users), .outcome = outcome};
+    ww_users__debit_t *d = &s->debits[s->n_debits++];
+    *d = (ww_users__debit_t){.user = (uint32_t)(u - s->users), .outcome = outcome};
     memcpy(d->uuid, uuid, sizeof d->uuid);
+    ww_users__undo_debit_added(s);
     return WW_OK;
 }
 
@@ -171,7 +140,7 @@ static bool terminated(const char *buf, size_t size) {
 static ww_code_t apply_changed(ww_users_state_t *s, const ww_users_fact_t *f,
                                ww_err_t *err) {
     int64_t cur = balance_of(s, f->user_id), next;
-    debit_rec_t *rec = NULL;
+    ww_users__debit_t *rec = NULL;
     bool training = f->reason == WW_USERS_REASON_TRAINING_DEBIT ||
                     f->reason == WW_USERS_REASON_TRAINING_REFUND;
     if (f->reason != WW_USERS_REASON_UPDATE && !training)
@@ -209,20 +178,25 @@ static ww_code_t apply_changed(ww_users_state_t *s, const ww_users_fact_t *f,
     if (next < 0)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "balance cannot be smaller than 0");
-    user_rec_t *u = user_get_or_add(s, f->user_id, err);
+    ww_users__user_t *u = user_get_or_add(s, f->user_id, err);
     if (!u) return WW_ERR_RESOURCE_EXHAUSTED;
     if (f->reason == WW_USERS_REASON_TRAINING_DEBIT) {
         ww_code_t rc =
             add_debit(s, f->training_uuid, WW_USERS_DEBIT_DEBITED, u, err);
         if (rc != WW_OK) return rc;
+        ww_users__undo_totals(s);
         s->sum_debits += 1;
     } else if (rec) {
+        ww_users__undo_debit_set(s, rec);
+        ww_users__undo_totals(s);
         rec->refunded = true;
         rec->refund = f->amount_change;
         s->sum_refunds += (uint64_t)f->amount_change;
     } else {
+        ww_users__undo_totals(s);
         s->sum_updates += (uint64_t)f->amount_change;
     }
+    ww_users__undo_user_set(s, u);
     u->balance = next;
     return WW_OK;
 }
@@ -239,7 +213,7 @@ static ww_code_t apply_rejected(ww_users_state_t *s, const ww_users_fact_t *f,
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "user %s has credit, the debit cannot be rejected",
                           f->user_id);
-    user_rec_t *u = user_get_or_add(s, f->user_id, err);
+    ww_users__user_t *u = user_get_or_add(s, f->user_id, err);
     if (!u) return WW_ERR_RESOURCE_EXHAUSTED;
     return add_debit(s, f->training_uuid, WW_USERS_DEBIT_REJECTED, u, err);
 }
@@ -252,6 +226,8 @@ ww_code_t ww_users_apply(ww_users_state_t *s, const ww_users_fact_t *f,
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact has an invalid user_id or an unterminated "
                           "string");
+    if (!ww_users__undo_reserve(s, WW_USERS__UNDO_PER_FACT))
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     switch (f->kind) {
     case WW_USERS_FACT_BALANCE_CHANGED: return apply_changed(s, f, err);
     case WW_USERS_FACT_BALANCE_REJECTED: return apply_rejected(s, f, err);
@@ -260,34 +236,29 @@ ww_code_t ww_users_apply(ww_users_state_t *s, const ww_users_fact_t *f,
                       (int)f->kind);
 }
 
-ww_code_t ww_users_apply_decision(ww_users_state_t *s,
-                                  const ww_users_decision_t *d,
-                                  ww_err_t *err) {
-    for (size_t i = 0; i < d->n_facts; i++) {
-        ww_code_t rc = ww_users_apply(s, &d->facts[i], err);
-        if (rc != WW_OK) return rc;
-    }
-    return WW_OK;
-}
+WW_FOLD_DEFINE_APPLY_DECISION(ww_users_apply_decision, ww_users_state_t,
+                              ww_users_decision_t, ww_users_apply)
 
 /* ---------------------------------------------------------- decisions */
 
-static void decision_reset(ww_users_decision_t *d) {
-    memset(d, 0, offsetof(ww_users_decision_t, facts));
-    d->balance = 0;
-    d->outcome = WW_USERS_DEBIT_NONE;
-    d->refunded = 0;
-}
+/* Every decision starts from "OK, no fact, no result". */
+static void decision_reset(ww_users_decision_t *d) { memset(d, 0, sizeof *d); }
 
-static ww_users_fact_t *emit(ww_users_decision_t *d, ww_users_fact_kind_t kind,
-                             const char *user_id, const char *training_uuid) {
+/* Adds the decision's fact: a balance change (or its refusal) of user_id by
+ * amount_change for `reason`, leaving the balance at balance_after. */
+static void emit(ww_users_decision_t *d, ww_users_fact_kind_t kind,
+                 const char *user_id, const char *training_uuid,
+                 ww_users_reason_t reason, int64_t amount_change,
+                 int64_t balance_after) {
     ww_users_fact_t *f = &d->facts[d->n_facts++];
     memset(f, 0, sizeof *f);
     f->kind = kind;
     memcpy(f->user_id, user_id, strlen(user_id) + 1);
     if (training_uuid)
         memcpy(f->training_uuid, training_uuid, sizeof f->training_uuid);
-    return f;
+    f->reason = reason;
+    f->amount_change = amount_change;
+    f->balance_after = balance_after;
 }
 
 ww_code_t ww_users_get_balance(const ww_users_state_t *s, const char *user_id,
@@ -315,26 +286,29 @@ ww_code_t ww_users_decide_update_balance(const ww_users_state_t *s,
                           "balance cannot be smaller than 0");
     d->balance = next;
     if (amount_change == 0) return WW_OK;
-    ww_users_fact_t *f =
-        emit(d, WW_USERS_FACT_BALANCE_CHANGED, user_id, NULL);
-    f->reason = WW_USERS_REASON_UPDATE;
-    f->amount_change = amount_change;
-    f->balance_after = next;
+    emit(d, WW_USERS_FACT_BALANCE_CHANGED, user_id, NULL,
+         WW_USERS_REASON_UPDATE, amount_change, next);
     return WW_OK;
+}
+
+/* Every saga decision starts with a clean decision and valid ids. */
+static ww_code_t saga_start(ww_users_decision_t *d, const char *user_id,
+                            const char *training_uuid) {
+    decision_reset(d);
+    ww_code_t rc = ww_ids_check_user_id(user_id, &d->err);
+    if (rc == WW_OK) rc = ww_ids_check_training_uuid(training_uuid, &d->err);
+    return rc;
 }
 
 ww_code_t ww_users_decide_debit_for_training(const ww_users_state_t *s,
                                              const char *user_id,
                                              const char *training_uuid,
                                              ww_users_decision_t *d) {
-    decision_reset(d);
-    ww_code_t rc;
-    if ((rc = ww_ids_check_user_id(user_id, &d->err)) != WW_OK ||
-        (rc = ww_ids_check_training_uuid(training_uuid, &d->err)) != WW_OK)
-        return rc;
+    ww_code_t rc = saga_start(d, user_id, training_uuid);
+    if (rc != WW_OK) return rc;
     int64_t cur = balance_of(s, user_id);
     d->balance = cur;
-    const debit_rec_t *rec = find_debit(s, training_uuid);
+    const ww_users__debit_t *rec = find_debit(s, training_uuid);
     if (rec) {
         if (strcmp(s->users[rec->user].user_id, user_id) != 0)
             return ww_err_set(&d->err, WW_ERR_ALREADY_EXISTS,
@@ -345,19 +319,14 @@ ww_code_t ww_users_decide_debit_for_training(const ww_users_state_t *s,
         return WW_OK;
     }
     if (cur >= 1) {
-        ww_users_fact_t *f = emit(d, WW_USERS_FACT_BALANCE_CHANGED, user_id,
-                                  training_uuid);
-        f->reason = WW_USERS_REASON_TRAINING_DEBIT;
-        f->amount_change = -1;
-        f->balance_after = cur - 1;
+        emit(d, WW_USERS_FACT_BALANCE_CHANGED, user_id, training_uuid,
+             WW_USERS_REASON_TRAINING_DEBIT, -1, cur - 1);
         d->balance = cur - 1;
         d->outcome = WW_USERS_DEBIT_DEBITED;
     } else {
-        ww_users_fact_t *f = emit(d, WW_USERS_FACT_BALANCE_REJECTED, user_id,
-                                  training_uuid);
-        f->reason = WW_USERS_REASON_TRAINING_DEBIT; /* what was refused */
-        f->amount_change = -1;
-        f->balance_after = cur;
+        /* the fact describes the change that was refused */
+        emit(d, WW_USERS_FACT_BALANCE_REJECTED, user_id, training_uuid,
+             WW_USERS_REASON_TRAINING_DEBIT, -1, cur);
         d->outcome = WW_USERS_DEBIT_REJECTED;
     }
     return WW_OK;
@@ -368,18 +337,15 @@ ww_code_t ww_users_decide_refund_for_training(const ww_users_state_t *s,
                                               const char *training_uuid,
                                               int64_t amount,
                                               ww_users_decision_t *d) {
-    decision_reset(d);
-    ww_code_t rc;
-    if ((rc = ww_ids_check_user_id(user_id, &d->err)) != WW_OK ||
-        (rc = ww_ids_check_training_uuid(training_uuid, &d->err)) != WW_OK)
-        return rc;
+    ww_code_t rc = saga_start(d, user_id, training_uuid);
+    if (rc != WW_OK) return rc;
     if (amount < 0)
         return ww_err_set(&d->err, WW_ERR_INVALID_ARGUMENT,
                           "refund amount cannot be negative: %lld",
                           (long long)amount);
     int64_t cur = balance_of(s, user_id), next;
     d->balance = cur;
-    const debit_rec_t *rec = find_debit(s, training_uuid);
+    const ww_users__debit_t *rec = find_debit(s, training_uuid);
     if (amount == 0 || !rec || rec->outcome != WW_USERS_DEBIT_DEBITED ||
         rec->refunded || strcmp(s->users[rec->user].user_id, user_id) != 0)
         return WW_OK;
@@ -387,11 +353,8 @@ ww_code_t ww_users_decide_refund_for_training(const ww_users_state_t *s,
         return ww_err_set(&d->err, WW_ERR_OUT_OF_RANGE,
                           "balance %lld + %lld overflows int64",
                           (long long)cur, (long long)amount);
-    ww_users_fact_t *f =
-        emit(d, WW_USERS_FACT_BALANCE_CHANGED, user_id, training_uuid);
-    f->reason = WW_USERS_REASON_TRAINING_REFUND;
-    f->amount_change = amount;
-    f->balance_after = next;
+    emit(d, WW_USERS_FACT_BALANCE_CHANGED, user_id, training_uuid,
+         WW_USERS_REASON_TRAINING_REFUND, amount, next);
     d->balance = next;
     d->refunded = amount;
     return WW_OK;
@@ -401,7 +364,7 @@ ww_users_debit_outcome_t
 ww_users_training_outcome(const ww_users_state_t *s,
                           const char *training_uuid) {
     if (!training_uuid) return WW_USERS_DEBIT_NONE;
-    const debit_rec_t *rec = find_debit(s, training_uuid);
+    const ww_users__debit_t *rec = find_debit(s, training_uuid);
     return rec ? rec->outcome : WW_USERS_DEBIT_NONE;
 }
 
@@ -488,7 +451,7 @@ void ww_users_counts(const ww_users_state_t *s, ww_users_counts_t *c) {
         sum += (uint64_t)s->users[i].balance;
     c->sum_balances = (int64_t)sum;
     for (size_t i = 0; i < s->n_debits; i++) {
-        const debit_rec_t *d = &s->debits[i];
+        const ww_users__debit_t *d = &s->debits[i];
         if (d->outcome == WW_USERS_DEBIT_DEBITED) c->trainings_debited++;
         if (d->outcome == WW_USERS_DEBIT_REJECTED) c->trainings_rejected++;
         if (d->refunded) c->trainings_refunded++;
@@ -499,19 +462,19 @@ void ww_users_counts(const ww_users_state_t *s, ww_users_counts_t *c) {
 }
 
 static int cmp_user_ptr(const void *a, const void *b) {
-    return strcmp((*(const user_rec_t *const *)a)->user_id,
-                  (*(const user_rec_t *const *)b)->user_id);
+    return strcmp((*(const ww_users__user_t *const *)a)->user_id,
+                  (*(const ww_users__user_t *const *)b)->user_id);
 }
 
 static int cmp_debit_ptr(const void *a, const void *b) {
-    return strcmp((*(const debit_rec_t *const *)a)->uuid,
-                  (*(const debit_rec_t *const *)b)->uuid);
+    return strcmp((*(const ww_users__debit_t *const *)a)->uuid,
+                  (*(const ww_users__debit_t *const *)b)->uuid);
 }
 
 ww_code_t ww_users_state_serialize(const ww_users_state_t *s, uint8_t **out,
                                    size_t *len, ww_err_t *err) {
-    const user_rec_t **users = malloc((s->n_users + 1) * sizeof *users);
-    const debit_rec_t **debits = malloc((s->n_debits + 1) * sizeof *debits);
+    const ww_users__user_t **users = malloc((s->n_users + 1) * sizeof *users);
+    const ww_users__debit_t **debits = malloc((s->n_debits + 1) * sizeof *debits);
     if (!users || !debits) {
         free(users);
         free(debits);
@@ -535,7 +498,7 @@ ww_code_t ww_users_state_serialize(const ww_users_state_t *s, uint8_t **out,
     }
     ww_canon_u64(&c, s->n_debits);
     for (size_t i = 0; i < s->n_debits; i++) {
-        const debit_rec_t *d = debits[i];
+        const ww_users__debit_t *d = debits[i];
         ww_canon_str(&c, d->uuid);
         ww_canon_str(&c, s->users[d->user].user_id);
         ww_canon_u8(&c, (uint8_t)d->outcome);

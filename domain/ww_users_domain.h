@@ -92,6 +92,16 @@ void ww_users_state_destroy(ww_users_state_t *s);
 /* A deep copy, or NULL when out of memory. */
 ww_users_state_t *ww_users_state_clone(const ww_users_state_t *s);
 
+/* Transactions over a state, as in ww_trainer_domain.h: after
+ * ww_users_state_begin every applied fact is recorded in an undo log;
+ * ww_users_state_rollback restores the state of the begin point exactly,
+ * ww_users_state_commit keeps the changes; both end the transaction, and
+ * begin inside one keeps the earlier start. Applying may then also fail
+ * with RESOURCE_EXHAUSTED when the log cannot grow (nothing changed). */
+void ww_users_state_begin(ww_users_state_t *s);
+void ww_users_state_commit(ww_users_state_t *s);
+void ww_users_state_rollback(ww_users_state_t *s);
+
 /* Folds one fact in. WW_OK; or, with the state unchanged:
  * INVALID_ARGUMENT for a malformed fact (unknown kind or reason, bad or
  * unterminated ids, a debit other than -1, a negative refund),

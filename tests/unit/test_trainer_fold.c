@@ -350,9 +350,65 @@ WW_TEST(serialisation_matches_the_documented_layout) {
     ww_trainer_state_destroy(s);
 }
 
+/* The undo log: random transactions, each committed or rolled back; a
+ * rollback restores the exact bytes of its begin point, a commit keeps
+ * everything, and lookups still work after appended records were undone. */
+WW_TEST(rollback_restores_the_begin_point_and_commit_keeps_the_changes) {
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        uint64_t x = seed * UINT64_C(0x2545f4914f6cdd1d);
+        run_t r = {.s = ww_trainer_state_new(),
+                   .facts = malloc(MAX_FACTS * sizeof *r.facts)};
+        for (int i = 0; i < POOL; i++) r.refund[i] = -1;
+        ww_time_t first = at(0, 0);
+        WW_ASSERT_EQ_INT(ww_trainer_fixtures_fill(r.s, &first, 3, NULL), WW_OK);
+        ww_trainer_state_t *mirror = ww_trainer_state_clone(r.s);
+        int rolled_back = 0, committed = 0;
+        for (int txn = 0; txn < 60; txn++) {
+            bytes_t before = snap(r.s);
+            ww_trainer_training_status_t last[POOL];
+            memcpy(last, r.last, sizeof last);
+            ww_trainer_state_begin(r.s);
+            ww_trainer_state_begin(r.s); /* a second begin keeps the first */
+            size_t first_fact = r.n_facts;
+            int ops = 1 + (int)(rnd(&x) % 40);
+            for (int op = 0; op < ops && r.n_facts < MAX_FACTS - 2; op++) {
+                random_step(&r, &x);
+                check_invariants(&r);
+            }
+            if (rnd(&x) % 3 == 0) {
+                ww_trainer_state_rollback(r.s);
+                WW_ASSERT(same(before, snap(r.s)));
+                r.n_facts = first_fact; /* those facts never happened */
+                memcpy(r.last, last, sizeof r.last);
+                rolled_back++;
+            } else {
+                free(before.b);
+                ww_trainer_state_commit(r.s);
+                for (size_t i = first_fact; i < r.n_facts; i++)
+                    WW_ASSERT_EQ_INT(ww_trainer_apply(mirror, &r.facts[i], NULL),
+                                     WW_OK);
+                committed++;
+            }
+            WW_ASSERT(same(snap(mirror), snap(r.s)));
+            for (int i = 0; i < POOL; i++) r.refund[i] = -1;
+            check_invariants(&r);
+        }
+        WW_ASSERT(rolled_back > 5 && committed > 5);
+        /* outside a transaction nothing is recorded: rollback is a no-op */
+        random_step(&r, &x);
+        bytes_t kept = snap(r.s);
+        ww_trainer_state_rollback(r.s);
+        WW_ASSERT(same(kept, snap(r.s)));
+        ww_trainer_state_destroy(mirror);
+        ww_trainer_state_destroy(r.s);
+        free(r.facts);
+    }
+}
+
 const ww_test_case_t trainer_fold_cases[] = {
     WW_CASE(apply_refuses_malformed_and_misfit_facts_and_changes_nothing),
     WW_CASE(random_operations_keep_invariants_and_replay_to_the_same_digest),
+    WW_CASE(rollback_restores_the_begin_point_and_commit_keeps_the_changes),
     WW_CASE(fixtures_fill_thirty_days_deterministically),
     WW_CASE(serialisation_matches_the_documented_layout),
     {0}};

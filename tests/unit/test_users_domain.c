@@ -390,6 +390,64 @@ WW_TEST(fixtures_and_serialisation_layout) {
 /* Cases of test_users_saga.c. */
 extern const ww_test_case_t users_saga_cases[];
 
+/* The undo log: random transactions of updates, debits and refunds, each
+ * committed or rolled back; a rollback restores the begin point's exact
+ * bytes (new users and debits disappear, lookups still work), a commit
+ * keeps what a replay of the same facts gives. */
+WW_TEST(rollback_restores_the_begin_point_and_commit_keeps_the_changes) {
+    static const char *users[] = {"anna", "bob", "celina", "dawid"};
+    uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+    ww_users_state_t *s = ww_users_state_new(), *mirror = ww_users_state_new();
+    int rolled_back = 0, committed = 0, facts = 0;
+    for (int txn = 0; txn < 200; txn++) {
+        bytes_t before = snap(s);
+        ww_users_fact_t pending[64];
+        size_t n = 0;
+        ww_users_state_begin(s);
+        for (int op = 0; op < 1 + txn % 17 && n < 64; op++) {
+            x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+            uint64_t r = x * UINT64_C(2685821657736338717);
+            const char *u = users[r % 4];
+            char uuid[WW_IDS_UUID_LEN + 1];
+            snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d",
+                     (int)(r >> 8) % 50);
+            ww_users_decision_t d;
+            switch ((r >> 20) % 3) {
+            case 0:
+                ww_users_decide_update_balance(s, u, (int64_t)((r >> 24) % 5) - 1,
+                                               &d);
+                break;
+            case 1: ww_users_decide_debit_for_training(s, u, uuid, &d); break;
+            default:
+                ww_users_decide_refund_for_training(s, u, uuid,
+                                                    (int64_t)((r >> 24) % 3), &d);
+                break;
+            }
+            WW_ASSERT_EQ_INT(ww_users_apply_decision(s, &d, NULL), WW_OK);
+            for (size_t i = 0; i < d.n_facts; i++) pending[n++] = d.facts[i];
+        }
+        facts += (int)n;
+        if (txn % 3 == 1) {
+            ww_users_state_rollback(s);
+            WW_ASSERT(same(before, snap(s)));
+            rolled_back++;
+        } else {
+            free(before.b);
+            ww_users_state_commit(s);
+            for (size_t i = 0; i < n; i++)
+                WW_ASSERT_EQ_INT(ww_users_apply(mirror, &pending[i], NULL), WW_OK);
+            committed++;
+        }
+        WW_ASSERT(same(snap(mirror), snap(s)));
+    }
+    WW_ASSERT(rolled_back > 50 && committed > 50 && facts > 500);
+    ww_users_counts_t c;
+    ww_users_counts(s, &c);
+    WW_ASSERT_EQ_INT(c.sum_balances, c.sum_updates + c.sum_refunds - c.sum_debits);
+    ww_users_state_destroy(mirror);
+    ww_users_state_destroy(s);
+}
+
 int main(int argc, char **argv) {
     static const ww_test_case_t rules[] = {
         WW_CASE(unknown_user_has_zero_and_bad_ids_are_refused),
@@ -398,6 +456,7 @@ int main(int argc, char **argv) {
         WW_CASE(refund_pays_once_and_only_for_a_debited_training),
         WW_CASE(apply_refuses_malformed_and_misfit_facts_and_changes_nothing),
         WW_CASE(fixtures_and_serialisation_layout),
+        WW_CASE(rollback_restores_the_begin_point_and_commit_keeps_the_changes),
         {0}};
     size_t n = 0, m = 0;
     while (rules[n].name) n++;
