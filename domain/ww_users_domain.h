@@ -30,6 +30,7 @@
 
 #include "ww_err.h"
 #include "ww_ids.h"
+#include "ww_shard.h"
 
 typedef struct ww_users_state ww_users_state_t;
 
@@ -225,5 +226,8 @@ void ww_users_counts(const ww_users_state_t *s, ww_users_counts_t *c);
  * WW_ERR_RESOURCE_EXHAUSTED when out of memory. */
 ww_code_t ww_users_state_serialize(const ww_users_state_t *s, uint8_t **out,
                                    size_t *len, ww_err_t *err);
+
+/* The users state as the state of a ww_shard_t (magic "WWUP"). */
+extern const ww_shard_ops_t ww_users_shard_ops;
 
 #endif
