@@ -443,8 +443,20 @@ static rd_kafka_conf_t *conf_finish(const ww_bus_config_t *cfg,
 }
 
 static bool put_producer(rd_kafka_conf_t *conf, ww_err_t *err) {
+    /* The Java client's partitioner, so a record keyed the same by a Java
+     * or Go producer lands on the same partition, and one owner decides
+     * all of a key's commands. */
     return conf_put(conf, "enable.idempotence", "true", "bus setting", err) &&
-           conf_put(conf, "acks", "all", "bus setting", err);
+           conf_put(conf, "acks", "all", "bus setting", err) &&
+           conf_put(conf, "partitioner", "murmur2_random", "bus setting", err);
+}
+
+int32_t ww_bus_config_partition_of(const void *key, size_t key_len,
+                                   int32_t partitions) {
+    if (!key || partitions <= 0) return -1;
+    /* rkt and opaques are unused for a keyed record */
+    return rd_kafka_msg_partitioner_murmur2_random(NULL, key, key_len,
+                                                   partitions, NULL, NULL);
 }
 
 rd_kafka_conf_t *ww_bus_config_producer_conf(const ww_bus_config_t *cfg,

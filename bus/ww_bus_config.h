@@ -118,7 +118,8 @@ ww_code_t ww_bus_config_transactional_id(const ww_bus_config_t *cfg,
  *
  * Every conf: bootstrap.servers, the file's properties, client.id.
  *
- * producer:      enable.idempotence=true, acks=all.
+ * producer:      enable.idempotence=true, acks=all,
+ *                partitioner=murmur2_random (the Java client's).
  * transactional: producer settings plus transactional.id (see
  *                ww_bus_config_transactional_id for `txn_name`),
  *                transaction.timeout.ms, and message.timeout.ms strictly
@@ -150,6 +151,12 @@ rd_kafka_conf_t *ww_bus_config_group_conf(const ww_bus_config_t *cfg,
                                           ww_err_t *err);
 rd_kafka_conf_t *ww_bus_config_reader_conf(const ww_bus_config_t *cfg,
                                            ww_err_t *err);
+
+/* The partition a keyed record goes to among `partitions`, as every
+ * producer of the project (and the Java client) picks it: murmur2 of the
+ * key. -1 for a NULL key or no partitions. Pure. */
+int32_t ww_bus_config_partition_of(const void *key, size_t key_len,
+                                   int32_t partitions);
 
 /* Error mapping. `what` names the failed operation for the message
  * ("produce to trainer.events"). The mapping (code, retriable):

@@ -39,6 +39,10 @@ struct ww_bus_processor {
     bool in_handler;
     bool produce_failed; /* a produce call failed: the batch must abort */
 
+    /* Owner-chosen assignment: announced by on_assign, not consumed until
+     * ww_bus_processor_assign. */
+    rd_kafka_topic_partition_list_t *pending;
+
     bool failed;          /* a fatal error ended (or will end) run() */
     ww_err_t failure;
     int stopping;         /* atomic */
@@ -237,12 +241,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     p->stats.rebalances++;
     pthread_mutex_unlock(&p->stats_lock);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        ww_log_info("bus", "processor txn_id=%s assigned=%d", p->txn_id,
-                    parts->cnt);
-        rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
-        if (e) {
-            fail(p, WW_ERR_INTERNAL, "assign", rd_kafka_err2str(e));
-            return;
+        ww_log_info("bus", "processor txn_id=%s assigned=%d%s", p->txn_id,
+                    parts->cnt, p->cb.owner_assigns ? " (owner starts)" : "");
+        if (p->cb.owner_assigns) {
+            /* Heartbeats go on while librdkafka waits for the assign call,
+             * so the owner may take its time outside this callback. */
+            if (p->pending) rd_kafka_topic_partition_list_destroy(p->pending);
+            p->pending = rd_kafka_topic_partition_list_copy(parts);
+        } else {
+            rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+            if (e) {
+                fail(p, WW_ERR_INTERNAL, "assign", rd_kafka_err2str(e));
+                return;
+            }
         }
         if (p->cb.on_assign && !p->failed) {
             ww_err_t herr = {0};
@@ -256,11 +267,72 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     ww_log_info("bus", "processor txn_id=%s revoked=%d", p->txn_id,
                 parts ? parts->cnt : 0);
     if (p->txn_open && !p->failed) abort_txn(p, false);
+    if (p->pending) {
+        rd_kafka_topic_partition_list_destroy(p->pending);
+        p->pending = NULL;
+    }
     if (p->cb.on_revoke) {
         ww_err_t herr = {0};
         p->cb.on_revoke(p->cb.opaque, p, parts, &herr);
     }
     rd_kafka_assign(rk, NULL);
+}
+
+ww_code_t ww_bus_processor_assign(ww_bus_processor_t *p,
+                                  const rd_kafka_topic_partition_list_t *parts,
+                                  ww_err_t *err) {
+    if (!p || !parts || !p->pending)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "processor: no assignment is waiting for its start");
+    rd_kafka_resp_err_t e = rd_kafka_assign(p->consumer, parts);
+    if (e)
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor %s: assign: %s",
+                          p->txn_id, rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(p->pending);
+    p->pending = NULL;
+    for (int i = 0; i < parts->cnt; i++)
+        ww_log_info("bus", "processor txn_id=%s start partition=%d offset=%lld",
+                    p->txn_id, (int)parts->elems[i].partition,
+                    (long long)parts->elems[i].offset);
+    return WW_OK;
+}
+
+bool ww_bus_processor_assign_pending(const ww_bus_processor_t *p) {
+    return p && p->pending;
+}
+
+ww_code_t ww_bus_processor_committed(ww_bus_processor_t *p,
+                                     rd_kafka_topic_partition_list_t *parts,
+                                     int timeout_ms, ww_err_t *err) {
+    int64_t deadline = ww_clock_mono_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - ww_clock_mono_ms();
+        rd_kafka_resp_err_t e = rd_kafka_committed(
+            p->consumer, parts, left > 0 ? (int)left : 1);
+        if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
+            return ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
+                                        "committed offsets of %s: not stable "
+                                        "within %d ms",
+                                        p->topic, timeout_ms);
+        if (e)
+            return ww_bus_err_from_resp(e, "committed offsets", err);
+        bool unstable = false;
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_resp_err_t pe = parts->elems[i].err;
+            if (pe == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT)
+                unstable = true;
+            else if (pe)
+                return ww_bus_err_from_resp(pe, "committed offset", err);
+        }
+        if (!unstable) return WW_OK;
+        if (ww_clock_mono_ms() + 50 >= deadline)
+            return ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
+                                        "committed offsets of %s: a "
+                                        "transaction's offset commit is still "
+                                        "pending",
+                                        p->topic);
+        sleep_ms(50);
+    }
 }
 
 ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
@@ -487,7 +559,7 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
     int64_t batch_deadline = 0;
     while (!p->failed && !stop_requested(p)) {
         rd_kafka_poll(p->producer, 0); /* error and log callbacks */
-        int timeout = 100;
+        int timeout = p->pending ? 10 : 100;
         if (p->txn_open) {
             int64_t left = batch_deadline - ww_clock_mono_ms();
             if (p->txn_records >= p->max_records || left <= 0) {
@@ -497,7 +569,14 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
             timeout = (int)left;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, timeout);
-        if (!m) continue;
+        if (!m) {
+            if (p->cb.on_idle && !p->failed && !p->txn_open) {
+                ww_err_t ierr = {0};
+                ww_code_t rc = p->cb.on_idle(p->cb.opaque, p, &ierr);
+                if (rc != WW_OK) fail(p, rc, "on_idle", ierr.msg);
+            }
+            continue;
+        }
         if (m->err) {
             consumer_error(p, m);
         } else if (!p->failed) {
@@ -550,8 +629,16 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
         }
         if (headers) rd_kafka_headers_destroy(headers);
         p->produce_failed = true;
-        return ww_err_set(err, WW_ERR_INTERNAL, "processor: produce to %s: %s",
-                          topic, rd_kafka_err2str(e));
+        /* Refused in an abortable state (or for a moment): abort and redo
+         * the batch. Only a fatal producer error ends the processor. */
+        char fatal[256];
+        if (rd_kafka_fatal_error(p->producer, fatal, sizeof fatal))
+            return ww_err_set(err, WW_ERR_INTERNAL,
+                              "processor: produce to %s: fatal: %s", topic,
+                              fatal);
+        return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
+                                    "processor: produce to %s: %s", topic,
+                                    rd_kafka_err2str(e));
     }
     p->txn_produced++;
     return WW_OK;
@@ -603,6 +690,7 @@ void ww_bus_processor_destroy(ww_bus_processor_t *p) {
     free(p->outputs);
     if (p->producer) rd_kafka_destroy(p->producer);
     pthread_mutex_destroy(&p->stats_lock);
+    if (p->pending) rd_kafka_topic_partition_list_destroy(p->pending);
     free(p->pos);
     free(p->topic);
     free(p->group);

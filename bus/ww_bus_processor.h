@@ -61,11 +61,17 @@ typedef ww_code_t (*ww_bus_processor_handle_fn)(void *opaque,
                                                 const rd_kafka_message_t *rec,
                                                 ww_err_t *err);
 
-/* Partitions were assigned (on_assign: called after the assignment took
- * effect and before any record of those partitions reaches the handler, so
- * the owner can rebuild its state for them first) or are being revoked
- * (on_revoke: the open transaction, if any, was aborted before). `parts` is
- * borrowed. An error from on_assign stops the processor with that error. */
+/* Partitions were assigned (on_assign) or are being revoked (on_revoke:
+ * the open transaction, if any, was aborted before). `parts` is borrowed.
+ * An error from on_assign stops the processor with that error. Both run in
+ * the consumer's rebalance callback: keep them short.
+ *
+ * on_assign, without `owner_assigns`: the assignment already took effect
+ * (from the committed offsets) and no record of those partitions reached
+ * the handler yet. With `owner_assigns`: nothing is consumed yet; the owner
+ * prepares (typically: ww_bus_processor_committed, then rebuild its state
+ * for the partitions) and calls ww_bus_processor_assign with the offsets to
+ * start from, from a later callback (on_idle). */
 typedef ww_code_t (*ww_bus_processor_parts_fn)(
     void *opaque, ww_bus_processor_t *p,
     const rd_kafka_topic_partition_list_t *parts, ww_err_t *err);
@@ -74,6 +80,15 @@ typedef ww_code_t (*ww_bus_processor_parts_fn)(
  * handler decided since the last commit) or committed (on_commit: what it
  * decided is now durable). */
 typedef void (*ww_bus_processor_txn_fn)(void *opaque, ww_bus_processor_t *p);
+
+/* Called from the loop whenever a poll returned no record, at least every
+ * 100 ms (every 10 ms while an owner-chosen assignment is pending), outside
+ * any transaction's record handling: where an owner makes progress on work
+ * that must not run in the rebalance callback. An error stops the
+ * processor with that error. */
+typedef ww_code_t (*ww_bus_processor_idle_fn)(void *opaque,
+                                              ww_bus_processor_t *p,
+                                              ww_err_t *err);
 
 typedef struct ww_bus_processor_config {
     const char *input_topic; /* required, full name (ww_bus_config_topic_name) */
@@ -90,6 +105,10 @@ typedef struct ww_bus_processor_config {
     ww_bus_processor_parts_fn on_revoke;
     ww_bus_processor_txn_fn on_abort;
     ww_bus_processor_txn_fn on_commit;
+    ww_bus_processor_idle_fn on_idle;
+    /* The owner chooses when and where assigned partitions start (see
+     * on_assign and ww_bus_processor_assign). */
+    bool owner_assigns;
     void *opaque; /* passed to every callback */
 } ww_bus_processor_config_t;
 
@@ -125,9 +144,12 @@ void ww_bus_processor_stop(ww_bus_processor_t *p);
 /* Produces one output record in the transaction in progress. Only from
  * inside the handler. key/value are copied; `headers` (may be NULL) is taken
  * over in every case. partition: RD_KAFKA_PARTITION_UA for the partitioner
- * (same as every other producer of the project).
- * Errors: FAILED_PRECONDITION (called outside the handler), INTERNAL
- * (librdkafka refused the record; the transaction will abort). */
+ * (murmur2_random, as every producer of the project and Java's).
+ * Errors: FAILED_PRECONDITION (called outside the handler); UNAVAILABLE,
+ * retriable, when librdkafka refused the record (e.g. the transaction is in
+ * an abortable state): the handler returns it, the batch aborts and is
+ * handled again; INTERNAL, not retriable, when the producer failed fatally
+ * (rd_kafka_fatal_error): run() then ends. */
 ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
                                    int32_t partition, const void *key,
                                    size_t key_len, const void *value,
@@ -146,6 +168,30 @@ ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
                                const rd_kafka_message_t *rec,
                                const char *reason, int attempts,
                                ww_err_t *err);
+
+/* Owner-chosen assignment (config.owner_assigns), only from the processor's
+ * thread (its callbacks): starts consuming exactly `parts` (borrowed), each
+ * from its offset (RD_KAFKA_OFFSET_INVALID: the committed one). The list
+ * must be the one on_assign announced, or a subset of it; a later
+ * rebalance replaces it as usual. Errors: FAILED_PRECONDITION (nothing is
+ * pending, or it was revoked meanwhile), INTERNAL (librdkafka refused). */
+ww_code_t ww_bus_processor_assign(ww_bus_processor_t *p,
+                                  const rd_kafka_topic_partition_list_t *parts,
+                                  ww_err_t *err);
+
+/* True while an assignment announced by on_assign waits for the owner. */
+bool ww_bus_processor_assign_pending(const ww_bus_processor_t *p);
+
+/* The group's committed offsets of `parts` (offsets filled in; INVALID
+ * when none), stable: a partition with a transactional offset commit still
+ * pending is asked again until that transaction ended, so every record
+ * whose consumption was committed is accounted for (KIP-447; librdkafka
+ * asks with require_stable under read_committed). From the processor's
+ * thread. Errors: DEADLINE_EXCEEDED (not stable within timeout_ms;
+ * retriable), UNAVAILABLE (retriable), INTERNAL. */
+ww_code_t ww_bus_processor_committed(ww_bus_processor_t *p,
+                                     rd_kafka_topic_partition_list_t *parts,
+                                     int timeout_ms, ww_err_t *err);
 
 /* The transactional id in use (owned by the processor). */
 const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p);

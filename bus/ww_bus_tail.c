@@ -13,7 +13,17 @@
 #include "ww_bus_offsets.h"
 #include "ww_log.h"
 
-enum { LOOKUP_TIMEOUT_MS = 15000 };
+enum { LOOKUP_TIMEOUT_MS = 15000, ASK_TIMEOUT_MS = 5000 };
+
+/* One ww_bus_tail_when_caught_up request. */
+typedef struct catch_up {
+    struct catch_up *next;
+    uint64_t seq;      /* registration order: ends are asked after it */
+    int64_t *ends;     /* NULL until the asker captured them */
+    int64_t deadline;  /* monotonic ms; INT64_MAX: none */
+    ww_bus_tail_caught_up_fn cb;
+    void *opaque;
+} catch_up_t;
 
 struct ww_bus_tail {
     rd_kafka_t *rk;
@@ -31,7 +41,157 @@ struct ww_bus_tail {
     bool failed;
     ww_err_t failure;
     uint64_t records;
+    void (*on_idle)(void *opaque);
+
+    /* when_caught_up requests, and the helper thread that asks the ends
+     * (a blocking round trip the tail thread must not make). */
+    catch_up_t *waits;
+    uint64_t next_seq, asked_seq; /* requests up to asked_seq have ends */
+    pthread_cond_t ask;
+    pthread_t asker;
+    bool asker_started;
 };
+
+/* Moves the requests that are done (reached, expired, or all of them when
+ * `code` is not OK) from t->waits to *done. Called with t->lock held. */
+static void collect(ww_bus_tail_t *t, ww_code_t code, catch_up_t **done,
+                    int64_t now) {
+    catch_up_t **pp = &t->waits;
+    while (*pp) {
+        catch_up_t *w = *pp;
+        bool finished = code != WW_OK || w->deadline <= now;
+        if (!finished && w->ends) {
+            finished = true;
+            for (int p = 0; p < t->count && finished; p++)
+                finished = t->pos[p] >= w->ends[p];
+        }
+        if (!finished) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        w->next = *done;
+        *done = w;
+    }
+}
+
+/* Answers the requests of `done` (no lock held). */
+static void answer(ww_bus_tail_t *t, catch_up_t *done, ww_code_t code,
+                   const ww_err_t *why, int64_t now) {
+    while (done) {
+        catch_up_t *w = done;
+        done = w->next;
+        ww_err_t e = {0};
+        ww_code_t c = code;
+        if (c != WW_OK) {
+            if (why) e = *why;
+        } else if (w->ends == NULL || w->deadline <= now) {
+            bool reached = w->ends != NULL;
+            pthread_mutex_lock(&t->lock);
+            for (int p = 0; reached && p < t->count; p++)
+                reached = t->pos[p] >= w->ends[p];
+            pthread_mutex_unlock(&t->lock);
+            if (!reached)
+                c = ww_err_set(&e, WW_ERR_DEADLINE_EXCEEDED,
+                               "tail of %s did not catch up in time",
+                               t->topic);
+        }
+        w->cb(w->opaque, c, &e);
+        free(w->ends);
+        free(w);
+    }
+}
+
+/* Answers whatever became due; the tail thread calls it after progress. */
+static void settle(ww_bus_tail_t *t) {
+    catch_up_t *done = NULL;
+    int64_t now = ww_clock_mono_ms();
+    pthread_mutex_lock(&t->lock);
+    ww_code_t code = t->failed ? t->failure.code : WW_OK;
+    ww_err_t why = t->failure;
+    if (t->waits) collect(t, code, &done, now);
+    pthread_mutex_unlock(&t->lock);
+    answer(t, done, code, &why, now);
+}
+
+static void *asker_main(void *arg) {
+    ww_bus_tail_t *t = arg;
+    pthread_mutex_lock(&t->lock);
+    while (!t->stopping) {
+        if (t->asked_seq + 1 >= t->next_seq) {
+            /* Nothing to ask: answer expired requests here, since the tail
+             * thread may be busy in a slow handler. */
+            if (t->waits) {
+                struct timespec tick = ww_clock_mono_deadline(50);
+                pthread_cond_timedwait(&t->ask, &t->lock, &tick);
+                catch_up_t *done = NULL;
+                int64_t now = ww_clock_mono_ms();
+                for (catch_up_t **pp = &t->waits; *pp;) {
+                    catch_up_t *w = *pp;
+                    if (w->deadline > now) {
+                        pp = &w->next;
+                        continue;
+                    }
+                    *pp = w->next;
+                    w->next = done;
+                    done = w;
+                }
+                if (done) {
+                    pthread_mutex_unlock(&t->lock);
+                    answer(t, done, WW_OK, NULL, now);
+                    pthread_mutex_lock(&t->lock);
+                }
+            } else {
+                pthread_cond_wait(&t->ask, &t->lock);
+            }
+            continue;
+        }
+        uint64_t upto = t->next_seq - 1; /* requests registered so far */
+        pthread_mutex_unlock(&t->lock);
+        int64_t *ends = malloc((size_t)t->count * sizeof *ends);
+        ww_err_t err = {0};
+        ww_code_t rc =
+            ends ? ww_bus_offsets_lookup(t->rk, t->topic, t->count,
+                                         RD_KAFKA_OFFSET_END, ASK_TIMEOUT_MS,
+                                         ends, &err)
+                 : ww_err_set(&err, WW_ERR_RESOURCE_EXHAUSTED,
+                              "out of memory");
+        catch_up_t *failed = NULL;
+        pthread_mutex_lock(&t->lock);
+        t->asked_seq = upto;
+        for (catch_up_t **pp = &t->waits; *pp;) {
+            catch_up_t *w = *pp;
+            if (w->ends || w->seq > upto) {
+                pp = &w->next;
+                continue;
+            }
+            if (rc == WW_OK &&
+                (w->ends = malloc((size_t)t->count * sizeof *ends))) {
+                memcpy(w->ends, ends, (size_t)t->count * sizeof *ends);
+                pp = &w->next;
+                continue;
+            }
+            *pp = w->next; /* the question could not be asked */
+            w->next = failed;
+            failed = w;
+        }
+        pthread_mutex_unlock(&t->lock);
+        free(ends);
+        if (rc == WW_OK && !failed) {
+            settle(t); /* some may be there already */
+        } else {
+            if (rc == WW_OK)
+                ww_err_set(&err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+            answer(t, failed, rc == WW_OK ? WW_ERR_RESOURCE_EXHAUSTED
+                                          : WW_ERR_UNAVAILABLE,
+                   &err, ww_clock_mono_ms());
+            settle(t);
+        }
+        pthread_mutex_lock(&t->lock);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
 
 static void advance(ww_bus_tail_t *t, int32_t p, int64_t next) {
     if (p < 0 || p >= t->count) return;
@@ -45,11 +205,19 @@ static void advance(ww_bus_tail_t *t, int32_t p, int64_t next) {
 
 static void *tail_main(void *arg) {
     ww_bus_tail_t *t = arg;
+    int64_t idle_due = 0;
     for (;;) {
         pthread_mutex_lock(&t->lock);
         bool stop = t->stopping || t->failed;
+        bool waiting = t->waits != NULL;
         pthread_mutex_unlock(&t->lock);
         if (stop) break;
+        int64_t now = ww_clock_mono_ms();
+        if (now >= idle_due) {
+            if (t->on_idle) t->on_idle(t->opaque);
+            if (waiting) settle(t); /* timeouts */
+            idle_due = now + 100;
+        }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(t->rk, 100);
         if (!m) continue;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -88,7 +256,9 @@ static void *tail_main(void *arg) {
             }
         }
         rd_kafka_message_destroy(m);
+        if (waiting) settle(t);
     }
+    settle(t); /* a failure answers every request */
     return NULL;
 }
 
@@ -116,9 +286,12 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&t->moved, &attr);
+    pthread_cond_init(&t->ask, &attr);
     pthread_condattr_destroy(&attr);
+    t->next_seq = 1;
     t->handler = cfg->handler;
     t->opaque = cfg->opaque;
+    t->on_idle = cfg->on_idle;
     t->topic = strdup(cfg->topic);
     if (!t->topic) {
         ww_bus_tail_destroy(t);
@@ -134,7 +307,8 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     /* The reader conf says read_committed, no commits, EOF events and a
      * never-joined group.id; records deleted by retention under a start
      * offset mean "from the log start". */
-    if (!set(conf, "auto.offset.reset", "earliest", err)) {
+    if (!set(conf, "auto.offset.reset", "earliest", err) ||
+        !set(conf, "fetch.wait.max.ms", "10", err)) {
         rd_kafka_conf_destroy(conf);
         ww_bus_tail_destroy(t);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
@@ -159,7 +333,8 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     }
     if (!rc)
         rc = ww_bus_offsets_lookup(t->rk, t->topic, t->count,
-                                   RD_KAFKA_OFFSET_BEGINNING,
+                                   cfg->from_end ? RD_KAFKA_OFFSET_END
+                                                 : RD_KAFKA_OFFSET_BEGINNING,
                                    LOOKUP_TIMEOUT_MS, begin, err);
     if (!rc) {
         rd_kafka_topic_partition_list_t *parts =
@@ -184,6 +359,13 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
                             "tail: cannot start its thread");
         else
             t->thread_started = true;
+    }
+    if (!rc) {
+        if (pthread_create(&t->asker, NULL, asker_main, t) != 0)
+            rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                            "tail: cannot start its helper thread");
+        else
+            t->asker_started = true;
     }
     if (rc) {
         ww_bus_tail_destroy(t);
@@ -245,6 +427,35 @@ ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
     return rc;
 }
 
+ww_code_t ww_bus_tail_when_caught_up(ww_bus_tail_t *t, int timeout_ms,
+                                     ww_bus_tail_caught_up_fn cb, void *opaque,
+                                     ww_err_t *err) {
+    if (!t || !cb)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "tail: tail and callback are required");
+    catch_up_t *w = calloc(1, sizeof *w);
+    if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    w->cb = cb;
+    w->opaque = opaque;
+    w->deadline = timeout_ms < 0 ? INT64_MAX
+                                 : ww_clock_mono_ms() + (int64_t)timeout_ms;
+    pthread_mutex_lock(&t->lock);
+    if (t->stopping) {
+        pthread_mutex_unlock(&t->lock);
+        free(w);
+        return ww_err_set(err, WW_ERR_CANCELLED, "tail of %s is stopping",
+                          t->topic);
+    }
+    w->seq = t->next_seq++;
+    w->next = t->waits;
+    t->waits = w;
+    pthread_cond_signal(&t->ask);
+    pthread_mutex_unlock(&t->lock);
+    return WW_OK;
+}
+
+int ww_bus_tail_partitions(const ww_bus_tail_t *t) { return t ? t->count : 0; }
+
 int64_t ww_bus_tail_position(ww_bus_tail_t *t, int32_t partition) {
     if (!t || partition < 0 || partition >= t->count) return -1;
     pthread_mutex_lock(&t->lock);
@@ -268,14 +479,23 @@ void ww_bus_tail_destroy(ww_bus_tail_t *t) {
     pthread_mutex_lock(&t->lock);
     t->stopping = true;
     pthread_cond_broadcast(&t->moved);
+    pthread_cond_broadcast(&t->ask);
+    catch_up_t *left = t->waits;
+    t->waits = NULL;
     pthread_mutex_unlock(&t->lock);
+    if (t->asker_started) pthread_join(t->asker, NULL);
     if (t->thread_started) pthread_join(t->thread, NULL);
+    ww_err_t why;
+    ww_err_set(&why, WW_ERR_CANCELLED, "tail of %s stopped",
+               t->topic ? t->topic : "?");
+    answer(t, left, WW_ERR_CANCELLED, &why, ww_clock_mono_ms());
     if (t->rk) {
         rd_kafka_assign(t->rk, NULL);
         rd_kafka_consumer_close(t->rk);
         rd_kafka_destroy(t->rk);
     }
     pthread_cond_destroy(&t->moved);
+    pthread_cond_destroy(&t->ask);
     pthread_mutex_destroy(&t->lock);
     free(t->pos);
     free(t->topic);

@@ -10,10 +10,17 @@
  * and aborted records at the end of a partition do not hold it back. When it
  * returns WW_OK, every record committed before the call has been handled.
  *
- * Threads: the handler runs in the tail's thread, one record at a time, in
- * offset order within a partition. Every other function may be called from
- * any thread (wait_caught_up from many at once), except destroy, which must
- * not be called from the handler nor while a wait_caught_up is in progress.
+ * ww_bus_tail_when_caught_up() is the same question without blocking: the
+ * answer comes through a callback (a gRPC handler must never wait on Kafka).
+ *
+ * Latency: the reader asks the broker to answer a fetch within 10 ms when
+ * nothing is new, so a record committed is handled within a few ms.
+ *
+ * Threads: the handler and on_idle run in the tail's thread, one record at
+ * a time, in offset order within a partition. Every other function may be
+ * called from any thread (wait_caught_up from many at once), except
+ * destroy, which must not be called from the handler nor while a
+ * wait_caught_up is in progress.
  */
 #ifndef WW_BUS_TAIL_H
 #define WW_BUS_TAIL_H
@@ -41,6 +48,13 @@ typedef struct ww_bus_tail_config {
      * NULL, or partitions past offsets_cnt: the beginning of the log. */
     const int64_t *offsets;
     int offsets_cnt;
+    /* Where partitions not in `offsets` start: false = the log start;
+     * true = the end as of the start (a reader of replies only needs the
+     * answers to what it asks from now on). */
+    bool from_end;
+    /* Called in the tail's thread between records, at least every 100 ms
+     * (timeouts of the owner's waits, for example). May be NULL. */
+    void (*on_idle)(void *opaque);
 } ww_bus_tail_config_t;
 
 typedef struct ww_bus_tail_stats {
@@ -65,11 +79,33 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
 ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
                                      ww_err_t *err);
 
+/* The answer of ww_bus_tail_when_caught_up: WW_OK once everything committed
+ * before the call was handled; DEADLINE_EXCEEDED after its timeout;
+ * UNAVAILABLE when the ends could not be asked; the handler's error that
+ * stopped the tail; CANCELLED when the tail is destroyed first. `err` is
+ * borrowed for the call. */
+typedef void (*ww_bus_tail_caught_up_fn)(void *opaque, ww_code_t code,
+                                         const ww_err_t *err);
+
+/* Asks, without blocking, to be told when the tail has handled everything
+ * committed to the topic before this call (the ends are captured by the
+ * tail's helper thread, one query for every request waiting). `cb` runs
+ * exactly once, on one of the tail's threads and never inside this call,
+ * unless this call fails: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, or
+ * CANCELLED when the tail is stopping (cb never runs then). timeout_ms < 0:
+ * no limit. */
+ww_code_t ww_bus_tail_when_caught_up(ww_bus_tail_t *t, int timeout_ms,
+                                     ww_bus_tail_caught_up_fn cb, void *opaque,
+                                     ww_err_t *err);
+
 /* The next offset the tail will handle in `partition` (its position), or -1
  * for an unknown partition. */
 int64_t ww_bus_tail_position(ww_bus_tail_t *t, int32_t partition);
 
 ww_bus_tail_stats_t ww_bus_tail_stats(ww_bus_tail_t *t);
+
+/* The number of partitions of the topic (fixed at start). */
+int ww_bus_tail_partitions(const ww_bus_tail_t *t);
 
 /* Stops the thread (an ongoing handler call finishes first), closes the
  * consumer and frees the tail. NULL is a no-op. */

@@ -18,6 +18,11 @@ struct ww_bus_waiter {
     ww_code_t code;        /* WW_OK with a reply, else the failure */
     void *payload;
     size_t len;
+    /* Asynchronous waiters: answered through fn, owned by the registry. */
+    ww_bus_waiter_fn fn;
+    void *opaque;
+    int64_t deadline; /* monotonic ms; INT64_MAX: none */
+    ww_bus_waiter_t *done_next; /* answers collected outside the lock */
     char id[WW_BUS_WAITERS_MAX_ID + 1];
 };
 
@@ -58,7 +63,7 @@ void ww_bus_waiters_destroy(ww_bus_waiters_t *ws) {
         ww_bus_waiter_t *w = ws->buckets[i];
         while (w) {
             ww_bus_waiter_t *next = w->next;
-            pthread_cond_destroy(&w->cond);
+            if (!w->fn) pthread_cond_destroy(&w->cond);
             free(w->payload);
             free(w);
             w = next;
@@ -98,40 +103,29 @@ static void maybe_grow(ww_bus_waiters_t *ws) {
     ws->nbuckets = n;
 }
 
-ww_code_t ww_bus_waiters_register(ww_bus_waiters_t *ws,
-                                  const char *correlation_id,
-                                  ww_bus_waiter_t **out, ww_err_t *err) {
-    if (!ws || !out || !correlation_id)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "waiters: registry, id and out are required");
-    size_t idlen = strlen(correlation_id);
-    if (idlen == 0 || idlen > WW_BUS_WAITERS_MAX_ID)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "waiters: correlation id must be 1..%d bytes, got %zu",
-                          WW_BUS_WAITERS_MAX_ID, idlen);
-    ww_bus_waiter_t *w = calloc(1, sizeof *w);
-    if (!w)
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
-                          "waiters: out of memory");
-    memcpy(w->id, correlation_id, idlen + 1);
-    w->owner = ws;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
+/* Caller holds the lock: takes w out of the table. */
+static void unlink_locked(ww_bus_waiters_t *ws, ww_bus_waiter_t *w) {
+    ww_bus_waiter_t **slot = find_slot(ws, w->id);
+    if (*slot == w) {
+        *slot = w->next;
+        ws->count--;
+        ws->stats.pending--;
+    }
+}
 
+/* Registers `w` (filled by the caller) under its id; frees it on error. */
+static ww_code_t add(ww_bus_waiters_t *ws, ww_bus_waiter_t *w, ww_err_t *err) {
     pthread_mutex_lock(&ws->lock);
     ww_code_t rc = WW_OK;
     if (ws->failed != WW_OK) {
         rc = ww_err_set(err, WW_ERR_UNAVAILABLE, "waiters: shut down (%s)",
                         ws->failed_why);
     } else {
-        ww_bus_waiter_t **slot = find_slot(ws, correlation_id);
+        ww_bus_waiter_t **slot = find_slot(ws, w->id);
         if (*slot) {
             rc = ww_err_set(err, WW_ERR_ALREADY_EXISTS,
                             "waiters: correlation id %s is already waited for",
-                            correlation_id);
+                            w->id);
         } else {
             *slot = w;
             ws->count++;
@@ -142,12 +136,69 @@ ww_code_t ww_bus_waiters_register(ww_bus_waiters_t *ws,
     }
     pthread_mutex_unlock(&ws->lock);
     if (rc != WW_OK) {
-        pthread_cond_destroy(&w->cond);
+        if (!w->fn) pthread_cond_destroy(&w->cond);
         free(w);
-        return rc;
     }
-    *out = w;
-    return WW_OK;
+    return rc;
+}
+
+/* A zeroed waiter carrying a valid copy of `id`, or NULL with err set. */
+static ww_bus_waiter_t *waiter_new(ww_bus_waiters_t *ws, const char *id,
+                                   ww_err_t *err) {
+    if (!ws || !id) {
+        ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                   "waiters: registry and id are required");
+        return NULL;
+    }
+    size_t idlen = strlen(id);
+    if (idlen == 0 || idlen > WW_BUS_WAITERS_MAX_ID) {
+        ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                   "waiters: correlation id must be 1..%d bytes, got %zu",
+                   WW_BUS_WAITERS_MAX_ID, idlen);
+        return NULL;
+    }
+    ww_bus_waiter_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "waiters: out of memory");
+        return NULL;
+    }
+    memcpy(w->id, id, idlen + 1);
+    w->owner = ws;
+    w->deadline = INT64_MAX;
+    return w;
+}
+
+ww_code_t ww_bus_waiters_register(ww_bus_waiters_t *ws,
+                                  const char *correlation_id,
+                                  ww_bus_waiter_t **out, ww_err_t *err) {
+    if (!out)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "waiters: registry, id and out are required");
+    ww_bus_waiter_t *w = waiter_new(ws, correlation_id, err);
+    if (!w) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    ww_code_t rc = add(ws, w, err);
+    if (rc == WW_OK) *out = w;
+    return rc;
+}
+
+ww_code_t ww_bus_waiters_register_async(ww_bus_waiters_t *ws,
+                                        const char *correlation_id,
+                                        int timeout_ms, ww_bus_waiter_fn fn,
+                                        void *opaque, ww_err_t *err) {
+    if (!fn)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "waiters: an asynchronous waiter needs a callback");
+    ww_bus_waiter_t *w = waiter_new(ws, correlation_id, err);
+    if (!w) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    w->fn = fn;
+    w->opaque = opaque;
+    if (timeout_ms >= 0) w->deadline = ww_clock_mono_ms() + timeout_ms;
+    return add(ws, w, err);
 }
 
 bool ww_bus_waiters_complete(ww_bus_waiters_t *ws, const char *correlation_id,
@@ -163,6 +214,15 @@ bool ww_bus_waiters_complete(ww_bus_waiters_t *ws, const char *correlation_id,
     bool taken = false;
     pthread_mutex_lock(&ws->lock);
     ww_bus_waiter_t *w = *find_slot(ws, correlation_id);
+    if (w && w->fn) {
+        unlink_locked(ws, w);
+        ws->stats.completed++;
+        pthread_mutex_unlock(&ws->lock);
+        free(copy);
+        w->fn(w->opaque, WW_OK, payload, len, NULL);
+        free(w);
+        return true;
+    }
     if (w && !w->done) {
         w->done = true;
         w->code = WW_OK;
@@ -182,12 +242,7 @@ bool ww_bus_waiters_complete(ww_bus_waiters_t *ws, const char *correlation_id,
 
 /* Caller holds the lock: unlinks w and frees it (not its moved-out payload). */
 static void release_locked(ww_bus_waiters_t *ws, ww_bus_waiter_t *w) {
-    ww_bus_waiter_t **slot = find_slot(ws, w->id);
-    if (*slot == w) {
-        *slot = w->next;
-        ws->count--;
-        ws->stats.pending--;
-    }
+    unlink_locked(ws, w);
     pthread_cond_destroy(&w->cond);
     free(w->payload);
     free(w);
@@ -239,6 +294,18 @@ void ww_bus_waiter_cancel(ww_bus_waiter_t *w) {
     pthread_mutex_unlock(&ws->lock);
 }
 
+/* Answers asynchronous waiters taken out of the table (no lock held). */
+static void answer_all(ww_bus_waiter_t *w, ww_code_t code, const char *why) {
+    while (w) {
+        ww_bus_waiter_t *next = w->done_next;
+        ww_err_t e;
+        ww_err_set(&e, code, "waiters: %s (%s)", why, w->id);
+        w->fn(w->opaque, code, NULL, 0, &e);
+        free(w);
+        w = next;
+    }
+}
+
 void ww_bus_waiters_fail_all(ww_bus_waiters_t *ws, ww_code_t code,
                              const char *why) {
     if (!ws) return;
@@ -247,15 +314,59 @@ void ww_bus_waiters_fail_all(ww_bus_waiters_t *ws, ww_code_t code,
     ws->failed = code;
     snprintf(ws->failed_why, sizeof ws->failed_why, "%s",
              why ? why : "shutting down");
+    ww_bus_waiter_t *answers = NULL;
     for (size_t i = 0; i < ws->nbuckets; i++) {
-        for (ww_bus_waiter_t *w = ws->buckets[i]; w; w = w->next) {
+        for (ww_bus_waiter_t *w = ws->buckets[i], *next; w; w = next) {
+            next = w->next;
+            if (w->fn) {
+                w->done_next = answers;
+                answers = w;
+                continue;
+            }
             if (w->done) continue;
             w->done = true;
             w->code = code;
             pthread_cond_signal(&w->cond);
         }
     }
+    for (ww_bus_waiter_t *w = answers; w; w = w->done_next)
+        unlink_locked(ws, w);
     pthread_mutex_unlock(&ws->lock);
+    answer_all(answers, code, ws->failed_why);
+}
+
+size_t ww_bus_waiters_sweep(ww_bus_waiters_t *ws) {
+    if (!ws) return 0;
+    int64_t now = ww_clock_mono_ms();
+    ww_bus_waiter_t *answers = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&ws->lock);
+    for (size_t i = 0; i < ws->nbuckets; i++)
+        for (ww_bus_waiter_t *w = ws->buckets[i]; w; w = w->next)
+            if (w->fn && w->deadline <= now) {
+                w->done_next = answers;
+                answers = w;
+                n++;
+            }
+    for (ww_bus_waiter_t *w = answers; w; w = w->done_next) {
+        unlink_locked(ws, w);
+        ws->stats.timed_out++;
+    }
+    pthread_mutex_unlock(&ws->lock);
+    answer_all(answers, WW_ERR_DEADLINE_EXCEEDED, "no reply in time");
+    return n;
+}
+
+bool ww_bus_waiters_withdraw(ww_bus_waiters_t *ws,
+                             const char *correlation_id) {
+    if (!ws || !correlation_id) return false;
+    pthread_mutex_lock(&ws->lock);
+    ww_bus_waiter_t *w = *find_slot(ws, correlation_id);
+    bool found = w && w->fn;
+    if (found) unlink_locked(ws, w);
+    pthread_mutex_unlock(&ws->lock);
+    if (found) free(w);
+    return found;
 }
 
 ww_bus_waiters_stats_t ww_bus_waiters_stats(ww_bus_waiters_t *ws) {

@@ -11,8 +11,13 @@
  * in the waiter, so the order of "reply arrives" and "caller starts waiting"
  * does not matter.
  *
+ * Asynchronous waiters (ww_bus_waiters_register_async) are for callers that
+ * must not block (a gRPC handler keeps its call and returns): the answer
+ * comes through a callback, run by whoever completes, sweeps or fails it.
+ *
  * Thread-safety: every function may be called from any thread; one waiter is
- * waited on (or cancelled) by exactly one thread, once.
+ * waited on (or cancelled) by exactly one thread, once. Callbacks run
+ * without the registry's lock held, so they may register new waiters.
  */
 #ifndef WW_BUS_WAITERS_H
 #define WW_BUS_WAITERS_H
@@ -36,6 +41,14 @@ typedef struct ww_bus_waiters_stats {
     uint64_t timed_out;    /* waits that ended with DEADLINE_EXCEEDED */
     uint64_t pending;      /* waiters registered and not yet released */
 } ww_bus_waiters_stats_t;
+
+/* The answer to an asynchronous waiter: WW_OK with the reply (`payload`,
+ * `len`: borrowed for the call; copy what you keep), DEADLINE_EXCEEDED
+ * (no reply in time: the outcome is unknown), or the code given to
+ * ww_bus_waiters_fail_all. `err` is borrowed for the call. */
+typedef void (*ww_bus_waiter_fn)(void *opaque, ww_code_t code,
+                                 const void *payload, size_t len,
+                                 const ww_err_t *err);
 
 /* A new, empty registry; NULL only when out of memory. */
 ww_bus_waiters_t *ww_bus_waiters_new(void);
@@ -70,6 +83,26 @@ bool ww_bus_waiters_complete(ww_bus_waiters_t *ws, const char *correlation_id,
  * or the code given to ww_bus_waiters_fail_all(). */
 ww_code_t ww_bus_waiter_wait(ww_bus_waiter_t *w, int timeout_ms,
                              void **payload, size_t *len, ww_err_t *err);
+
+/* Registers an asynchronous waiter for `correlation_id` (copied): `fn` runs
+ * exactly once, from the thread that completes it (the reply), from
+ * ww_bus_waiters_sweep once `timeout_ms` passed (negative: never), or from
+ * ww_bus_waiters_fail_all. The registry owns the waiter: nothing to free.
+ * Errors as ww_bus_waiters_register; fn never runs then. */
+ww_code_t ww_bus_waiters_register_async(ww_bus_waiters_t *ws,
+                                        const char *correlation_id,
+                                        int timeout_ms, ww_bus_waiter_fn fn,
+                                        void *opaque, ww_err_t *err);
+
+/* Withdraws an asynchronous waiter that was not answered yet (e.g. sending
+ * the request failed): fn never runs. False when it was answered already
+ * or is unknown. */
+bool ww_bus_waiters_withdraw(ww_bus_waiters_t *ws, const char *correlation_id);
+
+/* Answers every asynchronous waiter whose time ran out with
+ * DEADLINE_EXCEEDED; returns how many. Call it regularly (e.g. from the
+ * idle hook of the reader of replies). */
+size_t ww_bus_waiters_sweep(ww_bus_waiters_t *ws);
 
 /* Unregisters and frees a waiter without waiting (e.g. producing the request
  * failed). A reply arriving later is counted as unclaimed. */

@@ -486,6 +486,101 @@ WW_TEST(rebalance_to_a_second_member_keeps_exactly_once) {
     ww_bus_config_destroy(bus_b);
 }
 
+/* The owner chooses where assigned partitions start: nothing is consumed
+ * until it assigns, it sees the committed offsets first, and records
+ * before its start are never handled. */
+typedef struct chooser {
+    owner_t o;
+    const char *in;
+    int64_t start;      /* where the owner starts partition 0; -1: committed */
+    int64_t committed;  /* what ww_bus_processor_committed said */
+    int announced;
+} chooser_t;
+
+static ww_code_t chooser_assign(void *opaque, ww_bus_processor_t *p,
+                                const rd_kafka_topic_partition_list_t *parts,
+                                ww_err_t *err) {
+    chooser_t *c = opaque;
+    c->announced += parts->cnt;
+    WW_ASSERT(ww_bus_processor_assign_pending(p));
+    (void)err;
+    return WW_OK;
+}
+
+static ww_code_t chooser_idle(void *opaque, ww_bus_processor_t *p,
+                              ww_err_t *err) {
+    chooser_t *c = opaque;
+    if (!ww_bus_processor_assign_pending(p)) return WW_OK;
+    rd_kafka_topic_partition_list_t *parts =
+        rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, c->in, 0);
+    ww_code_t rc = ww_bus_processor_committed(p, parts, 5000, err);
+    if (rc == WW_OK) {
+        c->committed = parts->elems[0].offset;
+        if (c->start >= 0) parts->elems[0].offset = c->start;
+        rc = ww_bus_processor_assign(p, parts, err);
+        if (rc == WW_OK) c->o.assigned[0] = 1;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return rc == WW_ERR_DEADLINE_EXCEEDED ? WW_OK : rc; /* again next time */
+}
+
+static void chooser_run(ww_bus_config_t *bus, const char *group, chooser_t *c,
+                        uint64_t records) {
+    ww_bus_processor_config_t cfg = {
+        .input_topic = c->in, .group = group, .max_wait_ms = 20,
+        .handle = handle, .on_assign = chooser_assign, .on_revoke = on_revoke,
+        .on_abort = on_abort, .on_commit = on_commit, .on_idle = chooser_idle,
+        .owner_assigns = true, .opaque = &c->o};
+    runner_t r = {0};
+    ww_err_t err = {0};
+    WW_ASSERT_MSG(ww_bus_processor_new(bus, &cfg, &r.p, &err) == WW_OK, "%s",
+                  err.msg);
+    pthread_create(&r.th, NULL, run_main, &r);
+    wait_records(r.p, &r, records);
+    ww_bus_processor_stop(r.p);
+    pthread_join(r.th, NULL);
+    WW_ASSERT_MSG(r.rc == WW_OK, "run: %s", r.err.msg);
+    WW_ASSERT_EQ_INT(ww_bus_processor_stats(r.p).records, records);
+    ww_bus_processor_destroy(r.p);
+}
+
+WW_TEST(the_owner_chooses_where_assigned_partitions_start) {
+    char in[128], out[128], group[128];
+    ww_test_unique_name(in, sizeof in, "proc-own-in");
+    ww_test_unique_name(out, sizeof out, "proc-own-out");
+    ww_test_unique_name(group, sizeof group, "proc-own");
+    bt_create_topic(in, 1);
+    bt_create_topic(out, 1);
+    bt_produce(in, 0, 0, 10, "in-%d");
+    ww_bus_config_t *bus = bt_bus("own1");
+    ww_err_t err = {0};
+    ww_bus_config_set_transaction_timeout_ms(bus, 10000, &err);
+    ww_bus_config_set_session_timeout_ms(bus, 6000, &err);
+    /* the owner (chooser_t starts with its owner_t, the handler's opaque) */
+    chooser_t *c = calloc(1, sizeof *c);
+    c->o.out_topic = out;
+    c->o.fail_id = c->o.fatal_id = -1;
+    c->in = in;
+    c->start = 4;
+    c->committed = -2;
+    chooser_run(bus, group, c, 6);
+    WW_ASSERT_EQ_INT(c->announced, 1);
+    WW_ASSERT_EQ_INT(c->committed, RD_KAFKA_OFFSET_INVALID); /* none yet */
+    WW_ASSERT_EQ_INT(c->o.before_assign, 0);
+    for (int i = 0; i < 10; i++) WW_ASSERT_EQ_INT(c->o.committed[i], i >= 4);
+
+    /* a second run sees the committed position and starts there */
+    memset(c->o.committed, 0, sizeof c->o.committed);
+    c->start = -1;
+    bt_produce(in, 0, 10, 3, "in-%d");
+    chooser_run(bus, group, c, 3);
+    WW_ASSERT_EQ_INT(c->committed, 10);
+    for (int i = 0; i < 13; i++) WW_ASSERT_EQ_INT(c->o.committed[i], i >= 10);
+    free(c);
+    ww_bus_config_destroy(bus);
+}
+
 WW_TEST(settings_are_checked) {
     ww_bus_config_t *bus = bt_bus(NULL); /* no instance id */
     owner_t o = {0};
@@ -514,6 +609,7 @@ int main(int argc, char **argv) {
             WW_CASE(non_retriable_handler_error_stops_the_processor),
             WW_CASE(same_transactional_id_fences_the_first_processor),
             WW_CASE(rebalance_to_a_second_member_keeps_exactly_once),
+            WW_CASE(the_owner_chooses_where_assigned_partitions_start),
             WW_CASE(settings_are_checked),
             {0}});
 }

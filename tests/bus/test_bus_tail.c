@@ -189,6 +189,109 @@ WW_TEST(handler_error_stops_the_tail_and_waits_report_it) {
     ww_bus_config_destroy(base);
 }
 
+typedef struct answer {
+    pthread_mutex_t lock;
+    int calls;
+    ww_code_t code;
+    int seen_then; /* records handled when the answer came */
+    seen_t *seen;
+} answer_t;
+
+static void on_caught_up(void *opaque, ww_code_t code, const ww_err_t *err) {
+    (void)err;
+    answer_t *a = opaque;
+    int n = seen_count(a->seen);
+    pthread_mutex_lock(&a->lock);
+    a->calls++;
+    a->code = code;
+    a->seen_then = n;
+    pthread_mutex_unlock(&a->lock);
+}
+
+static int answers(answer_t *a, int want, int timeout_ms) {
+    for (int i = 0; i < timeout_ms / 10; i++) {
+        pthread_mutex_lock(&a->lock);
+        int n = a->calls;
+        pthread_mutex_unlock(&a->lock);
+        if (n >= want) return n;
+        usleep(10000);
+    }
+    pthread_mutex_lock(&a->lock);
+    int n = a->calls;
+    pthread_mutex_unlock(&a->lock);
+    return n;
+}
+
+/* The asynchronous question: answered once, from the tail's threads, after
+ * every record committed before the call; a lagging handler gets a
+ * DEADLINE_EXCEEDED answer in time; destroy answers what is left. A tail
+ * started from the end sees only what comes after its start. */
+WW_TEST(when_caught_up_answers_once_without_blocking_and_from_end_skips_the_past) {
+    char topic[128];
+    ww_test_unique_name(topic, sizeof topic, "tail-async");
+    bt_create_topic(topic, 3);
+    bt_produce(topic, RD_KAFKA_PARTITION_UA, 0, 40, "m-%d");
+    ww_bus_config_t *base = bt_bus(NULL);
+    seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ww_bus_tail_t *t;
+    ww_err_t err = {0};
+    ww_bus_tail_config_t cfg = {.topic = topic, .handler = collect,
+                                .opaque = &s};
+    WW_ASSERT_EQ_INT(ww_bus_tail_start(base, &cfg, &t, &err), WW_OK);
+    answer_t a = {.lock = PTHREAD_MUTEX_INITIALIZER, .seen = &s};
+    WW_ASSERT_EQ_INT(ww_bus_tail_when_caught_up(t, 20000, on_caught_up, &a, &err),
+                     WW_OK);
+    WW_ASSERT_EQ_INT(answers(&a, 1, 20000), 1);
+    WW_ASSERT_EQ_INT(a.code, WW_OK);
+    WW_ASSERT_EQ_INT(a.seen_then, 40);
+    WW_ASSERT_EQ_INT(ww_bus_tail_partitions(t), 3);
+
+    /* A lagging handler: the answer says so within the timeout. */
+    __atomic_store_n(&s.block, 1, __ATOMIC_SEQ_CST);
+    bt_produce(topic, RD_KAFKA_PARTITION_UA, 40, 5, "m-%d");
+    answer_t late = {.lock = PTHREAD_MUTEX_INITIALIZER, .seen = &s};
+    WW_ASSERT_EQ_INT(
+        ww_bus_tail_when_caught_up(t, 300, on_caught_up, &late, &err), WW_OK);
+    WW_ASSERT_EQ_INT(answers(&late, 1, 5000), 1);
+    WW_ASSERT_EQ_INT(late.code, WW_ERR_DEADLINE_EXCEEDED);
+    /* Many questions at once, answered together once it moves again. */
+    answer_t many = {.lock = PTHREAD_MUTEX_INITIALIZER, .seen = &s};
+    for (int i = 0; i < 20; i++)
+        WW_ASSERT_EQ_INT(
+            ww_bus_tail_when_caught_up(t, 20000, on_caught_up, &many, &err),
+            WW_OK);
+    usleep(200000);
+    WW_ASSERT_EQ_INT(answers(&many, 20, 0), 0);
+    __atomic_store_n(&s.block, 0, __ATOMIC_SEQ_CST);
+    WW_ASSERT_EQ_INT(answers(&many, 20, 20000), 20);
+    WW_ASSERT_EQ_INT(many.code, WW_OK);
+    WW_ASSERT_EQ_INT(many.seen_then, 45);
+    /* Destroy answers the questions still open with CANCELLED. */
+    __atomic_store_n(&s.block, 1, __ATOMIC_SEQ_CST);
+    bt_produce(topic, RD_KAFKA_PARTITION_UA, 45, 1, "m-%d");
+    answer_t left = {.lock = PTHREAD_MUTEX_INITIALIZER, .seen = &s};
+    WW_ASSERT_EQ_INT(
+        ww_bus_tail_when_caught_up(t, -1, on_caught_up, &left, &err), WW_OK);
+    usleep(200000);
+    __atomic_store_n(&s.block, 0, __ATOMIC_SEQ_CST);
+    ww_bus_tail_destroy(t);
+    WW_ASSERT_EQ_INT(answers(&left, 1, 0), 1);
+    WW_ASSERT(left.code == WW_ERR_CANCELLED || left.code == WW_OK);
+
+    /* from_end: none of the 46 old records, then the new ones */
+    seen_t fresh = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ww_bus_tail_config_t end_cfg = {.topic = topic, .handler = collect,
+                                    .opaque = &fresh, .from_end = true};
+    WW_ASSERT_EQ_INT(ww_bus_tail_start(base, &end_cfg, &t, &err), WW_OK);
+    WW_ASSERT_EQ_INT(ww_bus_tail_wait_caught_up(t, 20000, &err), WW_OK);
+    WW_ASSERT_EQ_INT(seen_count(&fresh), 0);
+    bt_produce(topic, RD_KAFKA_PARTITION_UA, 100, 7, "n-%d");
+    WW_ASSERT_EQ_INT(ww_bus_tail_wait_caught_up(t, 20000, &err), WW_OK);
+    WW_ASSERT_EQ_INT(seen_count(&fresh), 7);
+    ww_bus_tail_destroy(t);
+    ww_bus_config_destroy(base);
+}
+
 int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
@@ -198,5 +301,6 @@ int main(int argc, char **argv) {
             WW_CASE(starts_from_given_offsets_and_an_empty_topic_is_caught_up),
             WW_CASE(commit_marker_before_an_open_transaction_does_not_hold_the_tail),
             WW_CASE(handler_error_stops_the_tail_and_waits_report_it),
+            WW_CASE(when_caught_up_answers_once_without_blocking_and_from_end_skips_the_past),
             {0}});
 }
