@@ -20,6 +20,8 @@
 #      round is shown), BENCH_CONNECTIONS (4), BENCH_STREAMS (32 per
 #      connection), SERVER_CPU (0), LOAD_CPU (1). Needs build/ (cmake
 #      --build build), a Go toolchain, h2load and nghttp (nghttp2-client).
+# Scratch files (generated Go server, logs, load-generator output) go to
+# build/bench-run/, emptied at every start.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/lib.sh"
@@ -40,7 +42,9 @@ bin=$(WW_GO_TOOLS_GHZ=1 "$WW_ROOT/scripts/go-tools.sh")
 command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
 export PATH="$bin:$PATH"
 
-work="$build/bench"
+# A folder of its own: build/bench is where CMake puts bench_txn, bench_bus
+# and bench_auth, which this script must never wipe.
+work="$build/bench-run"
 rm -rf "$work"; mkdir -p "$work/go"
 cp -r "$here/go-server/." "$work/go/"
 protoc -I"$WW_ROOT/proto" -I/usr/include \
