@@ -4,31 +4,16 @@
 #include "auth_fixture.h"
 #include "ww_auth_tls.h"
 #include "ww_test.h"
+#include "ww_test_proc.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <grpc/grpc_security.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 pid_t sfx_trainer_pid, sfx_users_pid;
 int sfx_trainer_port, sfx_users_port, sfx_meta_port;
 char sfx_meta_dir[512], sfx_jwks_path[512];
 static pid_t meta_pid;
-
-int sfx_free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 const char *sfx_pki(const char *name) {
     static char buf[8][512];
@@ -38,51 +23,19 @@ const char *sfx_pki(const char *name) {
     return b;
 }
 
-static void stop(pid_t *pid) {
-    if (*pid <= 0) return;
-    kill(*pid, SIGTERM);
-    waitpid(*pid, NULL, 0);
-    *pid = 0;
-}
-
 static void stop_all(void) {
-    stop(&sfx_trainer_pid);
-    stop(&sfx_users_pid);
+    ww_test_proc_stop(sfx_trainer_pid, SIGTERM, 10000);
+    ww_test_proc_stop(sfx_users_pid, SIGTERM, 10000);
     fx_fake_server_stop(meta_pid);
 }
 
-/* `bin` with extra environment (NAME=VALUE, NULL-terminated), stderr to
- * `log`. */
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        unsetenv("GRPC_NO_TLS");
-        unsetenv("WW_LISTEN_ADDR");
-        for (; *env; env++)
-            putenv((char *)*env);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void wait_port(int port, pid_t pid, const char *log) {
-    int64_t until = ww_test_now_ms() + 15000;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok) return;
-        WW_ASSERT_MSG(waitpid(pid, NULL, WNOHANG) == 0 &&
-                          ww_test_now_ms() < until,
-                      "server did not start, see %s", log);
-        usleep(20000);
-    }
+    const char *vars[16] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR"};
+    for (int i = 2; *env && i < 15; i++)
+        vars[i] = *env++;
+    return ww_test_proc_spawn(
+        (const char *[]){bin, NULL},
+        &(ww_test_proc_opts_t){.env = vars, .stderr_path = log});
 }
 
 pid_t sfx_start_service(const char *bin, int port, const char *audience,
@@ -97,7 +50,8 @@ pid_t sfx_start_service(const char *bin, int port, const char *audience,
     for (int i = 5; extra && *extra && i < 15; i++)
         env[i] = *extra++; /* later entries override earlier ones */
     pid_t pid = sfx_spawn(bin, env, log);
-    wait_port(port, pid, log);
+    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 15000),
+                  "server did not start, see %s", log);
     return pid;
 }
 
@@ -112,13 +66,13 @@ void sfx_setup(void) {
     sfx_meta_port = fx_fake_server_start(sfx_meta_dir, NULL, NULL, &meta_pid);
     atexit(stop_all); /* runs before the fixture removes its directory */
     char log[512];
-    sfx_trainer_port = sfx_free_port();
+    sfx_trainer_port = ww_test_proc_free_port();
     sfx_trainer_pid =
         sfx_start_service(TRAINER_BIN, sfx_trainer_port, TRAINER_AUD,
                           (const char *[]){"WW_TRAINER_CALLERS=" TRAINER_ID,
                                            NULL},
                       fx_path(log, sizeof log, "trainer.log"));
-    sfx_users_port = sfx_free_port();
+    sfx_users_port = ww_test_proc_free_port();
     sfx_users_pid = sfx_start_service(USERS_BIN, sfx_users_port, USERS_AUD,
                               (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL
                                            "," TRAINER_ID,
@@ -207,12 +161,9 @@ int sfx_wwctl(const char *env, const char *args, char *out, size_t size,
     snprintf(cmd, sizeof cmd, "env -u GRPC_NO_TLS %s %s %s 2>&1", env,
              WWCTL_BIN, args);
     int64_t t0 = ww_test_now_ms();
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, size - 1, p) : 0;
-    out[n] = '\0';
-    int st = p ? pclose(p) : -1;
+    int rc = ww_test_proc_run(cmd, out, size);
     if (ms) *ms = ww_test_now_ms() - t0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
 }
 
 void sfx_wwctl_env(char *buf, size_t size, const char *metadata_host) {

@@ -34,7 +34,6 @@ extern char sfx_meta_dir[512], sfx_jwks_path[512];
 /* Starts the metadata server and both services (once). */
 void sfx_setup(void);
 
-int sfx_free_port(void);
 /* The test PKI's file `name` (ca.pem, server.key, other-ca.pem, ...); the
  * result stays valid for the next 7 calls. */
 const char *sfx_pki(const char *name);

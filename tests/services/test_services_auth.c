@@ -8,14 +8,14 @@
  * a broken metadata server fails a call within its deadline. */
 #include "auth_fixture.h"
 #include "services_auth_fixture.h"
-#include "ww_trainer_stubs.h"
-#include "ww_users_stubs.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
+#include "ww_test_proc.h"
+#include "ww_trainer_stubs.h"
+#include "ww_users_stubs.h"
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #define VICTIM "auth-victim"
 
@@ -435,7 +435,8 @@ WW_TEST(metadata_server_failures_fail_the_call_in_time) {
     int64_t ms;
     const char *q = "--timeout-ms 1000 trainer is-hour-available "
                     "2031-02-03T15:00:00Z";
-    snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_free_port()); /* nobody */
+    snprintf(meta, sizeof meta, "127.0.0.1:%d",
+             ww_test_proc_free_port()); /* nobody */
     sfx_wwctl_env(env, sizeof env, meta);
     WW_ASSERT_EQ_INT(sfx_wwctl(env, q, out, sizeof out, &ms), 1);
     WW_ASSERT_CONTAINS(out, "metadata server unreachable");
@@ -464,7 +465,7 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
     sfx_setup();
     char ca[600], log[512], env[2048], meta[64], out[4096];
     snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", sfx_pki("ca.pem"));
-    int port = sfx_free_port();
+    int port = ww_test_proc_free_port();
     pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
                                   (const char *[]){ca, NULL},
                                   fx_path(log, sizeof log, "mtls.log"));
@@ -490,18 +491,12 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
                  "GCE_METADATA_HOST=%s %s",
                  port, sfx_pki("ca.pem"), meta, certs);
         int rc = sfx_wwctl(env, q, out, sizeof out, NULL);
-        if (rc != expect[i]) {
-            kill(pid, SIGTERM);
-            waitpid(pid, NULL, 0);
-        }
+        if (rc != expect[i]) ww_test_proc_stop(pid, SIGTERM, 10000);
         WW_ASSERT_MSG(rc == expect[i], "client \"%s\": exit %d: %s",
                       client[i], rc, out);
         if (expect[i] == 0) WW_ASSERT_CONTAINS(out, "is_available=false");
     }
-    kill(pid, SIGTERM);
-    int st = -1;
-    waitpid(pid, &st, 0);
-    WW_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    WW_ASSERT_EQ_INT(ww_test_proc_stop(pid, SIGTERM, 10000), 0);
 }
 
 /* Files are checked at start: a missing certificate or JWKS stops the
@@ -518,7 +513,7 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char listen[64], cert[600], key[600], jwks[600], log[512], text[8192];
         snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d",
-                 sfx_free_port());
+                 ww_test_proc_free_port());
         snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
         snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
         snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
@@ -528,20 +523,12 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
                              "WW_JWT_AUDIENCE=" TRAINER_AUD, bad, NULL};
         pid_t pid =
             sfx_spawn(TRAINER_BIN, env, fx_path(log, sizeof log, "bad.log"));
-        int st = -1;
-        int64_t until = ww_test_now_ms() + 10000;
-        while (waitpid(pid, &st, WNOHANG) == 0 && ww_test_now_ms() < until)
-            usleep(10000);
-        if (ww_test_now_ms() >= until) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-        }
+        int code = ww_test_proc_wait(pid, 10000);
         FILE *f = fopen(log, "r");
         size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
         text[n] = '\0';
         if (f) fclose(f);
-        WW_ASSERT_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: %s",
-                      cases[i].var, text);
+        WW_ASSERT_MSG(code == 1, "%s: exit %d: %s", cases[i].var, code, text);
         WW_ASSERT_CONTAINS(text, cases[i].expect);
         WW_ASSERT_CONTAINS(text, "event=start_failed");
     }
@@ -564,7 +551,7 @@ WW_TEST(jwks_from_an_https_url) {
     snprintf(url, sizeof url, "WW_JWKS=https://localhost:%d/jwks.json",
              jport);
     snprintf(ca, sizeof ca, "WW_TLS_CA=%s", sfx_pki("ca.pem"));
-    int port = sfx_free_port();
+    int port = ww_test_proc_free_port();
     pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
                                   (const char *[]){url, ca, NULL},
                                   fx_path(log, sizeof log, "jwks.log"));
@@ -590,8 +577,7 @@ WW_TEST(jwks_from_an_https_url) {
         if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
         ww_rpc_client_destroy(c);
     }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    ww_test_proc_stop(pid, SIGTERM, 10000);
     fx_fake_server_stop(jpid);
     WW_ASSERT(loads >= 1);
     WW_ASSERT_MSG(rc[0] == WW_OK, "%s", msg[0]);
@@ -600,11 +586,9 @@ WW_TEST(jwks_from_an_https_url) {
 }
 
 static int stop_status(pid_t *pid) {
-    kill(*pid, SIGTERM);
-    int st = -1;
-    waitpid(*pid, &st, 0);
+    int code = ww_test_proc_stop(*pid, SIGTERM, 10000);
     *pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return code;
 }
 
 /* Last: both binaries stop with status 0 (under ASan: no leaks either)
