@@ -10,6 +10,7 @@
 #include "services_auth_fixture.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
+#include "ww_test_grpcio.h"
 #include "ww_test_proc.h"
 #include "ww_trainer_stubs.h"
 #include "ww_users_stubs.h"
@@ -371,60 +372,41 @@ WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
 
 /* grpcio over TLS with a token: GetTrainingBalance answered, and the
  * trainer's token refused. */
-static void python_call(const char *token, const char *request_hex,
-                        char *out, size_t size) {
-    char tok_path[512], cmd[4096];
-    fx_path(tok_path, sizeof tok_path, "python-token");
-    fx_write(tok_path, token);
-    snprintf(cmd, sizeof cmd,
-             "'%s' '%s/grpc_call.py' 127.0.0.1:%d '%s' '%s' "
-             "/users.UsersService/GetTrainingBalance %s 2>&1",
-             WW_VENV_PYTHON, WW_TESTS_SERVICES_DIR, sfx_users_port,
-             sfx_pki("ca.pem"), tok_path, request_hex);
-    FILE *p = popen(cmd, "r");
-    WW_ASSERT(p);
-    out[0] = '\0';
-    char line[2048];
-    while (fgets(line, sizeof line, p))
-        snprintf(out, size, "%s", line); /* the last line is the result */
-    int rc = pclose(p);
-    WW_ASSERT_MSG(rc == 0, "python client exited with %d: %s", rc, out);
-    out[strcspn(out, "\n")] = '\0';
+static Users__GetTrainingBalanceResponse *
+python_balance(const char *token, char *status, size_t size) {
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", sfx_users_port);
+    Users__GetTrainingBalanceRequest req =
+        USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
+    req.user_id = VICTIM;
+    ww_test_grpcio_call_t call = {
+        .target = target,
+        .ca_pem = sfx_pki("ca.pem"),
+        .token = token,
+        .method = "/users.UsersService/GetTrainingBalance",
+        .request = &req.base,
+        .reply_type = &users__get_training_balance_response__descriptor};
+    return (Users__GetTrainingBalanceResponse *)ww_test_grpcio_call(
+        &call, status, size);
 }
 
 WW_TEST(python_grpcio_client_with_tls_and_token) {
     sfx_setup();
     int64_t expected = victim_balance();
-    Users__GetTrainingBalanceRequest req =
-        USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
-    req.user_id = VICTIM;
-    uint8_t buf[128];
-    size_t len = users__get_training_balance_request__pack(&req, buf);
-    char hex[260] = "";
-    for (size_t i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-    char out[2048];
+    char status[2048];
     char *tok = sfx_token_as(USERS_AUD, FX_EMAIL);
-    python_call(tok, hex, out, sizeof out);
-    free(tok);
-    WW_ASSERT_MSG(strncmp(out, "OK ", 3) == 0, "%s", out);
-    uint8_t resp[128];
-    size_t rlen = 0;
-    for (const char *h = out + 3; h[0] && h[1] && rlen < sizeof resp; h += 2) {
-        unsigned v;
-        sscanf(h, "%2x", &v);
-        resp[rlen++] = (uint8_t)v;
-    }
     Users__GetTrainingBalanceResponse *r =
-        users__get_training_balance_response__unpack(NULL, rlen, resp);
-    WW_ASSERT(r);
+        python_balance(tok, status, sizeof status);
+    free(tok);
+    WW_ASSERT_MSG(r, "%s", status);
     int64_t amount = r->amount;
     protobuf_c_message_free_unpacked(&r->base, NULL);
     WW_ASSERT_EQ_INT(amount, expected);
     tok = fx_token(TRAINER_AUD, 600);
-    python_call(tok, hex, out, sizeof out);
+    r = python_balance(tok, status, sizeof status);
     free(tok);
-    WW_ASSERT_CONTAINS(out, "UNAUTHENTICATED");
+    WW_ASSERT(!r);
+    WW_ASSERT_CONTAINS(status, "UNAUTHENTICATED");
 }
 
 /* The metadata server down, answering 500, or slower than the call's
