@@ -211,6 +211,14 @@ const char *fx_pki(void) {
     return pki;
 }
 
+const char *fx_pki_file(const char *name) {
+    static char buf[8][512];
+    static int i;
+    char *b = buf[i++ % 8];
+    snprintf(b, 512, "%s/%s", fx_pki(), name);
+    return b;
+}
+
 int fx_fake_server_start(const char *dir, const char *cert, const char *key,
                          pid_t *pid) {
     char script[512];

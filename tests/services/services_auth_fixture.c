@@ -15,14 +15,6 @@ int sfx_trainer_port, sfx_users_port, sfx_meta_port;
 char sfx_meta_dir[512], sfx_jwks_path[512];
 static pid_t meta_pid;
 
-const char *sfx_pki(const char *name) {
-    static char buf[8][512];
-    static int i;
-    char *b = buf[i++ % 8];
-    snprintf(b, 512, "%s/%s", fx_pki(), name);
-    return b;
-}
-
 static void stop_all(void) {
     ww_test_proc_stop(sfx_trainer_pid, SIGTERM, 10000);
     ww_test_proc_stop(sfx_users_pid, SIGTERM, 10000);
@@ -42,8 +34,8 @@ pid_t sfx_start_service(const char *bin, int port, const char *audience,
                         const char *const *extra, const char *log) {
     char listen[64], cert[600], key[600], jwks[600], aud[128];
     snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
-    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
-    snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
+    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", fx_pki_file("server.pem"));
+    snprintf(key, sizeof key, "WW_TLS_KEY=%s", fx_pki_file("server.key"));
     snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
     snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
     const char *env[16] = {listen, cert, key, jwks, aud};
@@ -119,7 +111,7 @@ static void release_call_creds(void *ctx) {
     grpc_call_credentials_release(ctx);
 }
 
-/* A client to host:port trusting sfx_pki(ca) (NULL = plaintext) and sending
+/* A client to host:port trusting fx_pki_file(ca) (NULL = plaintext) and sending
  * `authorization` (NULL = no header) on every call. */
 ww_rpc_client_t *sfx_dial(const char *host, int port, const char *ca,
                           const char *authorization) {
@@ -129,8 +121,8 @@ ww_rpc_client_t *sfx_dial(const char *host, int port, const char *ca,
     grpc_init();
     grpc_channel_credentials *chan = NULL;
     if (ca)
-        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(sfx_pki(ca), NULL, NULL,
-                                                      &chan, &err) == WW_OK,
+        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(
+                          fx_pki_file(ca), NULL, NULL, &chan, &err) == WW_OK,
                       "%s", err.msg);
     grpc_call_credentials *cc = NULL;
     if (authorization) {
@@ -170,7 +162,7 @@ void sfx_wwctl_env(char *buf, size_t size, const char *metadata_host) {
     snprintf(buf, size,
              "TRAINER_GRPC_ADDR=localhost:%d USERS_GRPC_ADDR=127.0.0.1:%d "
              "WW_TLS_CA=%s GCE_METADATA_HOST=%s",
-             sfx_trainer_port, sfx_users_port, sfx_pki("ca.pem"),
+             sfx_trainer_port, sfx_users_port, fx_pki_file("ca.pem"),
              metadata_host);
 }
 

@@ -381,7 +381,7 @@ python_balance(const char *token, char *status, size_t size) {
     req.user_id = VICTIM;
     ww_test_grpcio_call_t call = {
         .target = target,
-        .ca_pem = sfx_pki("ca.pem"),
+        .ca_pem = fx_pki_file("ca.pem"),
         .token = token,
         .method = "/users.UsersService/GetTrainingBalance",
         .request = &req.base,
@@ -446,7 +446,7 @@ WW_TEST(metadata_server_failures_fail_the_call_in_time) {
 WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
     sfx_setup();
     char ca[600], log[512], env[2048], meta[64], out[4096];
-    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", sfx_pki("ca.pem"));
+    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", fx_pki_file("ca.pem"));
     int port = ww_test_proc_free_port();
     pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
                                   (const char *[]){ca, NULL},
@@ -466,12 +466,12 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
             snprintf(key, sizeof key, "%s.key", client[i]);
             snprintf(certs, sizeof certs,
                      "WW_TLS_CLIENT_CERT=%s WW_TLS_CLIENT_KEY=%s",
-                     sfx_pki(cert), sfx_pki(key));
+                     fx_pki_file(cert), fx_pki_file(key));
         }
         snprintf(env, sizeof env,
                  "TRAINER_GRPC_ADDR=localhost:%d WW_TLS_CA=%s "
                  "GCE_METADATA_HOST=%s %s",
-                 port, sfx_pki("ca.pem"), meta, certs);
+                 port, fx_pki_file("ca.pem"), meta, certs);
         int rc = sfx_wwctl(env, q, out, sizeof out, NULL);
         if (rc != expect[i]) ww_test_proc_stop(pid, SIGTERM, 10000);
         WW_ASSERT_MSG(rc == expect[i], "client \"%s\": exit %d: %s",
@@ -496,8 +496,9 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
         char listen[64], cert[600], key[600], jwks[600], log[512], text[8192];
         snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d",
                  ww_test_proc_free_port());
-        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
-        snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
+        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s",
+                 fx_pki_file("server.pem"));
+        snprintf(key, sizeof key, "WW_TLS_KEY=%s", fx_pki_file("server.key"));
         snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
         char bad[600];
         snprintf(bad, sizeof bad, "%s=%s", cases[i].var, cases[i].value);
@@ -528,11 +529,11 @@ WW_TEST(jwks_from_an_https_url) {
     fx_write(path, doc);
     free(doc);
     pid_t jpid;
-    int jport = fx_fake_server_start(dir, sfx_pki("server.pem"),
-                                     sfx_pki("server.key"), &jpid);
+    int jport = fx_fake_server_start(dir, fx_pki_file("server.pem"),
+                                     fx_pki_file("server.key"), &jpid);
     snprintf(url, sizeof url, "WW_JWKS=https://localhost:%d/jwks.json",
              jport);
-    snprintf(ca, sizeof ca, "WW_TLS_CA=%s", sfx_pki("ca.pem"));
+    snprintf(ca, sizeof ca, "WW_TLS_CA=%s", fx_pki_file("ca.pem"));
     int port = ww_test_proc_free_port();
     pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
                                   (const char *[]){url, ca, NULL},
