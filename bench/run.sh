@@ -72,11 +72,10 @@ PY
 frame hour.bin trainer.IsHourAvailableRequest 'time { seconds: 1796130000 }'
 frame user.bin users.GetTrainingBalanceRequest 'user_id: "bench-user"'
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
 
 declare -A port pid log
 start_ours() { # NAME BINARY LEVEL
@@ -92,7 +91,7 @@ start_ours us-warn "$build/services/users/users" warn
 port[go]=$(free_port)
 taskset -c "$server_cpu" "$work/goserver" -addr 127.0.0.1:${port[go]} 2>"$work/go.log" &
 pids+=($!); pid[go]=$!; log[go]="$work/go.log"
-for k in "${!port[@]}"; do wait_port "${port[$k]}"; done
+for k in "${!port[@]}"; do wait_port "${port[$k]}" 5; done
 sleep 1
 
 rss_kib() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }
