@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -63,7 +64,12 @@ static char **child_environment(const char *const *changes) {
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void exec_child(const char *const *argv, char **env,
-                       const char *stderr_path, const int *out_pipe) {
+                       const char *stderr_path, const int *out_pipe,
+                       pid_t test) {
+    /* A test that dies (a failed sanitizer check aborts it) takes its
+     * children along: left running, they would keep ctest's output pipe
+     * open until the test's timeout and hide the real failure. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != test) _exit(127);
     if (stderr_path) {
         int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd < 0 || dup2(fd, 2) < 0) _exit(127);
@@ -82,9 +88,10 @@ pid_t ww_test_proc_spawn(const char *const *argv,
     /* Close-on-exec, so no other child keeps the pipe open after its exec
      * (dup2 onto stdout clears the flag for this child's copy). */
     if (o->stdout_fd) WW_ASSERT_MSG(pipe2(fds, O_CLOEXEC) == 0, "pipe failed");
+    pid_t test = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(argv, env, o->stderr_path, o->stdout_fd ? fds : NULL);
+        exec_child(argv, env, o->stderr_path, o->stdout_fd ? fds : NULL, test);
     free(env);
     if (pid < 0 && o->stdout_fd) {
         close(fds[0]);

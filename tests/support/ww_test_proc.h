@@ -15,10 +15,12 @@
  *   ...
  *   WW_ASSERT_EQ_INT(ww_test_proc_stop(pid, SIGTERM, 10000), 0);
  *
- * Use from the test's main thread. A child only execs after fork, so a test
- * may spawn while other threads (gRPC's, librdkafka's) run. A fork that
- * fails ends the case; everything else reports through its return value, so
- * the case says what it expected.
+ * Use from the test's main thread: a child is killed (SIGKILL) when the
+ * thread that started it ends, so a test that dies leaves no server behind.
+ * A child only execs after fork, so a test may spawn while other threads
+ * (gRPC's, librdkafka's) run. A fork that fails ends the case; everything
+ * else reports through its return value, so the case says what it
+ * expected.
  */
 #ifndef WW_TEST_PROC_H
 #define WW_TEST_PROC_H
