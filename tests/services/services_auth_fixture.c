@@ -22,12 +22,12 @@ static void stop_all(void) {
 }
 
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log) {
-    const char *vars[16] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR"};
-    for (int i = 2; *env && i < 15; i++)
-        vars[i] = *env++;
     return ww_test_proc_spawn(
         (const char *[]){bin, NULL},
-        &(ww_test_proc_opts_t){.env = vars, .stderr_path = log});
+        &(ww_test_proc_opts_t){
+            .unset = (const char *[]){"GRPC_NO_TLS", "WW_LISTEN_ADDR", NULL},
+            .env = env,
+            .stderr_path = log});
 }
 
 pid_t sfx_start_service(const char *bin, int port, const char *audience,

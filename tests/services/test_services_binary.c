@@ -11,13 +11,11 @@
  * none of the addresses or the local-mode switch the suite may have set;
  * stderr goes to `log`. */
 static pid_t spawn(const char *bin, const char *const *env, const char *log) {
-    const char *vars[16] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR",
-                            "TRAINER_GRPC_ADDR", "USERS_GRPC_ADDR"};
-    for (int i = 4; *env && i < 15; i++)
-        vars[i] = *env++;
+    const char *unset[] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR", "TRAINER_GRPC_ADDR",
+                           "USERS_GRPC_ADDR", NULL};
     return ww_test_proc_spawn(
         (const char *[]){bin, NULL},
-        &(ww_test_proc_opts_t){.env = vars, .stderr_path = log});
+        &(ww_test_proc_opts_t){.unset = unset, .env = env, .stderr_path = log});
 }
 
 static void read_file(const char *path, char *buf, size_t size) {

@@ -30,33 +30,40 @@ int ww_test_proc_free_port(void) {
 }
 
 /* Whether environment entry `entry` ("NAME=VALUE") is for `name` (a bare
- * NAME or a NAME=VALUE entry itself). */
+ * NAME or a NAME=VALUE entry of its own). */
 static bool same_name(const char *entry, const char *name) {
     size_t n = strcspn(name, "=");
     return strncmp(entry, name, n) == 0 && entry[n] == '=';
 }
 
-/* The test's environment with `changes` applied in order (a later entry for
- * a name replaces an earlier one). The array is malloc'd; its strings are
+/* Drops the entries of env[0..n) for `name`; returns the new count. */
+static size_t drop(char **env, size_t n, const char *name) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!same_name(env[i], name)) env[kept++] = env[i];
+    return kept;
+}
+
+/* The child's environment (see ww_test_proc_opts_t): malloc'd, its strings
  * borrowed. Built before fork: the child may only make calls that take no
  * lock another thread of the parent could have held, and setenv does. */
-static char **child_environment(const char *const *changes) {
+static char **child_environment(const ww_test_proc_opts_t *o) {
     extern char **environ;
     size_t n = 0, cap = 1;
     for (char **e = environ; *e; e++)
         cap++;
-    for (const char *const *c = changes; c && *c; c++)
+    for (const char *const *c = o->env; c && *c; c++)
         cap++;
     char **env = malloc(cap * sizeof *env);
     WW_ASSERT_MSG(env, "out of memory");
     for (char **e = environ; *e; e++)
         env[n++] = *e;
-    for (const char *const *c = changes; c && *c; c++) {
-        size_t kept = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!same_name(env[i], *c)) env[kept++] = env[i];
-        n = kept;
-        if (strchr(*c, '=')) env[n++] = (char *)*c;
+    for (const char *const *u = o->unset; u && *u; u++)
+        n = drop(env, n, *u);
+    for (const char *const *c = o->env; c && *c; c++) {
+        WW_ASSERT_MSG(strchr(*c, '='), "not NAME=VALUE: %s", *c);
+        n = drop(env, n, *c);
+        env[n++] = (char *)*c;
     }
     env[n] = NULL;
     return env;
@@ -83,7 +90,7 @@ pid_t ww_test_proc_spawn(const char *const *argv,
                          const ww_test_proc_opts_t *opts) {
     ww_test_proc_opts_t none = {0};
     const ww_test_proc_opts_t *o = opts ? opts : &none;
-    char **env = child_environment(o->env);
+    char **env = child_environment(o);
     int fds[2];
     /* Close-on-exec, so no other child keeps the pipe open after its exec
      * (dup2 onto stdout clears the flag for this child's copy). */

@@ -34,9 +34,10 @@
 int ww_test_proc_free_port(void);
 
 typedef struct ww_test_proc_opts {
-    /* Changes to the child's copy of the test's environment, in order:
-     * "NAME=VALUE" sets NAME, a bare "NAME" removes it. NULL-terminated;
-     * NULL: the test's environment as it is. */
+    /* The child's environment is the test's, without the variables named
+     * in `unset`, then with the "NAME=VALUE" entries of `env` (a later entry
+     * for a name wins). Both NULL-terminated; NULL: no change. */
+    const char *const *unset;
     const char *const *env;
     /* The child's stderr goes to this file (created or truncated); NULL: the
      * test's stderr. */
