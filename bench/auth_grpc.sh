@@ -47,8 +47,7 @@ printf '%s.%s.%s' "$header" "$payload" "$sig" >"$work/meta/token"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
+source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port
 
 coproc META { exec python3 "$WW_ROOT/tests/auth/fake_metadata.py" "$work/meta"; }
 pids+=($!)

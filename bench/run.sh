@@ -20,6 +20,8 @@
 #      round is shown), BENCH_CONNECTIONS (4), BENCH_STREAMS (32 per
 #      connection), SERVER_CPU (0), LOAD_CPU (1). Needs build/ (cmake
 #      --build build), a Go toolchain, h2load and nghttp (nghttp2-client).
+# Scratch files (generated Go server, logs, load-generator output) go to
+# build/bench-run/, emptied at every start.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/lib.sh"
@@ -40,7 +42,9 @@ bin=$(WW_GO_TOOLS_GHZ=1 "$WW_ROOT/scripts/go-tools.sh")
 command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
 export PATH="$bin:$PATH"
 
-work="$build/bench"
+# A folder of its own: build/bench is where CMake puts bench_txn, bench_bus
+# and bench_auth, which this script must never wipe.
+work="$build/bench-run"
 rm -rf "$work"; mkdir -p "$work/go"
 cp -r "$here/go-server/." "$work/go/"
 protoc -I"$WW_ROOT/proto" -I/usr/include \
@@ -68,11 +72,10 @@ PY
 frame hour.bin trainer.IsHourAvailableRequest 'time { seconds: 1796130000 }'
 frame user.bin users.GetTrainingBalanceRequest 'user_id: "bench-user"'
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
 
 declare -A port pid log
 start_ours() { # NAME BINARY LEVEL
@@ -88,7 +91,7 @@ start_ours us-warn "$build/services/users/users" warn
 port[go]=$(free_port)
 taskset -c "$server_cpu" "$work/goserver" -addr 127.0.0.1:${port[go]} 2>"$work/go.log" &
 pids+=($!); pid[go]=$!; log[go]="$work/go.log"
-for k in "${!port[@]}"; do wait_port "${port[$k]}"; done
+for k in "${!port[@]}"; do wait_port "${port[$k]}" 5; done
 sleep 1
 
 rss_kib() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }

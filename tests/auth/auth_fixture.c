@@ -1,6 +1,10 @@
 /* auth_fixture.c - keys, tokens and fake servers generated at test time. */
 #include "auth_fixture.h"
 
+#include "ww_auth_b64url.h"
+#include "ww_test.h"
+#include "ww_test_proc.h"
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -11,12 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "ww_auth_b64url.h"
-#include "ww_test.h"
 
 #ifndef FX_SOURCE_DIR
 #error "FX_SOURCE_DIR must name tests/auth"
@@ -211,29 +211,30 @@ const char *fx_pki(void) {
     return pki;
 }
 
-int fx_fake_server_start(const char *dir, const char *cert, const char *key, pid_t *pid) {
-    int fds[2];
-    WW_ASSERT(pipe(fds) == 0);
+const char *fx_pki_file(const char *name) {
+    static char buf[8][512];
+    static int i;
+    char *b = buf[i++ % 8];
+    snprintf(b, 512, "%s/%s", fx_pki(), name);
+    return b;
+}
+
+int fx_fake_server_start(const char *dir, const char *cert, const char *key,
+                         pid_t *pid) {
     char script[512];
     snprintf(script, sizeof script, "%s/fake_metadata.py", FX_SOURCE_DIR);
-    pid_t p = fork();
-    WW_ASSERT(p >= 0);
-    if (p == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        if (cert) execlp("python3", "python3", script, dir, "--tls", cert, key, (char *)NULL);
-        else execlp("python3", "python3", script, dir, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
+    const char *tls[] = {"python3", script, dir, "--tls", cert, key, NULL};
+    const char *plain[] = {"python3", script, dir, NULL};
+    int out;
+    pid_t p = ww_test_proc_spawn(cert ? tls : plain,
+                                 &(ww_test_proc_opts_t){.stdout_fd = &out});
+    /* The server prints its port once it listens. */
+    FILE *f = fdopen(out, "r");
     int port = 0;
-    int ok = fscanf(f, "%d", &port) == 1;
-    fclose(f);
+    int ok = f && fscanf(f, "%d", &port) == 1;
+    if (f) fclose(f);
     if (!ok) {
-        kill(p, SIGTERM);
-        waitpid(p, NULL, 0);
+        ww_test_proc_stop(p, SIGTERM, 10000);
         WW_ASSERT_MSG(0, "fake metadata server did not start");
     }
     *pid = p;
@@ -241,9 +242,7 @@ int fx_fake_server_start(const char *dir, const char *cert, const char *key, pid
 }
 
 void fx_fake_server_stop(pid_t pid) {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    ww_test_proc_stop(pid, SIGTERM, 10000);
 }
 
 long fx_read_count(const char *dir, const char *name) {

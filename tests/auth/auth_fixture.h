@@ -50,6 +50,9 @@ char *fx_token(const char *aud, int64_t ttl);
 
 /* Runs gen_certs.sh into fx_dir()/pki once; returns that directory. */
 const char *fx_pki(void);
+/* fx_pki()/name (ca.pem, server.key, other-ca.pem, ...); the result stays
+ * valid for the next 7 calls. */
+const char *fx_pki_file(const char *name);
 
 /* Starts fake_metadata.py serving `dir` (https with cert/key when given);
  * returns the port and its pid. */

@@ -1,56 +1,70 @@
 /*
- * auth_grpc_fixture.h - a minimal gRPC core server and client, so the auth
- * tests and the benchmark exercise real TLS and real metadata without the
- * service runtime (which lives on its own branch until integration).
+ * auth_grpc_fixture.h - the auth module behind our gRPC runtime, wired as
+ * the services wire it (services/host/ww_host_security.c), so the auth tests
+ * and the benchmark exercise real TLS and real metadata on the code that
+ * serves them in production:
  *
- * The server answers every method: it runs the verifier (when given) on the
- * `authorization` metadata exactly as the runtime's authenticate hook, and
- * only then the "handler", which counts itself and replies "hello <identity>"
- * as message and status details. One thread drains its completion queue.
- * Single-threaded use from the test's main thread; failures end the case.
+ *   server: ww_rpc_server with TLS credentials from ww_auth_tls and
+ *           ww_auth_verifier_authenticate as its authenticate hook, serving
+ *           trainings.TrainingsService: GetTraining (FXG_METHOD) counts its
+ *           runs and answers a Training whose user_id is the caller identity
+ *           the runtime handed it; the other methods fail
+ * (FAILED_PRECONDITION). Without a verifier the hook lets every call through
+ * (identity
+ *           "") and only records whether an `authorization` header came.
+ *   client: ww_rpc_client with the channel and call credentials a case
+ *           chooses, calling GetTraining.
+ *
+ * Single-threaded use from the test's main thread (the handler and the hook
+ * run on the server's threads and only touch the atomics); failures end the
+ * case.
  */
 #ifndef AUTH_GRPC_FIXTURE_H
 #define AUTH_GRPC_FIXTURE_H
 
-#include <grpc/grpc.h>
+#include "trainings.pb-c.h"
+#include "ww_auth_verifier.h"
+#include "ww_rpc_client.h"
+#include "ww_rpc_server.h"
+
 #include <grpc/grpc_security.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "ww_auth_verifier.h"
-
-#define METHOD "/test.Echo/Call"
+#define FXG_METHOD "/trainings.TrainingsService/GetTraining"
 
 typedef struct fxg_server {
-    grpc_server *server;
-    grpc_completion_queue *cq;
-    pthread_t thread;
+    Trainings__TrainingsService_Service service; /* first: see the .c */
+    ww_rpc_server_t *server;
     int port;
-    ww_auth_verifier_t *verifier; /* NULL: no authentication (records only) */
     atomic_int handler_runs;
     atomic_int saw_authorization;
-    atomic_int shut_down;
 } fxg_server_t;
 
 typedef struct fxg_result {
     grpc_status_code status;
-    char details[512];
+    char details[512];  /* not OK: the client's "<STATUS>: <details>" */
+    char identity[256]; /* OK: the caller identity the handler was given */
     int64_t took_ms;
 } fxg_result_t;
 
-/* Listens on 127.0.0.1 (free port). `creds` is consumed (NULL =
- * plaintext); `verifier` is borrowed (NULL = no authentication, the server
- * only records whether an authorization header arrived). */
-fxg_server_t *fxg_server_start(grpc_server_credentials *creds, ww_auth_verifier_t *verifier);
-void fxg_server_stop(fxg_server_t *ts);
+/* Listens on 127.0.0.1 (a free port). `creds` is consumed (NULL =
+ * plaintext); `verifier` is borrowed and must outlive the server (NULL = no
+ * authentication, the server only records whether a token arrived). */
+fxg_server_t *fxg_server_start(grpc_server_credentials *creds,
+                               ww_auth_verifier_t *verifier);
+void fxg_server_stop(fxg_server_t *fs);
 
-/* A channel to 127.0.0.1:port (borrowed creds); grpc_channel_destroy it. */
-grpc_channel *fxg_channel(grpc_channel_credentials *chan_creds, int port);
-/* One unary call on `ch`; `call_creds` (optional) set on the call itself. */
-fxg_result_t fxg_call(grpc_channel *ch, grpc_call_credentials *call_creds, int deadline_ms);
-/* The same on a channel of its own (new connection, new handshake). */
-fxg_result_t fxg_call_once(grpc_channel_credentials *chan_creds, grpc_call_credentials *call_creds, int port,
+/* A client to 127.0.0.1:port; both credentials are borrowed (NULL:
+ * plaintext / none) and the call credentials must outlive the client. Free
+ * it with ww_rpc_client_destroy. */
+ww_rpc_client_t *fxg_client(grpc_channel_credentials *chan_creds,
+                            grpc_call_credentials *call_creds, int port);
+/* One GetTraining call on `c`. */
+fxg_result_t fxg_call(ww_rpc_client_t *c, int deadline_ms);
+/* The same on a client of its own (new channel, new handshake). */
+fxg_result_t fxg_call_once(grpc_channel_credentials *chan_creds,
+                           grpc_call_credentials *call_creds, int port,
                            int deadline_ms);
 
 #endif

@@ -22,14 +22,6 @@ static void clear_env(void) {
     for (const char *const *v = all_vars; *v; v++) unsetenv(*v);
 }
 
-static const char *pki_file(const char *name) {
-    static char buf[4][512];
-    static int i;
-    char *b = buf[i++ % 4];
-    snprintf(b, 512, "%s/%s", fx_pki(), name);
-    return b;
-}
-
 WW_TEST(server_config_names_each_missing_variable) {
     clear_env();
     ww_auth_config_t cfg;
@@ -98,23 +90,34 @@ WW_TEST(tls_files_checked_at_creation) {
     grpc_server_credentials *sc = NULL;
     grpc_channel_credentials *cc = NULL;
     ww_err_t err = {0};
-    WW_ASSERT_EQ_INT(ww_auth_tls_server_credentials("/nonexistent/cert.pem", pki_file("server.key"), NULL, &sc, &err),
+    WW_ASSERT_EQ_INT(ww_auth_tls_server_credentials("/nonexistent/cert.pem",
+                                                    fx_pki_file("server.key"),
+                                                    NULL, &sc, &err),
                      WW_ERR_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "/nonexistent/cert.pem");
-    WW_ASSERT_EQ_INT(ww_auth_tls_server_credentials(pki_file("server.pem"), pki_file("client.key"), NULL, &sc, &err),
+    WW_ASSERT_EQ_INT(ww_auth_tls_server_credentials(fx_pki_file("server.pem"),
+                                                    fx_pki_file("client.key"),
+                                                    NULL, &sc, &err),
                      WW_ERR_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "does not match");
-    WW_ASSERT_EQ_INT(ww_auth_tls_server_credentials(pki_file("server.key"), pki_file("server.key"), NULL, &sc, &err),
+    WW_ASSERT_EQ_INT(ww_auth_tls_server_credentials(fx_pki_file("server.key"),
+                                                    fx_pki_file("server.key"),
+                                                    NULL, &sc, &err),
                      WW_ERR_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "no PEM certificate");
-    WW_ASSERT_EQ_INT(ww_auth_tls_channel_credentials(pki_file("server.key"), NULL, NULL, &cc, &err),
+    WW_ASSERT_EQ_INT(ww_auth_tls_channel_credentials(fx_pki_file("server.key"),
+                                                     NULL, NULL, &cc, &err),
                      WW_ERR_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "CA");
     WW_ASSERT(sc == NULL && cc == NULL);
-    WW_ASSERT_MSG(ww_auth_tls_server_credentials(pki_file("server.pem"), pki_file("server.key"), pki_file("ca.pem"),
-                                                 &sc, &err) == WW_OK, "%s", err.msg);
-    WW_ASSERT_MSG(ww_auth_tls_channel_credentials(pki_file("ca.pem"), pki_file("client.pem"), pki_file("client.key"),
-                                                  &cc, &err) == WW_OK, "%s", err.msg);
+    WW_ASSERT_MSG(ww_auth_tls_server_credentials(
+                      fx_pki_file("server.pem"), fx_pki_file("server.key"),
+                      fx_pki_file("ca.pem"), &sc, &err) == WW_OK,
+                  "%s", err.msg);
+    WW_ASSERT_MSG(ww_auth_tls_channel_credentials(
+                      fx_pki_file("ca.pem"), fx_pki_file("client.pem"),
+                      fx_pki_file("client.key"), &cc, &err) == WW_OK,
+                  "%s", err.msg);
     grpc_server_credentials_release(sc);
     grpc_channel_credentials_release(cc);
 }

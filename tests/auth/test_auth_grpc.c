@@ -1,9 +1,19 @@
-/* Real gRPC over TLS with per-call tokens, using plain gRPC core on both
- * sides: the verifier runs before a (counted) handler, exactly as the
- * runtime's authenticate hook will. Covers the happy path through the
- * metadata-server plugin, tokens on the wire that must be refused, a
- * plaintext or wrongly trusting client, mutual TLS, a token that must never
- * leave over plaintext, and a metadata server that is down or slow. */
+/* Real gRPC over TLS with per-call tokens on our runtime: ww_rpc_server with
+ * the verifier as its authenticate hook in front of a (counted) handler, and
+ * ww_rpc_client, as the services wire them (auth_grpc_fixture.h). Covers the
+ * happy path through the metadata-server plugin, tokens on the wire that
+ * must be refused, a plaintext or wrongly trusting client, mutual TLS, a
+ * token that must never leave over plaintext, a metadata server that is
+ * down or slow, and a grpcio client. */
+#include "auth_fixture.h"
+#include "auth_grpc_fixture.h"
+#include "ww_auth_jwks.h"
+#include "ww_auth_tls.h"
+#include "ww_auth_token_source.h"
+#include "ww_auth_verifier.h"
+#include "ww_test.h"
+#include "ww_test_grpcio.h"
+
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
@@ -15,14 +25,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "auth_fixture.h"
-#include "auth_grpc_fixture.h"
-#include "ww_auth_jwks.h"
-#include "ww_auth_tls.h"
-#include "ww_auth_token_source.h"
-#include "ww_auth_verifier.h"
-#include "ww_test.h"
-
 #define AUDIENCE "https://127.0.0.1"
 
 /* ---- fixtures ---- */
@@ -32,14 +34,6 @@ static ww_auth_verifier_t *verifier;
 static pid_t meta_pid;
 static int meta_port;
 static char meta_dir[512];
-
-static const char *pki(const char *name) {
-    static char buf[8][512];
-    static int i;
-    char *b = buf[i++ % 8];
-    snprintf(b, 512, "%s/%s", fx_pki(), name);
-    return b;
-}
 
 static ww_auth_verifier_t *the_verifier(void) {
     if (verifier) return verifier;
@@ -58,7 +52,9 @@ static ww_auth_verifier_t *the_verifier(void) {
 static grpc_server_credentials *server_tls(const char *client_ca) {
     grpc_server_credentials *c = NULL;
     ww_err_t err = {0};
-    WW_ASSERT_MSG(ww_auth_tls_server_credentials(pki("server.pem"), pki("server.key"), client_ca, &c, &err) == WW_OK,
+    WW_ASSERT_MSG(ww_auth_tls_server_credentials(fx_pki_file("server.pem"),
+                                                 fx_pki_file("server.key"),
+                                                 client_ca, &c, &err) == WW_OK,
                   "%s", err.msg);
     return c;
 }
@@ -98,7 +94,8 @@ WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
     fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     ww_auth_token_source_t *src = token_source(NULL, 2000);
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
-    grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
+    grpc_channel_credentials *tls =
+        client_tls(fx_pki_file("ca.pem"), NULL, NULL);
     grpc_channel_credentials *both = grpc_composite_channel_credentials_create(tls, cc, NULL);
     long before = fx_read_count(meta_dir, "count");
     unsigned long h0, v0, h1, v1;
@@ -114,7 +111,8 @@ WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
     ww_auth_token_source_release(src);
     fxg_server_stop(srv);
     WW_ASSERT_MSG(r1.status == GRPC_STATUS_OK, "status %d: %s", r1.status, r1.details);
-    WW_ASSERT_EQ_STR(r1.details, "hello " FX_EMAIL);
+    WW_ASSERT_EQ_STR(r1.identity,
+                     FX_EMAIL); /* the token's, handed to the handler */
     WW_ASSERT_EQ_INT(r2.status, GRPC_STATUS_OK);
     WW_ASSERT_EQ_INT(runs, 2);
     WW_ASSERT_EQ_INT(fetched, 1);          /* client cache */
@@ -136,7 +134,8 @@ static void expect_wire_refusal(fxg_server_t *srv, grpc_channel_credentials *tls
 
 WW_TEST(refused_tokens_never_reach_the_handler) {
     fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
-    grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
+    grpc_channel_credentials *tls =
+        client_tls(fx_pki_file("ca.pem"), NULL, NULL);
     int64_t now = (int64_t)time(NULL);
     char *expired = fx_mint("RS256", "rsa1", fx_rsa(), NULL, fx_claims(AUDIENCE, now - 7200, 3600));
     char *other = fx_token("https://users.test", 600);
@@ -158,35 +157,39 @@ WW_TEST(refused_tokens_never_reach_the_handler) {
     fxg_server_stop(srv);
 }
 
-WW_TEST(plaintext_client_against_tls_server_fails) {
+/* A client the TLS server must not talk to (`creds` consumed): the call
+ * fails in transport and no handler runs. */
+static void expect_transport_refusal(grpc_channel_credentials *creds) {
     fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
-    grpc_channel_credentials *plain = grpc_insecure_credentials_create();
-    fxg_result_t r = fxg_call_once(plain, NULL, srv->port, 2000);
-    grpc_channel_credentials_release(plain);
+    fxg_result_t r = fxg_call_once(creds, NULL, srv->port, 2000);
+    grpc_channel_credentials_release(creds);
     int runs = atomic_load(&srv->handler_runs);
     fxg_server_stop(srv);
     WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAVAILABLE || r.status == GRPC_STATUS_DEADLINE_EXCEEDED,
                   "status %d (%s)", r.status, r.details);
     WW_ASSERT_EQ_INT(runs, 0);
+}
+
+WW_TEST(plaintext_client_against_tls_server_fails) {
+    expect_transport_refusal(grpc_insecure_credentials_create());
 }
 
 WW_TEST(client_trusting_another_ca_fails) {
-    fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
-    grpc_channel_credentials *wrong = client_tls(pki("other-ca.pem"), NULL, NULL);
-    fxg_result_t r = fxg_call_once(wrong, NULL, srv->port, 2000);
-    grpc_channel_credentials_release(wrong);
-    int runs = atomic_load(&srv->handler_runs);
-    fxg_server_stop(srv);
-    WW_ASSERT_MSG(r.status == GRPC_STATUS_UNAVAILABLE || r.status == GRPC_STATUS_DEADLINE_EXCEEDED,
-                  "status %d (%s)", r.status, r.details);
-    WW_ASSERT_EQ_INT(runs, 0);
+    expect_transport_refusal(
+        client_tls(fx_pki_file("other-ca.pem"), NULL, NULL));
 }
 
 WW_TEST(mutual_tls_requires_a_client_certificate_from_the_client_ca) {
-    fxg_server_t *srv = fxg_server_start(server_tls(pki("ca.pem")), NULL);
-    grpc_channel_credentials *none = client_tls(pki("ca.pem"), NULL, NULL);
-    grpc_channel_credentials *good = client_tls(pki("ca.pem"), pki("client.pem"), pki("client.key"));
-    grpc_channel_credentials *foreign = client_tls(pki("ca.pem"), pki("other-client.pem"), pki("other-client.key"));
+    fxg_server_t *srv =
+        fxg_server_start(server_tls(fx_pki_file("ca.pem")), NULL);
+    grpc_channel_credentials *none =
+        client_tls(fx_pki_file("ca.pem"), NULL, NULL);
+    grpc_channel_credentials *good =
+        client_tls(fx_pki_file("ca.pem"), fx_pki_file("client.pem"),
+                   fx_pki_file("client.key"));
+    grpc_channel_credentials *foreign =
+        client_tls(fx_pki_file("ca.pem"), fx_pki_file("other-client.pem"),
+                   fx_pki_file("other-client.key"));
     fxg_result_t r_none = fxg_call_once(none, NULL, srv->port, 2000);
     fxg_result_t r_good = fxg_call_once(good, NULL, srv->port, 5000);
     fxg_result_t r_foreign = fxg_call_once(foreign, NULL, srv->port, 2000);
@@ -222,7 +225,8 @@ WW_TEST(metadata_server_down_fails_the_call_fast) {
     fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     ww_auth_token_source_t *src = token_source("127.0.0.1:1", 2000);
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
-    grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
+    grpc_channel_credentials *tls =
+        client_tls(fx_pki_file("ca.pem"), NULL, NULL);
     fxg_result_t r = fxg_call_once(tls, cc, srv->port, 5000);
     grpc_channel_credentials_release(tls);
     grpc_call_credentials_release(cc);
@@ -243,7 +247,8 @@ WW_TEST(slow_metadata_server_fails_the_call_within_its_deadline) {
     snprintf(p, sizeof p, "%s/mode", meta_dir);
     fx_write(p, "slow");
     grpc_call_credentials *cc = ww_auth_token_source_call_credentials(src);
-    grpc_channel_credentials *tls = client_tls(pki("ca.pem"), NULL, NULL);
+    grpc_channel_credentials *tls =
+        client_tls(fx_pki_file("ca.pem"), NULL, NULL);
     fxg_result_t r = fxg_call_once(tls, cc, srv->port, 800);
     grpc_channel_credentials_release(tls);
     grpc_call_credentials_release(cc);
@@ -258,37 +263,43 @@ WW_TEST(slow_metadata_server_fails_the_call_within_its_deadline) {
     WW_ASSERT_EQ_INT(runs, 0);
 }
 
-/* Runs tests/auth/grpc_client.py (grpcio from the project venv) and returns
- * its one output line. */
-static void python_call(int port, const char *token, char *out, size_t size) {
-    char tok_path[512], cmd[2048];
-    fx_path(tok_path, sizeof tok_path, "python-token");
-    fx_write(tok_path, token);
-    snprintf(cmd, sizeof cmd, "'%s' '%s/grpc_client.py' %d '%s' '%s' 2>&1", WW_VENV_PYTHON, FX_SOURCE_DIR, port,
-             pki("ca.pem"), tok_path);
-    FILE *p = popen(cmd, "r");
-    WW_ASSERT(p);
-    out[0] = '\0';
-    char line[1024];
-    while (fgets(line, sizeof line, p))
-        if (!out[0] || strncmp(out, "OK ", 3)) snprintf(out, size, "%s", line); /* last line wins */
-    int rc = pclose(p);
-    WW_ASSERT_MSG(rc == 0, "python client exited with %d: %s", rc, out);
-    out[strcspn(out, "\n")] = '\0';
+/* One GetTraining call from grpcio with TLS and `token`: the outcome in
+ * status ("OK" or "<STATUS> <details>"), the reply on OK. */
+static Trainings__Training *python_call(int port, const char *token,
+                                        char *status, size_t size) {
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    Trainings__GetTrainingRequest req = TRAININGS__GET_TRAINING_REQUEST__INIT;
+    req.training_uuid = "ping";
+    ww_test_grpcio_call_t call = {.target = target,
+                                  .ca_pem = fx_pki_file("ca.pem"),
+                                  .token = token,
+                                  .method = FXG_METHOD,
+                                  .request = &req.base,
+                                  .reply_type =
+                                      &trainings__training__descriptor};
+    return (Trainings__Training *)ww_test_grpcio_call(&call, status, size);
 }
 
 WW_TEST(python_grpcio_client_with_tls_and_token) {
     fxg_server_t *srv = fxg_server_start(server_tls(NULL), the_verifier());
     char *good = fx_token(AUDIENCE, 600);
     char *other = fx_token("https://users.test", 600);
-    char ok[1024], refused[1024];
-    python_call(srv->port, good, ok, sizeof ok);
-    python_call(srv->port, other, refused, sizeof refused);
+    char ok[1024], refused[1024], identity[256] = "";
+    Trainings__Training *t = python_call(srv->port, good, ok, sizeof ok);
+    if (t) {
+        snprintf(identity, sizeof identity, "%s", t->user_id);
+        protobuf_c_message_free_unpacked(&t->base, NULL);
+    }
+    Trainings__Training *none =
+        python_call(srv->port, other, refused, sizeof refused);
     free(good);
     free(other);
     int runs = atomic_load(&srv->handler_runs);
     fxg_server_stop(srv);
-    WW_ASSERT_EQ_STR(ok, "OK hello " FX_EMAIL);
+    WW_ASSERT_EQ_STR(ok, "OK");
+    WW_ASSERT_EQ_STR(identity, FX_EMAIL);
+    WW_ASSERT(!none);
     WW_ASSERT_CONTAINS(refused, "UNAUTHENTICATED token audience does not match");
     WW_ASSERT_EQ_INT(runs, 1);
 }

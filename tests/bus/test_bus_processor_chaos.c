@@ -5,24 +5,19 @@
  * the restart fences the dead one and aborts its open transaction). At the
  * end a read_committed reader sees each input's output exactly once.
  */
-#include <signal.h>
-#include <sys/wait.h>
-
 #include "bus_txn_support.h"
 #include "ww_bus_replay.h"
 #include "ww_test.h"
+#include "ww_test_proc.h"
+
+#include <signal.h>
 
 enum { N = 10000, KILLS = 12 };
 
 static pid_t spawn(const char *in, const char *out, const char *group) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(CHILD_PATH, CHILD_PATH, in, out, group, "chaos-1", "50",
-              (char *)NULL);
-        _exit(127);
-    }
-    WW_ASSERT_MSG(pid > 0, "fork failed");
-    return pid;
+    return ww_test_proc_spawn(
+        (const char *[]){CHILD_PATH, in, out, group, "chaos-1", "50", NULL},
+        NULL);
 }
 
 static ww_code_t count_out(void *opaque, const rd_kafka_message_t *m,
@@ -76,12 +71,9 @@ WW_TEST(sigkilled_processor_still_gives_each_output_exactly_once) {
             usleep(20000);
         WW_ASSERT_MSG(seen > last, "child %d made no progress in 30 s", k);
         usleep((useconds_t)(rand() % 300) * 1000);
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
-        WW_ASSERT_MSG(WIFSIGNALED(status),
-                      "child ended by itself (status %d) before the kill",
-                      status);
+        int code = ww_test_proc_stop(pid, SIGKILL, 10000);
+        WW_ASSERT_MSG(code == 128 + SIGKILL,
+                      "child ended by itself (exit %d) before the kill", code);
         seen = read_output(bus, out, counts);
         for (int i = 0; i < N; i++)
             WW_ASSERT_MSG(counts[i] <= 1, "output %d seen %d times after "
@@ -101,11 +93,8 @@ WW_TEST(sigkilled_processor_still_gives_each_output_exactly_once) {
     while ((seen = read_output(bus, out, counts)) < N &&
            ww_test_now_ms() < deadline)
         usleep(300000);
-    kill(pid, SIGTERM);
-    int status;
-    waitpid(pid, &status, 0);
-    WW_ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "last child did not stop cleanly (status %d)", status);
+    int code = ww_test_proc_stop(pid, SIGTERM, 60000);
+    WW_ASSERT_MSG(code == 0, "last child did not stop cleanly (exit %d)", code);
     seen = read_output(bus, out, counts);
     WW_ASSERT_EQ_INT(seen, N);
     for (int i = 0; i < N; i++)

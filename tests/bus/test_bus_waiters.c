@@ -4,7 +4,10 @@
  * during the wait; timeouts, duplicates, unknown ids and shutdown behave as
  * documented; many threads completing and waiting at once lose nothing.
  */
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 
 #include "ww_bus_waiters.h"
 #include "ww_test.h"
@@ -112,12 +115,14 @@ WW_TEST(unknown_id_is_counted_as_unclaimed) {
 
 struct blocked {
     ww_bus_waiter_t *w;
+    atomic_int tid; /* the waiting thread's id, once it runs */
     ww_code_t code;
     char msg[256];
 };
 
 static void *wait_forever(void *arg) {
     struct blocked *b = arg;
+    atomic_store(&b->tid, (int)gettid());
     void *p;
     size_t len;
     ww_err_t err = {0};
@@ -126,9 +131,32 @@ static void *wait_forever(void *arg) {
     return NULL;
 }
 
+/* Whether thread `tid` of this process sleeps in the kernel on a futex
+ * inside the allocation at `block`. /proc shows the system call a blocked
+ * thread is in and its arguments, the first being the futex's address. A
+ * waiter's condition variable lives in the waiter itself, so a thread asleep
+ * on its own waiter is inside ww_bus_waiter_wait, past the registry's lock
+ * (which lives elsewhere): no sleep in the test can say as much. */
+static bool asleep_on(int tid, const void *block) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    bool in_futex = false;
+    long nr;
+    unsigned long addr;
+    if (fgets(line, sizeof line, f) &&
+        sscanf(line, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex) {
+        uintptr_t lo = (uintptr_t)block;
+        in_futex = addr >= lo && addr < lo + malloc_usable_size((void *)block);
+    }
+    fclose(f);
+    return in_futex;
+}
+
 WW_TEST(fail_all_wakes_blocked_waiters_and_refuses_new_ones) {
     ww_bus_waiters_t *ws = ww_bus_waiters_new();
-    struct blocked b[3];
+    struct blocked b[3] = {0};
     pthread_t th[3];
     char id[16];
     for (int i = 0; i < 3; i++) {
@@ -137,7 +165,20 @@ WW_TEST(fail_all_wakes_blocked_waiters_and_refuses_new_ones) {
                          WW_OK);
         pthread_create(&th[i], NULL, wait_forever, &b[i]);
     }
-    usleep(50000);
+    /* Only once all three sleep in their waits does fail_all prove it wakes
+     * blocked waiters (a waiter failed before it waits returns at once). */
+    int64_t until = ww_test_now_ms() + 10000;
+    int blocked = 0;
+    while (blocked < 3 && ww_test_now_ms() < until) {
+        blocked = 0;
+        for (int i = 0; i < 3; i++) {
+            int tid = atomic_load(&b[i].tid);
+            blocked += tid && asleep_on(tid, b[i].w);
+        }
+        if (blocked < 3) usleep(1000);
+    }
+    WW_ASSERT_MSG(blocked == 3, "only %d of 3 waiters blocked in 10 s",
+                  blocked);
     ww_bus_waiters_fail_all(ws, WW_ERR_CANCELLED, "server stopping");
     for (int i = 0; i < 3; i++) {
         pthread_join(th[i], NULL);

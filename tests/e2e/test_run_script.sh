@@ -5,7 +5,7 @@
 set -uo pipefail
 root=$1 build=$2
 unset KAFKA_BROKERS
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/tests/support/ww_test_proc.sh" # free_port
 export TRAINER_GRPC_ADDR=127.0.0.1:$(free_port) USERS_GRPC_ADDR=127.0.0.1:$(free_port)
 export WW_BUILD_DIR=$build WW_TOPIC_PREFIX=run-test-$$.
 passed=0; failed=0

@@ -4,100 +4,46 @@
 #include "auth_fixture.h"
 #include "ww_auth_tls.h"
 #include "ww_test.h"
+#include "ww_test_proc.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <grpc/grpc_security.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 pid_t sfx_trainer_pid, sfx_users_pid;
 int sfx_trainer_port, sfx_users_port, sfx_meta_port;
 char sfx_meta_dir[512], sfx_jwks_path[512];
 static pid_t meta_pid;
 
-int sfx_free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-const char *sfx_pki(const char *name) {
-    static char buf[8][512];
-    static int i;
-    char *b = buf[i++ % 8];
-    snprintf(b, 512, "%s/%s", fx_pki(), name);
-    return b;
-}
-
-static void stop(pid_t *pid) {
-    if (*pid <= 0) return;
-    kill(*pid, SIGTERM);
-    waitpid(*pid, NULL, 0);
-    *pid = 0;
-}
-
 static void stop_all(void) {
-    stop(&sfx_trainer_pid);
-    stop(&sfx_users_pid);
+    ww_test_proc_stop(sfx_trainer_pid, SIGTERM, 10000);
+    ww_test_proc_stop(sfx_users_pid, SIGTERM, 10000);
     fx_fake_server_stop(meta_pid);
 }
 
-/* `bin` with extra environment (NAME=VALUE, NULL-terminated), stderr to
- * `log`. */
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        unsetenv("GRPC_NO_TLS");
-        unsetenv("WW_LISTEN_ADDR");
-        for (; *env; env++)
-            putenv((char *)*env);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void wait_port(int port, pid_t pid, const char *log) {
-    int64_t until = ww_test_now_ms() + 15000;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok) return;
-        WW_ASSERT_MSG(waitpid(pid, NULL, WNOHANG) == 0 &&
-                          ww_test_now_ms() < until,
-                      "server did not start, see %s", log);
-        usleep(20000);
-    }
+    return ww_test_proc_spawn(
+        (const char *[]){bin, NULL},
+        &(ww_test_proc_opts_t){
+            .unset = (const char *[]){"GRPC_NO_TLS", "WW_LISTEN_ADDR", NULL},
+            .env = env,
+            .stderr_path = log});
 }
 
 pid_t sfx_start_service(const char *bin, int port, const char *audience,
                         const char *const *extra, const char *log) {
     char listen[64], cert[600], key[600], jwks[600], aud[128];
     snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
-    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
-    snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
+    snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", fx_pki_file("server.pem"));
+    snprintf(key, sizeof key, "WW_TLS_KEY=%s", fx_pki_file("server.key"));
     snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
     snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
     const char *env[16] = {listen, cert, key, jwks, aud};
     for (int i = 5; extra && *extra && i < 15; i++)
         env[i] = *extra++; /* later entries override earlier ones */
     pid_t pid = sfx_spawn(bin, env, log);
-    wait_port(port, pid, log);
+    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 15000),
+                  "server did not start, see %s", log);
     return pid;
 }
 
@@ -112,13 +58,13 @@ void sfx_setup(void) {
     sfx_meta_port = fx_fake_server_start(sfx_meta_dir, NULL, NULL, &meta_pid);
     atexit(stop_all); /* runs before the fixture removes its directory */
     char log[512];
-    sfx_trainer_port = sfx_free_port();
+    sfx_trainer_port = ww_test_proc_free_port();
     sfx_trainer_pid =
         sfx_start_service(TRAINER_BIN, sfx_trainer_port, TRAINER_AUD,
                           (const char *[]){"WW_TRAINER_CALLERS=" TRAINER_ID,
                                            NULL},
                       fx_path(log, sizeof log, "trainer.log"));
-    sfx_users_port = sfx_free_port();
+    sfx_users_port = ww_test_proc_free_port();
     sfx_users_pid = sfx_start_service(USERS_BIN, sfx_users_port, USERS_AUD,
                               (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL
                                            "," TRAINER_ID,
@@ -165,7 +111,7 @@ static void release_call_creds(void *ctx) {
     grpc_call_credentials_release(ctx);
 }
 
-/* A client to host:port trusting sfx_pki(ca) (NULL = plaintext) and sending
+/* A client to host:port trusting fx_pki_file(ca) (NULL = plaintext) and sending
  * `authorization` (NULL = no header) on every call. */
 ww_rpc_client_t *sfx_dial(const char *host, int port, const char *ca,
                           const char *authorization) {
@@ -175,8 +121,8 @@ ww_rpc_client_t *sfx_dial(const char *host, int port, const char *ca,
     grpc_init();
     grpc_channel_credentials *chan = NULL;
     if (ca)
-        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(sfx_pki(ca), NULL, NULL,
-                                                      &chan, &err) == WW_OK,
+        WW_ASSERT_MSG(ww_auth_tls_channel_credentials(
+                          fx_pki_file(ca), NULL, NULL, &chan, &err) == WW_OK,
                       "%s", err.msg);
     grpc_call_credentials *cc = NULL;
     if (authorization) {
@@ -207,19 +153,16 @@ int sfx_wwctl(const char *env, const char *args, char *out, size_t size,
     snprintf(cmd, sizeof cmd, "env -u GRPC_NO_TLS %s %s %s 2>&1", env,
              WWCTL_BIN, args);
     int64_t t0 = ww_test_now_ms();
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, size - 1, p) : 0;
-    out[n] = '\0';
-    int st = p ? pclose(p) : -1;
+    int rc = ww_test_proc_run(cmd, out, size);
     if (ms) *ms = ww_test_now_ms() - t0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
 }
 
 void sfx_wwctl_env(char *buf, size_t size, const char *metadata_host) {
     snprintf(buf, size,
              "TRAINER_GRPC_ADDR=localhost:%d USERS_GRPC_ADDR=127.0.0.1:%d "
              "WW_TLS_CA=%s GCE_METADATA_HOST=%s",
-             sfx_trainer_port, sfx_users_port, sfx_pki("ca.pem"),
+             sfx_trainer_port, sfx_users_port, fx_pki_file("ca.pem"),
              metadata_host);
 }
 

@@ -34,10 +34,6 @@ extern char sfx_meta_dir[512], sfx_jwks_path[512];
 /* Starts the metadata server and both services (once). */
 void sfx_setup(void);
 
-int sfx_free_port(void);
-/* The test PKI's file `name` (ca.pem, server.key, other-ca.pem, ...); the
- * result stays valid for the next 7 calls. */
-const char *sfx_pki(const char *name);
 /* `bin` with extra NAME=VALUE environment (NULL-terminated) and
  * GRPC_NO_TLS/WW_LISTEN_ADDR cleared; stderr to `log`. */
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log);
@@ -53,7 +49,7 @@ char *sfx_token_as(const char *aud, const char *email);
 /* "Bearer <token>"; frees token. */
 char *sfx_bearer(char *token);
 
-/* A client to host:port trusting sfx_pki(ca) (NULL = plaintext) that sends
+/* A client to host:port trusting fx_pki_file(ca) (NULL = plaintext) that sends
  * `authorization` (copied; NULL = no header) on every call. */
 ww_rpc_client_t *sfx_dial(const char *host, int port, const char *ca,
                           const char *authorization);

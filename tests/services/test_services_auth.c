@@ -8,14 +8,15 @@
  * a broken metadata server fails a call within its deadline. */
 #include "auth_fixture.h"
 #include "services_auth_fixture.h"
-#include "ww_trainer_stubs.h"
-#include "ww_users_stubs.h"
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
+#include "ww_test_grpcio.h"
+#include "ww_test_proc.h"
+#include "ww_trainer_stubs.h"
+#include "ww_users_stubs.h"
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #define VICTIM "auth-victim"
 
@@ -371,60 +372,41 @@ WW_TEST(plaintext_and_wrong_ca_clients_fail_without_running_handlers) {
 
 /* grpcio over TLS with a token: GetTrainingBalance answered, and the
  * trainer's token refused. */
-static void python_call(const char *token, const char *request_hex,
-                        char *out, size_t size) {
-    char tok_path[512], cmd[4096];
-    fx_path(tok_path, sizeof tok_path, "python-token");
-    fx_write(tok_path, token);
-    snprintf(cmd, sizeof cmd,
-             "'%s' '%s/grpc_call.py' 127.0.0.1:%d '%s' '%s' "
-             "/users.UsersService/GetTrainingBalance %s 2>&1",
-             WW_VENV_PYTHON, WW_TESTS_SERVICES_DIR, sfx_users_port,
-             sfx_pki("ca.pem"), tok_path, request_hex);
-    FILE *p = popen(cmd, "r");
-    WW_ASSERT(p);
-    out[0] = '\0';
-    char line[2048];
-    while (fgets(line, sizeof line, p))
-        snprintf(out, size, "%s", line); /* the last line is the result */
-    int rc = pclose(p);
-    WW_ASSERT_MSG(rc == 0, "python client exited with %d: %s", rc, out);
-    out[strcspn(out, "\n")] = '\0';
+static Users__GetTrainingBalanceResponse *
+python_balance(const char *token, char *status, size_t size) {
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", sfx_users_port);
+    Users__GetTrainingBalanceRequest req =
+        USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
+    req.user_id = VICTIM;
+    ww_test_grpcio_call_t call = {
+        .target = target,
+        .ca_pem = fx_pki_file("ca.pem"),
+        .token = token,
+        .method = "/users.UsersService/GetTrainingBalance",
+        .request = &req.base,
+        .reply_type = &users__get_training_balance_response__descriptor};
+    return (Users__GetTrainingBalanceResponse *)ww_test_grpcio_call(
+        &call, status, size);
 }
 
 WW_TEST(python_grpcio_client_with_tls_and_token) {
     sfx_setup();
     int64_t expected = victim_balance();
-    Users__GetTrainingBalanceRequest req =
-        USERS__GET_TRAINING_BALANCE_REQUEST__INIT;
-    req.user_id = VICTIM;
-    uint8_t buf[128];
-    size_t len = users__get_training_balance_request__pack(&req, buf);
-    char hex[260] = "";
-    for (size_t i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-    char out[2048];
+    char status[2048];
     char *tok = sfx_token_as(USERS_AUD, FX_EMAIL);
-    python_call(tok, hex, out, sizeof out);
-    free(tok);
-    WW_ASSERT_MSG(strncmp(out, "OK ", 3) == 0, "%s", out);
-    uint8_t resp[128];
-    size_t rlen = 0;
-    for (const char *h = out + 3; h[0] && h[1] && rlen < sizeof resp; h += 2) {
-        unsigned v;
-        sscanf(h, "%2x", &v);
-        resp[rlen++] = (uint8_t)v;
-    }
     Users__GetTrainingBalanceResponse *r =
-        users__get_training_balance_response__unpack(NULL, rlen, resp);
-    WW_ASSERT(r);
+        python_balance(tok, status, sizeof status);
+    free(tok);
+    WW_ASSERT_MSG(r, "%s", status);
     int64_t amount = r->amount;
     protobuf_c_message_free_unpacked(&r->base, NULL);
     WW_ASSERT_EQ_INT(amount, expected);
     tok = fx_token(TRAINER_AUD, 600);
-    python_call(tok, hex, out, sizeof out);
+    r = python_balance(tok, status, sizeof status);
     free(tok);
-    WW_ASSERT_CONTAINS(out, "UNAUTHENTICATED");
+    WW_ASSERT(!r);
+    WW_ASSERT_CONTAINS(status, "UNAUTHENTICATED");
 }
 
 /* The metadata server down, answering 500, or slower than the call's
@@ -435,7 +417,8 @@ WW_TEST(metadata_server_failures_fail_the_call_in_time) {
     int64_t ms;
     const char *q = "--timeout-ms 1000 trainer is-hour-available "
                     "2031-02-03T15:00:00Z";
-    snprintf(meta, sizeof meta, "127.0.0.1:%d", sfx_free_port()); /* nobody */
+    snprintf(meta, sizeof meta, "127.0.0.1:%d",
+             ww_test_proc_free_port()); /* nobody */
     sfx_wwctl_env(env, sizeof env, meta);
     WW_ASSERT_EQ_INT(sfx_wwctl(env, q, out, sizeof out, &ms), 1);
     WW_ASSERT_CONTAINS(out, "metadata server unreachable");
@@ -463,8 +446,8 @@ WW_TEST(metadata_server_failures_fail_the_call_in_time) {
 WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
     sfx_setup();
     char ca[600], log[512], env[2048], meta[64], out[4096];
-    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", sfx_pki("ca.pem"));
-    int port = sfx_free_port();
+    snprintf(ca, sizeof ca, "WW_TLS_CLIENT_CA=%s", fx_pki_file("ca.pem"));
+    int port = ww_test_proc_free_port();
     pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
                                   (const char *[]){ca, NULL},
                                   fx_path(log, sizeof log, "mtls.log"));
@@ -483,25 +466,19 @@ WW_TEST(mutual_tls_requires_a_client_certificate_from_the_ca) {
             snprintf(key, sizeof key, "%s.key", client[i]);
             snprintf(certs, sizeof certs,
                      "WW_TLS_CLIENT_CERT=%s WW_TLS_CLIENT_KEY=%s",
-                     sfx_pki(cert), sfx_pki(key));
+                     fx_pki_file(cert), fx_pki_file(key));
         }
         snprintf(env, sizeof env,
                  "TRAINER_GRPC_ADDR=localhost:%d WW_TLS_CA=%s "
                  "GCE_METADATA_HOST=%s %s",
-                 port, sfx_pki("ca.pem"), meta, certs);
+                 port, fx_pki_file("ca.pem"), meta, certs);
         int rc = sfx_wwctl(env, q, out, sizeof out, NULL);
-        if (rc != expect[i]) {
-            kill(pid, SIGTERM);
-            waitpid(pid, NULL, 0);
-        }
+        if (rc != expect[i]) ww_test_proc_stop(pid, SIGTERM, 10000);
         WW_ASSERT_MSG(rc == expect[i], "client \"%s\": exit %d: %s",
                       client[i], rc, out);
         if (expect[i] == 0) WW_ASSERT_CONTAINS(out, "is_available=false");
     }
-    kill(pid, SIGTERM);
-    int st = -1;
-    waitpid(pid, &st, 0);
-    WW_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    WW_ASSERT_EQ_INT(ww_test_proc_stop(pid, SIGTERM, 10000), 0);
 }
 
 /* Files are checked at start: a missing certificate or JWKS stops the
@@ -518,9 +495,10 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char listen[64], cert[600], key[600], jwks[600], log[512], text[8192];
         snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d",
-                 sfx_free_port());
-        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s", sfx_pki("server.pem"));
-        snprintf(key, sizeof key, "WW_TLS_KEY=%s", sfx_pki("server.key"));
+                 ww_test_proc_free_port());
+        snprintf(cert, sizeof cert, "WW_TLS_CERT=%s",
+                 fx_pki_file("server.pem"));
+        snprintf(key, sizeof key, "WW_TLS_KEY=%s", fx_pki_file("server.key"));
         snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
         char bad[600];
         snprintf(bad, sizeof bad, "%s=%s", cases[i].var, cases[i].value);
@@ -528,20 +506,12 @@ WW_TEST(unusable_files_stop_the_start_naming_them) {
                              "WW_JWT_AUDIENCE=" TRAINER_AUD, bad, NULL};
         pid_t pid =
             sfx_spawn(TRAINER_BIN, env, fx_path(log, sizeof log, "bad.log"));
-        int st = -1;
-        int64_t until = ww_test_now_ms() + 10000;
-        while (waitpid(pid, &st, WNOHANG) == 0 && ww_test_now_ms() < until)
-            usleep(10000);
-        if (ww_test_now_ms() >= until) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-        }
+        int code = ww_test_proc_wait(pid, 10000);
         FILE *f = fopen(log, "r");
         size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
         text[n] = '\0';
         if (f) fclose(f);
-        WW_ASSERT_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: %s",
-                      cases[i].var, text);
+        WW_ASSERT_MSG(code == 1, "%s: exit %d: %s", cases[i].var, code, text);
         WW_ASSERT_CONTAINS(text, cases[i].expect);
         WW_ASSERT_CONTAINS(text, "event=start_failed");
     }
@@ -559,12 +529,12 @@ WW_TEST(jwks_from_an_https_url) {
     fx_write(path, doc);
     free(doc);
     pid_t jpid;
-    int jport = fx_fake_server_start(dir, sfx_pki("server.pem"),
-                                     sfx_pki("server.key"), &jpid);
+    int jport = fx_fake_server_start(dir, fx_pki_file("server.pem"),
+                                     fx_pki_file("server.key"), &jpid);
     snprintf(url, sizeof url, "WW_JWKS=https://localhost:%d/jwks.json",
              jport);
-    snprintf(ca, sizeof ca, "WW_TLS_CA=%s", sfx_pki("ca.pem"));
-    int port = sfx_free_port();
+    snprintf(ca, sizeof ca, "WW_TLS_CA=%s", fx_pki_file("ca.pem"));
+    int port = ww_test_proc_free_port();
     pid_t pid = sfx_start_service(TRAINER_BIN, port, TRAINER_AUD,
                                   (const char *[]){url, ca, NULL},
                                   fx_path(log, sizeof log, "jwks.log"));
@@ -590,8 +560,7 @@ WW_TEST(jwks_from_an_https_url) {
         if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
         ww_rpc_client_destroy(c);
     }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    ww_test_proc_stop(pid, SIGTERM, 10000);
     fx_fake_server_stop(jpid);
     WW_ASSERT(loads >= 1);
     WW_ASSERT_MSG(rc[0] == WW_OK, "%s", msg[0]);
@@ -600,11 +569,9 @@ WW_TEST(jwks_from_an_https_url) {
 }
 
 static int stop_status(pid_t *pid) {
-    kill(*pid, SIGTERM);
-    int st = -1;
-    waitpid(*pid, &st, 0);
+    int code = ww_test_proc_stop(*pid, SIGTERM, 10000);
     *pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return code;
 }
 
 /* Last: both binaries stop with status 0 (under ASan: no leaks either)

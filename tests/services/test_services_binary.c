@@ -3,55 +3,19 @@
  * and stop cleanly on SIGTERM. (With TLS and tokens: test_services_auth.) */
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
+#include "ww_test_proc.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* Starts `bin` with extra environment (NAME=VALUE, NULL-terminated);
+/* Starts `bin` with extra environment (NAME=VALUE, NULL-terminated) and
+ * none of the addresses or the local-mode switch the suite may have set;
  * stderr goes to `log`. */
 static pid_t spawn(const char *bin, const char *const *env, const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        unsetenv("GRPC_NO_TLS");
-        unsetenv("WW_LISTEN_ADDR");
-        unsetenv("TRAINER_GRPC_ADDR");
-        unsetenv("USERS_GRPC_ADDR");
-        for (; *env; env++)
-            putenv((char *)*env);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_exit(pid_t pid, int timeout_ms) {
-    int64_t until = ww_test_now_ms() + timeout_ms;
-    int st;
-    while (ww_test_now_ms() < until) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        usleep(10000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
+    const char *unset[] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR", "TRAINER_GRPC_ADDR",
+                           "USERS_GRPC_ADDR", NULL};
+    return ww_test_proc_spawn(
+        (const char *[]){bin, NULL},
+        &(ww_test_proc_opts_t){.unset = unset, .env = env, .stderr_path = log});
 }
 
 static void read_file(const char *path, char *buf, size_t size) {
@@ -81,7 +45,8 @@ WW_TEST(refuses_to_start_naming_each_missing_security_variable) {
             log_path(log, sizeof log, "notls");
             const char *env[6] = {"WW_LISTEN_ADDR=127.0.0.1:0"};
             for (int v = 0; v < missing; v++) env[1 + v] = vars[v];
-            WW_ASSERT_EQ_INT(wait_exit(spawn(bins[i], env, log), 10000), 1);
+            WW_ASSERT_EQ_INT(ww_test_proc_wait(spawn(bins[i], env, log), 10000),
+                             1);
             read_file(log, text, sizeof text);
             snprintf(expect, sizeof expect, "%s is not set", names[missing]);
             WW_ASSERT_CONTAINS(text, expect);
@@ -96,7 +61,7 @@ WW_TEST(refuses_to_start_without_a_listen_address) {
     char log[128], text[4096];
     log_path(log, sizeof log, "noaddr");
     const char *env[] = {"GRPC_NO_TLS=true", NULL};
-    WW_ASSERT_EQ_INT(wait_exit(spawn(USERS_BIN, env, log), 10000), 1);
+    WW_ASSERT_EQ_INT(ww_test_proc_wait(spawn(USERS_BIN, env, log), 10000), 1);
     read_file(log, text, sizeof text);
     WW_ASSERT_CONTAINS(text, "USERS_GRPC_ADDR");
     unlink(log);
@@ -106,7 +71,7 @@ WW_TEST(refuses_to_start_without_a_listen_address) {
 static void serves_and_stops(const char *bin, const char *service, int sig,
                              const char *addr_var) {
     char listen[64], addr[64], log[128], text[8192];
-    int port = free_port();
+    int port = ww_test_proc_free_port();
     snprintf(listen, sizeof listen, "%s=127.0.0.1:%d", addr_var, port);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     log_path(log, sizeof log, "serve");
@@ -114,17 +79,8 @@ static void serves_and_stops(const char *bin, const char *service, int sig,
     pid_t pid = spawn(bin, env, log);
     /* Dial only once the port accepts, so the channel never enters gRPC's
      * reconnect backoff. */
-    int64_t listen_until = ww_test_now_ms() + 10000;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok || ww_test_now_ms() > listen_until) break;
-        usleep(20000);
-    }
+    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 10000),
+                  "%s did not listen, see %s", bin, log);
     ww_rpc_client_config_t cc = {.target = addr};
     ww_rpc_client_t *c;
     ww_err_t err;
@@ -145,8 +101,7 @@ static void serves_and_stops(const char *bin, const char *service, int sig,
         resp->status,
         GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
-    kill(pid, sig);
-    WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
+    WW_ASSERT_EQ_INT(ww_test_proc_stop(pid, sig, 10000), 0);
     read_file(log, text, sizeof text);
     int warnings = 0; /* local mode warns exactly once */
     for (const char *w = text; (w = strstr(w, "GRPC_NO_TLS=true")); w++)
@@ -175,16 +130,12 @@ WW_TEST(users_listens_on_its_grpc_addr_and_stops_on_sigint) {
 static int wwctl(const char *env, const char *args, char *out, size_t size) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, WWCTL_BIN, args);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, size - 1, p) : 0;
-    out[n] = '\0';
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return ww_test_proc_run(cmd, out, size);
 }
 
 WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
     char listen[64], env[128], log[128], out[4096];
-    int port = free_port();
+    int port = ww_test_proc_free_port();
     snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
     snprintf(env, sizeof env, "GRPC_NO_TLS=true TRAINER_GRPC_ADDR=127.0.0.1:%d",
              port);
@@ -231,8 +182,7 @@ WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
               sizeof out),
         2);
     WW_ASSERT_CONTAINS(out, "TRAINER_GRPC_ADDR is empty");
-    kill(pid, SIGTERM);
-    WW_ASSERT_EQ_INT(wait_exit(pid, 10000), 0);
+    WW_ASSERT_EQ_INT(ww_test_proc_stop(pid, SIGTERM, 10000), 0);
     unlink(log);
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""A grpcio client making one call over TLS with a bearer token.
+"""One unary call from grpcio, over TLS with a bearer token.
 
     grpc_call.py TARGET CA_PEM TOKEN_FILE METHOD_PATH REQUEST_HEX
-Prints "OK <response hex>" or "<status name> <details>" and exits 0 whatever
-the status, so the C test judges the outcome. The request and response are
+Prints one line, "OK <response hex>" or "<status name> <details>", and exits
+0 whatever the status, so the C test judges the outcome
+(tests/support/ww_test_grpcio.h runs it). The request and response are
 serialised by the C test with the project's own protobuf-c code, so the
-bytes on the wire are exactly what the services expect.
+bytes on the wire are exactly what our servers expect and no generated
+Python code is needed.
 """
 import sys
 
