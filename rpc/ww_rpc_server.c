@@ -1,11 +1,12 @@
 /* Completion-queue threads, armed requests, dispatch to typed handlers,
- * per-call log lines, idempotency cache and graceful shutdown. */
+ * per-call log lines and graceful shutdown. */
 #include "ww_rpc_server.h"
 
 #include "health.pb-c.h"
 #include "ww_log.h"
 #include "ww_rpc_call.h"
 #include "ww_rpc_health.h"
+#include "ww_rpc_idempotency.h"
 #include "ww_rpc_int.h"
 #include "ww_rpc_status.h"
 
@@ -44,14 +45,6 @@ struct ww_rpc_worker {
     size_t n_slots;
 };
 
-typedef struct ww_rpc_cached {
-    struct ww_rpc_cached *next; /* hash chain */
-    char *key;
-    grpc_status_code code;
-    char *details;
-    grpc_byte_buffer *response;
-} ww_rpc_cached_t;
-
 struct ww_rpc_server {
     ww_rpc_server_config_t cfg;
     char listen_addr[256];
@@ -74,98 +67,15 @@ struct ww_rpc_server {
     bool shutdown_notified;
     ww_rpc_tag_t shutdown_tag;
 
-    pthread_mutex_t cache_mu;
-    ww_rpc_cached_t **cache_buckets;
-    ww_rpc_cached_t **cache_ring; /* insertion order, for eviction */
-    size_t cache_size, cache_next;
+    ww_rpc_idempotency_t *idempotency; /* NULL: off */
 };
 
-/* ---------- idempotency cache ---------- */
-
-static size_t hash_str(const char *s) {
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void cache_key(char *buf, size_t size, const ww_rpc_call_t *call) {
-    snprintf(buf, size, "%s\n%s\n%s", call->path, call->identity,
-             call->idempotency_key);
-}
-
-static void cached_free(ww_rpc_cached_t *e) {
-    if (!e) return;
-    if (e->response) grpc_byte_buffer_destroy(e->response);
-    free(e->key);
-    free(e->details);
-    free(e);
-}
-
-/* Removes `e` from its bucket chain (cache_mu held). */
-static void cache_unlink(ww_rpc_server_t *s, ww_rpc_cached_t *e) {
-    ww_rpc_cached_t **pp = &s->cache_buckets[hash_str(e->key) % s->cache_size];
-    for (; *pp; pp = &(*pp)->next) {
-        if (*pp == e) {
-            *pp = e->next;
-            return;
-        }
-    }
-}
-
-static ww_rpc_cached_t *cache_find(ww_rpc_server_t *s, const char *key) {
-    ww_rpc_cached_t *e = s->cache_buckets[hash_str(key) % s->cache_size];
-    for (; e; e = e->next)
-        if (strcmp(e->key, key) == 0) return e;
-    return NULL;
-}
-
-/* Transient outcomes are not remembered: a retry must really retry. */
-static bool cacheable(grpc_status_code code) {
-    switch (code) {
-    case GRPC_STATUS_UNAVAILABLE:
-    case GRPC_STATUS_DEADLINE_EXCEEDED:
-    case GRPC_STATUS_CANCELLED:
-    case GRPC_STATUS_INTERNAL:
-    case GRPC_STATUS_RESOURCE_EXHAUSTED:
-    case GRPC_STATUS_UNAUTHENTICATED:
-    case GRPC_STATUS_UNKNOWN:
-        return false;
-    default:
-        return true;
-    }
-}
-
-static void cache_put(ww_rpc_server_t *s, const ww_rpc_call_t *call,
-                      grpc_status_code code, const char *details,
-                      grpc_byte_buffer *response) {
-    char key[600];
-    cache_key(key, sizeof key, call);
-    ww_rpc_cached_t *e = calloc(1, sizeof *e);
-    if (!e) return;
-    e->key = strdup(key);
-    e->details = strdup(details ? details : "");
-    e->code = code;
-    if (!e->key || !e->details) {
-        cached_free(e);
-        return;
-    }
-    if (response) e->response = grpc_byte_buffer_copy(response);
-    pthread_mutex_lock(&s->cache_mu);
-    if (cache_find(s, key)) {
-        pthread_mutex_unlock(&s->cache_mu);
-        cached_free(e);
-        return;
-    }
-    ww_rpc_cached_t *old = s->cache_ring[s->cache_next];
-    if (old) cache_unlink(s, old);
-    s->cache_ring[s->cache_next] = e;
-    s->cache_next = (s->cache_next + 1) % s->cache_size;
-    size_t b = hash_str(key) % s->cache_size;
-    e->next = s->cache_buckets[b];
-    s->cache_buckets[b] = e;
-    pthread_mutex_unlock(&s->cache_mu);
-    cached_free(old);
+static ww_rpc_idempotency_key_t idempotency_key(const ww_rpc_call_t *call) {
+    return (ww_rpc_idempotency_key_t){
+        .method = call->path,
+        .identity = call->identity,
+        .key = call->idempotency_key,
+    };
 }
 
 /* ---------- hooks called by the call module ---------- */
@@ -191,8 +101,11 @@ void ww_rpc_server__on_status(ww_rpc_server_t *server, ww_rpc_call_t *call,
                     call->path, ww_rpc_status_name(code), (long long)us,
                     details ? details : "");
     }
-    if (server->cache_size && call->has_idempotency_key && cacheable(code))
-        cache_put(server, call, code, details, response);
+    if (server->idempotency && call->has_idempotency_key) {
+        ww_rpc_idempotency_key_t key = idempotency_key(call);
+        ww_rpc_idempotency_remember(server->idempotency, &key, code, details,
+                                    response);
+    }
 }
 
 /* ---------- arming and dispatch ---------- */
@@ -288,23 +201,13 @@ static void dispatch(ww_rpc_server_t *s, ww_rpc_call_t *call,
         }
     }
 
-    if (s->cache_size && call->has_idempotency_key) {
-        char key[600];
-        cache_key(key, sizeof key, call);
-        pthread_mutex_lock(&s->cache_mu);
-        ww_rpc_cached_t *e = cache_find(s, key);
-        grpc_byte_buffer *copy = NULL;
-        grpc_status_code code = GRPC_STATUS_OK;
-        char details[256] = "";
-        if (e) {
-            copy = e->response ? grpc_byte_buffer_copy(e->response) : NULL;
-            code = e->code;
-            snprintf(details, sizeof details, "%s", e->details);
-        }
-        pthread_mutex_unlock(&s->cache_mu);
-        if (e) {
+    if (s->idempotency && call->has_idempotency_key) {
+        ww_rpc_idempotency_key_t key = idempotency_key(call);
+        ww_rpc_idempotency_result_t hit;
+        if (ww_rpc_idempotency_find(s->idempotency, &key, &hit)) {
             grpc_slice_unref(bytes);
-            ww_rpc_call__finish_cached(call, copy, code, details);
+            ww_rpc_call__finish_cached(call, hit.response, hit.code,
+                                       hit.details);
             return;
         }
     }
@@ -441,25 +344,20 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     if (s->cfg.max_receive_bytes <= 0) s->cfg.max_receive_bytes = 4 << 20;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    pthread_mutex_init(&s->cache_mu, NULL);
     s->shutdown_tag.kind = WW_RPC_TAG_SHUTDOWN;
     atomic_init(&s->shutting_down, false);
     atomic_init(&s->live_calls, 0);
     if (s->cfg.idempotency_cache > 0) {
-        s->cache_size = (size_t)s->cfg.idempotency_cache;
-        s->cache_buckets = calloc(s->cache_size, sizeof *s->cache_buckets);
-        s->cache_ring = calloc(s->cache_size, sizeof *s->cache_ring);
-        if (!s->cache_buckets || !s->cache_ring) {
-            free(s->cache_buckets);
-            free(s->cache_ring);
+        ww_code_t rc = ww_rpc_idempotency_new((size_t)s->cfg.idempotency_cache,
+                                              &s->idempotency, err);
+        if (rc != WW_OK) {
             free(s);
-            return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+            return rc;
         }
     }
     s->health = ww_rpc_health_new();
     if (!s->health) {
-        free(s->cache_buckets);
-        free(s->cache_ring);
+        ww_rpc_idempotency_destroy(s->idempotency);
         free(s);
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
@@ -712,14 +610,10 @@ void ww_rpc_server_destroy(ww_rpc_server_t *s) {
         if (w->cq) grpc_completion_queue_destroy(w->cq);
     }
     free(s->workers);
-    for (size_t i = 0; i < s->cache_size; i++)
-        cached_free(s->cache_ring[i]);
-    free(s->cache_ring);
-    free(s->cache_buckets);
+    ww_rpc_idempotency_destroy(s->idempotency);
     ww_rpc_health_destroy(s->health);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->cache_mu);
     free(s);
     grpc_shutdown_blocking();
 }
