@@ -74,7 +74,7 @@ struct ww_rpc_server {
     atomic_bool shutting_down;
     atomic_long live_calls; /* accepted and not yet ended */
 
-    pthread_mutex_t mu; /* with cv: shutdown waits */
+    pthread_mutex_t mu; /* with cv: shutdown waits (CLOCK_MONOTONIC) */
     pthread_cond_t cv;
     bool shutdown_notified;
     ww_rpc_tag_t shutdown_tag;
@@ -394,7 +394,13 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    /* Shutdown's waits are timeouts, not dates: a wall-clock step must
+     * neither cut the grace period short nor stretch it. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &attr);
+    pthread_condattr_destroy(&attr);
     s->shutdown_tag.run = on_shutdown_notified;
     atomic_init(&s->shutting_down, false);
     atomic_init(&s->live_calls, 0);
@@ -559,14 +565,7 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
 /* Waits on s->cv until pred or the deadline; true if pred holds. */
 static bool wait_until(ww_rpc_server_t *s, bool (*pred)(ww_rpc_server_t *),
                        int timeout_ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = ww_clock_mono_deadline(timeout_ms);
     pthread_mutex_lock(&s->mu);
     bool ok;
     while (!(ok = pred(s))) {
