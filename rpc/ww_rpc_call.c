@@ -92,8 +92,8 @@ ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init) {
     call->start_ns = ww_clock_mono_ns();
     atomic_init(&call->refs, 3); /* handler + close op + dispatch */
     call->in_dispatch = true;
-    ww_rpc_tag__init(&call->send_tag, on_send_done);
-    ww_rpc_tag__init(&call->close_tag, on_close_done);
+    call->send_tag.run = on_send_done;
+    call->close_tag.run = on_close_done;
     pthread_mutex_init(&call->mu, NULL);
     return call;
 }

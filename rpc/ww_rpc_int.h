@@ -20,24 +20,10 @@ typedef struct ww_rpc_call ww_rpc_call_t;
 #define WW_RPC_KEY_MAX       128
 
 /* Every tag the runtime hands to the core: the queue thread runs the tag's
- * own function, so the queue loop knows no owner and no owner's struct. The
- * functor comes first so that a callback queue can run the tag as well. */
+ * own function, so the queue loop knows no owner and no owner's struct. */
 typedef struct ww_rpc_tag {
-    grpc_completion_queue_functor functor;
     void (*run)(struct ww_rpc_tag *tag, bool ok);
 } ww_rpc_tag_t;
-
-static inline void ww_rpc_tag__run(grpc_completion_queue_functor *f, int ok) {
-    ww_rpc_tag_t *tag = (ww_rpc_tag_t *)f;
-    tag->run(tag, ok != 0);
-}
-
-static inline void ww_rpc_tag__init(ww_rpc_tag_t *tag,
-                                    void (*run)(ww_rpc_tag_t *, bool)) {
-    tag->functor.functor_run = ww_rpc_tag__run;
-    tag->functor.inlineable = 1; /* run where the core completes it */
-    tag->run = run;
-}
 
 /* How a call ended. All pointers are borrowed for the callback's duration. */
 typedef struct ww_rpc_call_end {

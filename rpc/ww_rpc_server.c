@@ -80,13 +80,6 @@ struct ww_rpc_server {
     ww_rpc_tag_t shutdown_tag;
 
     ww_rpc_idempotency_t *idempotency; /* NULL: off */
-
-    /* Experiment: 0 = next queues only; 1 = calls bound to a callback
-     * queue; 2 = requests notified there too. */
-    int cq_mode;
-    grpc_completion_queue *call_cq;
-    ww_rpc_tag_t call_cq_shutdown_tag;
-    bool call_cq_down;
 };
 
 /* ---------- the end of a call ---------- */
@@ -135,16 +128,15 @@ static void slot_arm(ww_rpc_slot_t *slot) {
     ww_rpc_server_t *s = slot->worker->server;
     if (atomic_load(&s->shutting_down)) return;
     grpc_call_error rc;
-    grpc_completion_queue *bound = s->cq_mode ? s->call_cq : slot->worker->cq;
-    grpc_completion_queue *notify =
-        s->cq_mode == 2 ? s->call_cq : slot->worker->cq;
     if (slot->method) {
         rc = grpc_server_request_registered_call(
             s->server, slot->method->handle, &slot->call, &slot->deadline,
-            &slot->md, &slot->payload, bound, notify, &slot->tag);
+            &slot->md, &slot->payload, slot->worker->cq, slot->worker->cq,
+            &slot->tag);
     } else {
         rc = grpc_server_request_call(s->server, &slot->call, &slot->details,
-                                      &slot->md, bound, notify, &slot->tag);
+                                      &slot->md, slot->worker->cq,
+                                      slot->worker->cq, &slot->tag);
     }
     if (rc != GRPC_CALL_OK)
         ww_log_error("rpc", "event=arm_failed rc=%d", (int)rc);
@@ -327,17 +319,6 @@ static void on_request(ww_rpc_tag_t *tag, bool ok) {
     ww_rpc_call__end_dispatch(call);
 }
 
-static void on_call_cq_shutdown(ww_rpc_tag_t *tag, bool ok) {
-    (void)ok;
-    ww_rpc_server_t *s =
-        (ww_rpc_server_t *)((char *)tag -
-                            offsetof(ww_rpc_server_t, call_cq_shutdown_tag));
-    pthread_mutex_lock(&s->mu);
-    s->call_cq_down = true;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
 static void on_shutdown_notified(ww_rpc_tag_t *tag, bool ok) {
     (void)ok;
     ww_rpc_server_t *s =
@@ -420,11 +401,7 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cv, &attr);
     pthread_condattr_destroy(&attr);
-    ww_rpc_tag__init(&s->shutdown_tag, on_shutdown_notified);
-    ww_rpc_tag__init(&s->call_cq_shutdown_tag, on_call_cq_shutdown);
-    const char *mode = getenv("WW_RPC_CQ");
-    s->cq_mode = !mode || strcmp(mode, "callback") != 0 ? 0 : 1;
-    if (mode && strcmp(mode, "callback-all") == 0) s->cq_mode = 2;
+    s->shutdown_tag.run = on_shutdown_notified;
     atomic_init(&s->shutting_down, false);
     atomic_init(&s->live_calls, 0);
     grpc_init();
@@ -495,13 +472,6 @@ static void stop_workers(ww_rpc_server_t *s) {
             }
         }
     }
-    if (s->call_cq) {
-        grpc_completion_queue_shutdown(s->call_cq);
-        pthread_mutex_lock(&s->mu);
-        while (!s->call_cq_down)
-            pthread_cond_wait(&s->cv, &s->mu);
-        pthread_mutex_unlock(&s->mu);
-    }
 }
 
 ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
@@ -531,12 +501,6 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
             return ww_err_set(err, WW_ERR_INTERNAL,
                               "rpc server: cannot register %s",
                               s->methods[i].path);
-    }
-    if (s->cq_mode) {
-        s->call_cq = grpc_completion_queue_create_for_callback(
-            &s->call_cq_shutdown_tag.functor, NULL);
-        if (s->cq_mode == 2)
-            grpc_server_register_completion_queue(s->server, s->call_cq, NULL);
     }
     s->n_workers = s->cfg.threads;
     s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
@@ -575,7 +539,7 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
             for (int r = 0; r < s->cfg.requests_per_method; r++)
                 w->slots[k++].method = &s->methods[m];
         for (k = 0; k < per; k++) {
-            ww_rpc_tag__init(&w->slots[k].tag, on_request);
+            w->slots[k].tag.run = on_request;
             w->slots[k].worker = w;
             grpc_metadata_array_init(&w->slots[k].md);
             grpc_call_details_init(&w->slots[k].details);
@@ -684,7 +648,6 @@ void ww_rpc_server_destroy(ww_rpc_server_t *s) {
         if (w->cq) grpc_completion_queue_destroy(w->cq);
     }
     free(s->workers);
-    if (s->call_cq) grpc_completion_queue_destroy(s->call_cq);
     ww_rpc_idempotency_destroy(s->idempotency);
     ww_rpc_health_destroy(s->health);
     pthread_mutex_destroy(&s->mu);
