@@ -18,8 +18,14 @@
 # Env: BENCH_SECONDS (5, concurrency-1 rows), BENCH_SAT_SECONDS (4),
 #      BENCH_ROUNDS (3 interleaved rounds of saturation rows; the best
 #      round is shown), BENCH_CONNECTIONS (4), BENCH_STREAMS (32 per
-#      connection), SERVER_CPU (0), LOAD_CPU (1). Needs build/ (cmake
-#      --build build), a Go toolchain, h2load and nghttp (nghttp2-client).
+#      connection), SERVER_CPU (0), LOAD_CPU (1),
+#      BENCH_BASELINE (another build folder, e.g. of an older commit: its
+#      trainer gets saturation rows of its own, "baseline"),
+#      BENCH_VARIANT_ENV (e.g. WW_RPC_CQ=callback: our trainer started
+#      again with it, rows "variant"). Saturation rows count the server's
+#      sendmsg(2) and write(2) calls with perf stat (syscall tracepoints;
+#      "-" where perf cannot). Needs build/ (cmake --build build), a Go
+#      toolchain, h2load and nghttp (nghttp2-client).
 # Scratch files (generated Go server, logs, load-generator output) go to
 # build/bench-run/, emptied at every start.
 set -euo pipefail
@@ -78,12 +84,22 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 declare -A port pid log
-start_ours() { # NAME BINARY LEVEL
+start_ours() { # NAME BINARY LEVEL [VAR=VALUE...]
   local p; p=$(free_port)
-  GRPC_NO_TLS=true WW_LOG_LEVEL=$3 WW_LISTEN_ADDR=127.0.0.1:$p \
+  env GRPC_NO_TLS=true WW_LOG_LEVEL=$3 WW_LISTEN_ADDR=127.0.0.1:$p "${@:4}" \
     taskset -c "$server_cpu" "$2" 2>"$work/$1.log" &
   pids+=($!); pid[$1]=$!; port[$1]=$p; log[$1]="$work/$1.log"
 }
+baseline=${BENCH_BASELINE:-}
+variant_env=${BENCH_VARIANT_ENV:-}
+# The extra servers' names end in their log level: at info their per-call
+# lines are counted against h2load's (server_counts).
+var_level=info
+for kv in $variant_env; do
+  case $kv in WW_LOG_LEVEL=*) var_level=${kv#*=} ;; esac
+done
+[ -z "$baseline" ] || start_ours tr-base-info "$baseline/services/trainer/trainer" info
+[ -z "$variant_env" ] || start_ours "tr-var-$var_level" "$build/services/trainer/trainer" "$var_level" $variant_env
 start_ours tr-info "$build/services/trainer/trainer" info
 start_ours us-info "$build/services/users/users" info
 start_ours tr-warn "$build/services/trainer/trainer" warn
@@ -137,9 +153,18 @@ row() {
       -c 1 --connections 1 -z "${secs}s" --format json \
       127.0.0.1:"${port[$s]}" >"$out.json"
   else
+    # The server's system calls over the row: perf runs beside h2load and
+    # stops (SIGINT) when h2load is done.
+    local perf_pid=
+    if perf stat -e syscalls:sys_enter_sendmsg true >/dev/null 2>&1; then
+      perf stat -x, -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_write \
+        -p "${pid[$s]}" -o "$out.perf" &
+      perf_pid=$!
+    fi
     taskset -c "$load_cpu" h2load -t 1 -c "$conns" -m "$streams" -D "$dur" \
       -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/$body" \
       --log-file="$out.tsv" "http://127.0.0.1:${port[$s]}$path" >"$out.txt"
+    [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   fi
   t1=$(cpu_ticks "${pid[$s]}")
   c1=$(server_counts "$s" "$path")
@@ -166,6 +191,15 @@ else:
     p50 = lats[len(lats) // 2] if lats else 0
     p99 = lats[min(len(lats) - 1, len(lats) * 99 // 100)] if lats else 0
     gen = "h2load"
+# System calls per OK call (saturation rows with perf only).
+sys_per = {}
+try:
+    for l in open(out + ".perf"):
+        f = l.strip().split(",")
+        if len(f) > 2 and f[0].isdigit():
+            sys_per[f[2].split(":")[-1]] = int(f[0]) / max(ok, 1)
+except OSError:
+    pass
 # Server-side check: every HTTP 200 h2load counted must be a gRPC OK the
 # server counted; the only non-OK calls allowed are the streams h2load
 # cuts off when its duration ends (at most connections x streams).
@@ -183,7 +217,9 @@ calls = max(ok, 1)
 with open(rows, "a") as f:
     f.write("\t".join(str(x) for x in (
         label, mode, qps, p50, p99, 100.0 * cpu_s / float(secs),
-        100000.0 * cpu_s / calls, int(rss) / 1024, check)) + "\n")
+        100000.0 * cpu_s / calls, int(rss) / 1024, check,
+        sys_per.get("sys_enter_sendmsg", -1),
+        sys_per.get("sys_enter_write", -1))) + "\n")
 PY
 }
 
@@ -199,6 +235,8 @@ row "grpc-go GetTrainingBalance" go $us user.bin users.UsersService.GetTrainingB
 # about the server; the best round of each row is shown.
 for _ in $(seq "$rounds"); do
   row "ours IsHourAvailable" tr-info $tr hour.bin - - sat
+  [ -z "$baseline" ] || row "baseline IsHourAvailable" tr-base-info $tr hour.bin - - sat
+  [ -z "$variant_env" ] || row "variant IsHourAvailable" "tr-var-$var_level" $tr hour.bin - - sat
   row "ours IsHourAvailable, log warn" tr-warn $tr hour.bin - - sat
   row "grpc-go IsHourAvailable" go $tr hour.bin - - sat
   row "ours GetTrainingBalance" us-info $us user.bin - - sat
@@ -218,7 +256,8 @@ for l in open(sys.argv[1]):
     if key not in rows:
         rows[key] = []
         order.append(key)
-    rows[key].append([f[0], f[1]] + [float(x) for x in f[2:8]] + [f[8]])
+    rows[key].append([f[0], f[1]] + [float(x) for x in f[2:8]] + [f[8]] +
+                     [float(x) for x in f[9:11]])
 def best_round(rs):
     # Another process on the server core only ever takes QPS away, so the
     # best round is the closest to the server's own capacity; the whole
@@ -226,8 +265,12 @@ def best_round(rs):
     return max(rs, key=lambda r: r[2])
 med = {k: best_round(v) for k, v in rows.items()}
 print()
-print("| server, method | concurrency | QPS | p50 µs | p99 µs | server CPU | server CPU s per 100k calls | RSS after MiB | responses OK |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| server, method | concurrency | QPS | p50 µs | p99 µs | server CPU | server CPU s per 100k calls | sendmsg per call | write per call | RSS after MiB | responses OK |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+def per_call(rs, i):
+    # Median over the rounds; "-" without counts (concurrency 1, no perf).
+    xs = [x[i] for x in rs if x[i] >= 0]
+    return "%.3f" % statistics.median(xs) if xs else "-"
 for k in order:
     r = med[k]
     qps = "%.0f" % r[2]
@@ -235,8 +278,9 @@ for k in order:
         qs = [x[2] for x in rows[k]]
         qps += " (%.0f–%.0f)" % (min(qs), max(qs))
     cpu100k = statistics.median(x[6] for x in rows[k])
-    print("| %s | %s | %s | %.0f | %.0f | %.0f%% | %.2f | %.1f | %s |" % (
-        r[0], r[1], qps, r[3], r[4], r[5], cpu100k, r[7], r[8]))
+    print("| %s | %s | %s | %.0f | %.0f | %.0f%% | %.2f | %s | %s | %.1f | %s |" % (
+        r[0], r[1], qps, r[3], r[4], r[5], cpu100k, per_call(rows[k], 9),
+        per_call(rows[k], 10), r[7], r[8]))
 # Efficiency: median over rounds of CPU s per 100k calls.
 cpu = {k: statistics.median(x[6] for x in v) for k, v in rows.items()}
 print()
@@ -249,4 +293,13 @@ for m in ("IsHourAvailable", "GetTrainingBalance"):
     cg, ci, cw = cpu[("grpc-go " + m, "sat")], cpu[("ours " + m, "sat")], cpu[("ours %s, log warn" % m, "sat")]
     print("| %s | %.2fx (log warn: %.2fx) | %.2fx (log warn: %.2fx) | %.2fx (%.0f vs %.0f µs) |" % (
         m, oi[2] / gos[2], ow[2] / gos[2], cg / ci, cg / cw, o1[3] / go1[3], o1[3], go1[3]))
+# The extra trainer rows against the same run's grpc-go and our trainer.
+extra = [k for k in cpu if k[0] in ("baseline IsHourAvailable", "variant IsHourAvailable")]
+if extra:
+    print()
+    print("| trainer rows, saturation | calls per server CPU-second vs grpc-go | vs ours | best QPS |")
+    print("|---|---|---|---|")
+    cg, co = cpu[("grpc-go IsHourAvailable", "sat")], cpu[("ours IsHourAvailable", "sat")]
+    for k in extra:
+        print("| %s | %.2fx | %.2fx | %.0f |" % (k[0], cg / cpu[k], co / cpu[k], med[k][2]))
 PY

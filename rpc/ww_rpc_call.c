@@ -1,58 +1,113 @@
 /* Call lifecycle: one send batch in flight at a time (gRPC allows one op of
  * each kind per call), messages and the final status queued behind it, and
  * a reference count so neither a late handler nor a late core event ever
- * sees freed memory. */
+ * sees freed memory. Batches are chosen under the call's lock and started
+ * outside it, and the end is reported through the call's one callback. */
 #include "ww_rpc_call.h"
 
 #include "ww_clock.h"
-
 #include "ww_log.h"
 #include "ww_rpc_int.h"
 #include "ww_rpc_status.h"
 
 #include <grpc/byte_buffer.h>
-#include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-int64_t ww_rpc__now_ns(void) {
-    return ww_clock_mono_ns();
-}
+/* A queued outgoing stream message. */
+typedef struct ww_rpc_out {
+    struct ww_rpc_out *next;
+    grpc_byte_buffer *buf;
+} ww_rpc_out_t;
 
-ww_rpc_call_t *ww_rpc_call__new(ww_rpc_server_t *server,
-                                const ww_rpc_method_t *method, const char *path,
-                                grpc_call *gcall, gpr_timespec deadline,
-                                grpc_metadata_array *md) {
+struct ww_rpc_call {
+    const ProtobufCMethodDescriptor *method; /* NULL for an unknown method */
+    char path[160];
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    ProtobufCMessage *request;
+    int64_t start_ns;
+    char identity[WW_RPC_IDENTITY_SIZE];
+    char idempotency_key[WW_RPC_KEY_MAX + 1];
+    bool has_idempotency_key;
+    ww_rpc_call_end_fn on_end;
+    void *on_end_ctx;
+
+    atomic_int refs; /* handler + close op + dispatch + each send batch */
+    ww_rpc_tag_t send_tag;
+    ww_rpc_tag_t close_tag;
+    int close_cancelled; /* written by core at RECV_CLOSE completion */
+
+    pthread_mutex_t mu; /* guards everything below */
+    bool completed;     /* a completion was taken; later ones are ignored */
+    bool ended;         /* on_end ran: the final status may go out */
+    bool status_sent;
+    bool initial_md_sent;
+    bool send_in_flight;
+    bool closed;        /* RECV_CLOSE completed */
+    bool in_dispatch;   /* the queue thread is still dispatching the call */
+    bool close_started; /* RECV_CLOSE is on its way (alone or in a send) */
+    bool close_in_send; /* RECV_CLOSE rides in the send batch in flight */
+    ww_rpc_out_t *out_head, *out_tail;
+    grpc_status_code final_code;
+    grpc_slice final_details;
+    bool has_details;
+    grpc_byte_buffer *batch_buf; /* message of the batch in flight */
+    void (*on_cancel)(void *arg, ww_rpc_call_t *call);
+    void *on_cancel_arg;
+};
+
+/* A send batch chosen under the lock, started after it is released. */
+typedef struct ww_rpc_batch {
+    grpc_op ops[4];
+    size_t n;
+} ww_rpc_batch_t;
+
+static void on_send_done(ww_rpc_tag_t *tag, bool ok);
+static void on_close_done(ww_rpc_tag_t *tag, bool ok);
+
+ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init) {
     ww_rpc_call_t *call = calloc(1, sizeof *call);
     if (!call) {
-        grpc_call_cancel(gcall, NULL);
-        grpc_call_unref(gcall);
-        grpc_metadata_array_destroy(md);
-        grpc_metadata_array_init(md);
+        grpc_call_cancel(init->call, NULL);
+        grpc_call_unref(init->call);
+        grpc_metadata_array_destroy(init->md);
+        grpc_metadata_array_init(init->md);
         return NULL;
     }
-    call->server = server;
-    call->method = method;
-    snprintf(call->path, sizeof call->path, "%s", path);
-    call->call = gcall;
-    call->deadline = deadline;
-    call->md = *md;
-    grpc_metadata_array_init(md);
-    call->start_ns = ww_rpc__now_ns();
+    call->method = init->method;
+    snprintf(call->path, sizeof call->path, "%s", init->path);
+    call->call = init->call;
+    call->deadline = init->deadline;
+    call->md = *init->md;
+    grpc_metadata_array_init(init->md);
+    call->on_end = init->on_end;
+    call->on_end_ctx = init->on_end_ctx;
+    call->start_ns = ww_clock_mono_ns();
     atomic_init(&call->refs, 3); /* handler + close op + dispatch */
     call->in_dispatch = true;
-    call->send_tag.kind = WW_RPC_TAG_SEND;
-    call->close_tag.kind = WW_RPC_TAG_CLOSE;
+    call->send_tag.run = on_send_done;
+    call->close_tag.run = on_close_done;
     pthread_mutex_init(&call->mu, NULL);
     return call;
 }
 
+void ww_rpc_call__set_identity(ww_rpc_call_t *call, const char *identity) {
+    snprintf(call->identity, sizeof call->identity, "%s", identity);
+}
+
+void ww_rpc_call__set_idempotency_key(ww_rpc_call_t *call, const char *key) {
+    snprintf(call->idempotency_key, sizeof call->idempotency_key, "%s", key);
+    call->has_idempotency_key = true;
+}
+
 static void call_free(ww_rpc_call_t *call) {
-    ww_rpc_server_t *server = call->server;
     while (call->out_head) {
         ww_rpc_out_t *o = call->out_head;
         call->out_head = o->next;
@@ -66,7 +121,6 @@ static void call_free(ww_rpc_call_t *call) {
     grpc_call_unref(call->call);
     pthread_mutex_destroy(&call->mu);
     free(call);
-    ww_rpc_server__call_done(server);
 }
 
 static void call_unref(ww_rpc_call_t *call) {
@@ -97,13 +151,14 @@ void ww_rpc_call__end_dispatch(ww_rpc_call_t *call) {
     call_unref(call); /* the dispatch reference */
 }
 
-/* Starts the next batch if none is in flight. Called with call->mu held. */
-static void pump(ww_rpc_call_t *call) {
+/* Chooses the next batch if none is in flight (call->mu held) and takes
+ * the batch's reference; b->n == 0 when there is nothing to start. */
+static void next_batch(ww_rpc_call_t *call, ww_rpc_batch_t *b) {
+    memset(b, 0, sizeof *b);
     if (call->send_in_flight || call->status_sent) return;
-    grpc_op ops[4];
+    grpc_op *ops = b->ops;
     size_t n = 0;
-    memset(ops, 0, sizeof ops);
-    if (!call->initial_md_sent && (call->out_head || call->completed)) {
+    if (!call->initial_md_sent && (call->out_head || call->ended)) {
         ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         call->initial_md_sent = true;
     }
@@ -116,7 +171,7 @@ static void pump(ww_rpc_call_t *call) {
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n++].data.send_message.send_message = call->batch_buf;
     }
-    if (!call->out_head && call->completed) {
+    if (!call->out_head && call->ended) {
         ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
         ops[n].data.send_status_from_server.status = call->final_code;
         ops[n++].data.send_status_from_server.status_details =
@@ -135,27 +190,44 @@ static void pump(ww_rpc_call_t *call) {
             call->close_in_send = true;
         }
     }
+    b->n = n;
     if (n == 0) return;
     call->send_in_flight = true;
     atomic_fetch_add(&call->refs, 1);
-    grpc_call_error rc =
-        grpc_call_start_batch(call->call, ops, n, &call->send_tag, NULL);
-    if (rc != GRPC_CALL_OK) {
-        ww_log_error("rpc", "event=send_failed method=%s rc=%d", call->path,
-                     (int)rc);
-        call->send_in_flight = false;
-        atomic_fetch_sub(&call->refs, 1); /* cannot reach 0: caller holds one */
-        if (call->close_in_send) {
-            /* Left to end_dispatch, which still holds the close ref. */
-            call->close_in_send = false;
-            call->close_started = false;
-        }
-    }
 }
 
-void ww_rpc_call__on_send_done(ww_rpc_call_t *call, bool ok) {
-    (void)
-        ok; /* a failed send means the client left; the status still ends it */
+/* Starts what next_batch chose, without the call's lock: the core may
+ * complete the batch before this returns. The caller holds a reference. */
+static void start_batch(ww_rpc_call_t *call, ww_rpc_batch_t *b) {
+    if (b->n == 0) return;
+    grpc_call_error rc =
+        grpc_call_start_batch(call->call, b->ops, b->n, &call->send_tag, NULL);
+    if (rc == GRPC_CALL_OK) return;
+    ww_log_error("rpc", "event=send_failed method=%s rc=%d", call->path,
+                 (int)rc);
+    bool close_now = false;
+    pthread_mutex_lock(&call->mu);
+    call->send_in_flight = false;
+    if (call->close_in_send) {
+        /* RECV_CLOSE did not start after all: end_dispatch starts it if it
+         * has not run yet, else it is started here. */
+        call->close_in_send = false;
+        if (call->in_dispatch)
+            call->close_started = false;
+        else
+            close_now = true;
+    }
+    pthread_mutex_unlock(&call->mu);
+    if (close_now) start_close(call);
+    call_unref(call); /* the batch's reference */
+}
+
+static void on_send_done(ww_rpc_tag_t *tag, bool ok) {
+    /* A failed send means the client left; the status still ends it. */
+    (void)ok;
+    ww_rpc_call_t *call =
+        (ww_rpc_call_t *)((char *)tag - offsetof(ww_rpc_call_t, send_tag));
+    ww_rpc_batch_t b;
     pthread_mutex_lock(&call->mu);
     call->send_in_flight = false;
     if (call->batch_buf) {
@@ -168,13 +240,17 @@ void ww_rpc_call__on_send_done(ww_rpc_call_t *call, bool ok) {
         call->close_in_send = false;
         call->closed = true;
     }
-    pump(call);
+    next_batch(call, &b);
     pthread_mutex_unlock(&call->mu);
+    start_batch(call, &b);
     if (with_close) call_unref(call); /* the close reference */
-    call_unref(call);
+    call_unref(call);                 /* the finished batch's */
 }
 
-void ww_rpc_call__on_close_done(ww_rpc_call_t *call) {
+static void on_close_done(ww_rpc_tag_t *tag, bool ok) {
+    (void)ok;
+    ww_rpc_call_t *call =
+        (ww_rpc_call_t *)((char *)tag - offsetof(ww_rpc_call_t, close_tag));
     void (*fn)(void *, ww_rpc_call_t *) = NULL;
     void *arg = NULL;
     pthread_mutex_lock(&call->mu);
@@ -216,48 +292,66 @@ static void enqueue(ww_rpc_call_t *call, grpc_byte_buffer *buf) {
 static void complete(ww_rpc_call_t *call, grpc_status_code code,
                      const char *details, grpc_byte_buffer *buf) {
     pthread_mutex_lock(&call->mu);
-    if (call->completed) {
-        pthread_mutex_unlock(&call->mu);
+    bool again = call->completed;
+    call->completed = true;
+    pthread_mutex_unlock(&call->mu);
+    if (again) {
         if (buf) grpc_byte_buffer_destroy(buf);
         ww_log_error("rpc", "event=double_completion method=%s", call->path);
         return;
     }
-    call->completed = true;
+    /* Reported before the status can leave: whatever the callback
+     * remembers (an idempotency result) is there for the client's next
+     * call. No lock is held, so it may log and copy at leisure. */
+    if (call->on_end) {
+        ww_rpc_call_end_t end = {
+            .code = code,
+            .details = details ? details : "",
+            .response = buf,
+            .duration_us = (ww_clock_mono_ns() - call->start_ns) / 1000,
+        };
+        call->on_end(call->on_end_ctx, call, &end);
+    }
+    ww_rpc_batch_t b;
+    pthread_mutex_lock(&call->mu);
     call->final_code = code;
     if (details && *details) {
         call->final_details = grpc_slice_from_copied_string(details);
         call->has_details = true;
     }
-    ww_rpc_server__on_status(call->server, call, code, details, buf);
     if (buf) enqueue(call, buf);
-    pump(call);
+    call->ended = true;
+    next_batch(call, &b);
     pthread_mutex_unlock(&call->mu);
+    start_batch(call, &b);
     call_unref(call); /* the handler's reference */
 }
 
-void ww_rpc_call__finish_raw(ww_rpc_call_t *call, grpc_status_code code,
-                             const char *details) {
-    complete(call, code, details, NULL);
+void ww_rpc_call__finish(ww_rpc_call_t *call, grpc_status_code code,
+                         const char *details, grpc_byte_buffer *response) {
+    complete(call, code, details, response);
 }
 
-void ww_rpc_call__finish_cached(ww_rpc_call_t *call, grpc_byte_buffer *buf,
-                                grpc_status_code code, const char *details) {
-    complete(call, code, details, buf);
-}
-
-void ww_rpc_call__closure(const ProtobufCMessage *msg, void *closure_data) {
+/* The ProtobufCClosure handed to handlers; closure_data is the call. */
+static void closure(const ProtobufCMessage *msg, void *closure_data) {
     ww_rpc_call_t *call = closure_data;
     if (!msg) {
         complete(call, GRPC_STATUS_INTERNAL, "handler returned no response",
                  NULL);
         return;
     }
-    if (!call->method || msg->descriptor != call->method->desc->output) {
+    if (!call->method || msg->descriptor != call->method->output) {
         complete(call, GRPC_STATUS_INTERNAL,
                  "handler returned a response of the wrong type", NULL);
         return;
     }
     complete(call, GRPC_STATUS_OK, NULL, pack(msg));
+}
+
+void ww_rpc_call__invoke(ww_rpc_call_t *call, ProtobufCService *service,
+                         unsigned index, ProtobufCMessage *request) {
+    call->request = request;
+    service->invoke(service, index, request, closure, call);
 }
 
 const char *ww_rpc_call_method(const ww_rpc_call_t *call) {
@@ -321,7 +415,7 @@ void ww_rpc_call_fail_err(ww_rpc_call_t *call, const ww_err_t *err) {
 
 ww_code_t ww_rpc_call_stream_send(ww_rpc_call_t *call,
                                   const ProtobufCMessage *msg, ww_err_t *err) {
-    if (!call->method || msg->descriptor != call->method->desc->output)
+    if (!call->method || msg->descriptor != call->method->output)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "stream message of the wrong type for %s",
                           call->path);
@@ -334,8 +428,10 @@ ww_code_t ww_rpc_call_stream_send(ww_rpc_call_t *call,
                           "call %s already completed", call->path);
     }
     enqueue(call, buf);
-    pump(call);
+    ww_rpc_batch_t b;
+    next_batch(call, &b);
     pthread_mutex_unlock(&call->mu);
+    start_batch(call, &b);
     return WW_OK;
 }
 

@@ -16,11 +16,13 @@
 #define WW_RPC_CALL_H
 
 #include "ww_err.h"
-#include "ww_rpc_server.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+typedef struct ww_rpc_call ww_rpc_call_t;
 
 /* Full method path, "/trainer.TrainerService/UpdateHour". */
 const char *ww_rpc_call_method(const ww_rpc_call_t *call);

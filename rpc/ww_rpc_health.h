@@ -11,9 +11,10 @@
 #define WW_RPC_HEALTH_H
 
 #include "ww_err.h"
-#include "ww_rpc_server.h"
 
 #include <protobuf-c/protobuf-c.h>
+
+typedef struct ww_rpc_health ww_rpc_health_t;
 
 typedef enum ww_rpc_health_status {
     WW_RPC_HEALTH_UNKNOWN = 0,

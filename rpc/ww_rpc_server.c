@@ -1,19 +1,22 @@
-/* Completion-queue threads, armed requests, dispatch to typed handlers,
- * per-call log lines, idempotency cache and graceful shutdown. */
+/* Completion-queue threads, armed requests, dispatch to typed handlers in
+ * named steps, the per-call log line and graceful shutdown. */
 #include "ww_rpc_server.h"
 
-#include "health.pb-c.h"
+#include "ww_clock.h"
 #include "ww_log.h"
 #include "ww_rpc_call.h"
 #include "ww_rpc_health.h"
+#include "ww_rpc_idempotency.h"
 #include "ww_rpc_int.h"
 #include "ww_rpc_status.h"
 
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,16 @@
 
 #define WW_RPC_MAX_METHODS   64
 #define WW_RPC_UNKNOWN_SLOTS 4
+
+/* One registered method of one service. */
+typedef struct ww_rpc_method {
+    ProtobufCService *service;
+    unsigned index;
+    const ProtobufCMethodDescriptor *desc;
+    char path[160]; /* "/trainer.TrainerService/IsHourAvailable" */
+    void *handle;   /* from grpc_server_register_method */
+    bool is_health; /* exempt from authentication unless configured */
+} ww_rpc_method_t;
 
 typedef struct ww_rpc_worker ww_rpc_worker_t;
 
@@ -44,14 +57,6 @@ struct ww_rpc_worker {
     size_t n_slots;
 };
 
-typedef struct ww_rpc_cached {
-    struct ww_rpc_cached *next; /* hash chain */
-    char *key;
-    grpc_status_code code;
-    char *details;
-    grpc_byte_buffer *response;
-} ww_rpc_cached_t;
-
 struct ww_rpc_server {
     ww_rpc_server_config_t cfg;
     char listen_addr[256];
@@ -67,132 +72,54 @@ struct ww_rpc_server {
     bool started;
     bool stopped;
     atomic_bool shutting_down;
-    atomic_long live_calls;
+    atomic_long live_calls; /* accepted and not yet ended */
 
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* with cv: shutdown waits (CLOCK_MONOTONIC) */
     pthread_cond_t cv;
     bool shutdown_notified;
     ww_rpc_tag_t shutdown_tag;
 
-    pthread_mutex_t cache_mu;
-    ww_rpc_cached_t **cache_buckets;
-    ww_rpc_cached_t **cache_ring; /* insertion order, for eviction */
-    size_t cache_size, cache_next;
+    ww_rpc_idempotency_t *idempotency; /* NULL: off */
 };
 
-/* ---------- idempotency cache ---------- */
+/* ---------- the end of a call ---------- */
 
-static size_t hash_str(const char *s) {
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void cache_key(char *buf, size_t size, const ww_rpc_call_t *call) {
-    snprintf(buf, size, "%s\n%s\n%s", call->path, call->identity,
-             call->idempotency_key);
-}
-
-static void cached_free(ww_rpc_cached_t *e) {
-    if (!e) return;
-    if (e->response) grpc_byte_buffer_destroy(e->response);
-    free(e->key);
-    free(e->details);
-    free(e);
-}
-
-/* Removes `e` from its bucket chain (cache_mu held). */
-static void cache_unlink(ww_rpc_server_t *s, ww_rpc_cached_t *e) {
-    ww_rpc_cached_t **pp = &s->cache_buckets[hash_str(e->key) % s->cache_size];
-    for (; *pp; pp = &(*pp)->next) {
-        if (*pp == e) {
-            *pp = e->next;
-            return;
-        }
+static void call_ended(ww_rpc_server_t *s) {
+    if (atomic_fetch_sub(&s->live_calls, 1) == 1) {
+        pthread_mutex_lock(&s->mu);
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
     }
 }
 
-static ww_rpc_cached_t *cache_find(ww_rpc_server_t *s, const char *key) {
-    ww_rpc_cached_t *e = s->cache_buckets[hash_str(key) % s->cache_size];
-    for (; e; e = e->next)
-        if (strcmp(e->key, key) == 0) return e;
-    return NULL;
+static ww_rpc_idempotency_key_t idempotency_key(const ww_rpc_call_t *call) {
+    return (ww_rpc_idempotency_key_t){
+        .method = ww_rpc_call_method(call),
+        .identity = ww_rpc_call_identity(call),
+        .key = ww_rpc_call_idempotency_key(call),
+    };
 }
 
-/* Transient outcomes are not remembered: a retry must really retry. */
-static bool cacheable(grpc_status_code code) {
-    switch (code) {
-    case GRPC_STATUS_UNAVAILABLE:
-    case GRPC_STATUS_DEADLINE_EXCEEDED:
-    case GRPC_STATUS_CANCELLED:
-    case GRPC_STATUS_INTERNAL:
-    case GRPC_STATUS_RESOURCE_EXHAUSTED:
-    case GRPC_STATUS_UNAUTHENTICATED:
-    case GRPC_STATUS_UNKNOWN:
-        return false;
-    default:
-        return true;
-    }
-}
-
-static void cache_put(ww_rpc_server_t *s, const ww_rpc_call_t *call,
-                      grpc_status_code code, const char *details,
-                      grpc_byte_buffer *response) {
-    char key[600];
-    cache_key(key, sizeof key, call);
-    ww_rpc_cached_t *e = calloc(1, sizeof *e);
-    if (!e) return;
-    e->key = strdup(key);
-    e->details = strdup(details ? details : "");
-    e->code = code;
-    if (!e->key || !e->details) {
-        cached_free(e);
-        return;
-    }
-    if (response) e->response = grpc_byte_buffer_copy(response);
-    pthread_mutex_lock(&s->cache_mu);
-    if (cache_find(s, key)) {
-        pthread_mutex_unlock(&s->cache_mu);
-        cached_free(e);
-        return;
-    }
-    ww_rpc_cached_t *old = s->cache_ring[s->cache_next];
-    if (old) cache_unlink(s, old);
-    s->cache_ring[s->cache_next] = e;
-    s->cache_next = (s->cache_next + 1) % s->cache_size;
-    size_t b = hash_str(key) % s->cache_size;
-    e->next = s->cache_buckets[b];
-    s->cache_buckets[b] = e;
-    pthread_mutex_unlock(&s->cache_mu);
-    cached_free(old);
-}
-
-/* ---------- hooks called by the call module ---------- */
-
-void ww_rpc_server__call_done(ww_rpc_server_t *server) {
-    if (atomic_fetch_sub(&server->live_calls, 1) == 1) {
-        pthread_mutex_lock(&server->mu);
-        pthread_cond_broadcast(&server->cv);
-        pthread_mutex_unlock(&server->mu);
-    }
-}
-
-void ww_rpc_server__on_status(ww_rpc_server_t *server, ww_rpc_call_t *call,
-                              grpc_status_code code, const char *details,
-                              grpc_byte_buffer *response) {
-    int64_t us = (ww_rpc__now_ns() - call->start_ns) / 1000;
-    if (code == GRPC_STATUS_OK) {
+/* Every call's one report (ww_rpc_call_end_fn): its log line, its result
+ * remembered under its idempotency-key, and the live count for shutdown. */
+static void on_call_end(void *ctx, ww_rpc_call_t *call,
+                        const ww_rpc_call_end_t *end) {
+    ww_rpc_server_t *s = ctx;
+    if (end->code == GRPC_STATUS_OK) {
         if (ww_log_enabled(WW_LOG_INFO))
             ww_log_info("rpc", "method=%s status=OK duration_us=%lld",
-                        call->path, (long long)us);
+                        ww_rpc_call_method(call), (long long)end->duration_us);
     } else {
         ww_log_info("rpc", "method=%s status=%s duration_us=%lld msg=\"%s\"",
-                    call->path, ww_rpc_status_name(code), (long long)us,
-                    details ? details : "");
+                    ww_rpc_call_method(call), ww_rpc_status_name(end->code),
+                    (long long)end->duration_us, end->details);
     }
-    if (server->cache_size && call->has_idempotency_key && cacheable(code))
-        cache_put(server, call, code, details, response);
+    if (s->idempotency && ww_rpc_call_idempotency_key(call)) {
+        ww_rpc_idempotency_key_t key = idempotency_key(call);
+        ww_rpc_idempotency_remember(s->idempotency, &key, end->code,
+                                    end->details, end->response);
+    }
+    call_ended(s);
 }
 
 /* ---------- arming and dispatch ---------- */
@@ -215,115 +142,135 @@ static void slot_arm(ww_rpc_slot_t *slot) {
         ww_log_error("rpc", "event=arm_failed rc=%d", (int)rc);
 }
 
-static bool deadline_passed(gpr_timespec deadline) {
+/* The steps of dispatch. Each returns true to pass the call on, false once
+ * it has answered the call itself. */
+
+static bool deadline_ok(ww_rpc_call_t *call, gpr_timespec deadline) {
     if (gpr_time_cmp(deadline, gpr_inf_future(deadline.clock_type)) == 0)
-        return false;
+        return true;
     gpr_timespec mono = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
-    return gpr_time_cmp(mono, gpr_now(GPR_CLOCK_MONOTONIC)) <= 0;
+    if (gpr_time_cmp(mono, gpr_now(GPR_CLOCK_MONOTONIC)) > 0) return true;
+    ww_rpc_call__finish(call, GRPC_STATUS_DEADLINE_EXCEEDED,
+                        "deadline exceeded before the call started", NULL);
+    return false;
 }
 
-static void dispatch(ww_rpc_server_t *s, ww_rpc_call_t *call,
-                     grpc_byte_buffer *payload) {
-    const ww_rpc_method_t *m = call->method;
-    if (deadline_passed(call->deadline)) {
-        if (payload) grpc_byte_buffer_destroy(payload);
-        ww_rpc_call__finish_raw(call, GRPC_STATUS_DEADLINE_EXCEEDED,
-                                "deadline exceeded before the call started");
-        return;
-    }
+/* Takes `payload`; on true *bytes holds the request (the caller unrefs). */
+static bool read_payload(ww_rpc_call_t *call, grpc_byte_buffer *payload,
+                         grpc_slice *bytes) {
     if (!payload) {
-        ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT,
-                                "request carries no message");
-        return;
+        ww_rpc_call__finish(call, GRPC_STATUS_INVALID_ARGUMENT,
+                            "request carries no message", NULL);
+        return false;
     }
     grpc_byte_buffer_reader reader;
     if (!grpc_byte_buffer_reader_init(&reader, payload)) {
         grpc_byte_buffer_destroy(payload);
-        ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT,
-                                "request message cannot be read");
-        return;
+        ww_rpc_call__finish(call, GRPC_STATUS_INVALID_ARGUMENT,
+                            "request message cannot be read", NULL);
+        return false;
     }
-    grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
+    *bytes = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
     grpc_byte_buffer_destroy(payload);
-    size_t len = GRPC_SLICE_LENGTH(bytes);
-    if (len > (size_t)s->cfg.max_receive_bytes) {
-        grpc_slice_unref(bytes);
-        char msg[128];
-        snprintf(msg, sizeof msg,
-                 "request of %zu bytes exceeds the limit of %d", len,
-                 s->cfg.max_receive_bytes);
-        ww_rpc_call__finish_raw(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg);
-        return;
-    }
-
-    char value[256];
-    if (ww_rpc_call_metadata(call, "idempotency-key", value, sizeof value)) {
-        if (strlen(value) >= sizeof call->idempotency_key || !value[0]) {
-            grpc_slice_unref(bytes);
-            ww_rpc_call__finish_raw(
-                call, GRPC_STATUS_INVALID_ARGUMENT,
-                "idempotency-key must be 1..128 characters");
-            return;
-        }
-        memcpy(call->idempotency_key, value, strlen(value) + 1);
-        call->has_idempotency_key = true;
-    }
-
-    if (s->cfg.authenticate && (!m->is_health || s->cfg.authenticate_health)) {
-        char auth[8192];
-        const char *authz =
-            ww_rpc_call_metadata(call, "authorization", auth, sizeof auth);
-        ww_err_t err;
-        ww_err_clear(&err);
-        ww_code_t rc =
-            s->cfg.authenticate(s->cfg.auth_ctx, call->path, authz,
-                                call->identity, sizeof call->identity, &err);
-        call->identity[sizeof call->identity - 1] = '\0';
-        if (rc != WW_OK) {
-            grpc_slice_unref(bytes);
-            ww_rpc_call__finish_raw(call, ww_rpc_status_from_code(rc),
-                                    err.msg[0] ? err.msg : "unauthenticated");
-            return;
-        }
-    }
-
-    if (s->cache_size && call->has_idempotency_key) {
-        char key[600];
-        cache_key(key, sizeof key, call);
-        pthread_mutex_lock(&s->cache_mu);
-        ww_rpc_cached_t *e = cache_find(s, key);
-        grpc_byte_buffer *copy = NULL;
-        grpc_status_code code = GRPC_STATUS_OK;
-        char details[256] = "";
-        if (e) {
-            copy = e->response ? grpc_byte_buffer_copy(e->response) : NULL;
-            code = e->code;
-            snprintf(details, sizeof details, "%s", e->details);
-        }
-        pthread_mutex_unlock(&s->cache_mu);
-        if (e) {
-            grpc_slice_unref(bytes);
-            ww_rpc_call__finish_cached(call, copy, code, details);
-            return;
-        }
-    }
-
-    ProtobufCMessage *req = protobuf_c_message_unpack(
-        m->desc->input, NULL, len, GRPC_SLICE_START_PTR(bytes));
-    grpc_slice_unref(bytes);
-    if (!req) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "request is not a valid %s",
-                 m->desc->input->name);
-        ww_rpc_call__finish_raw(call, GRPC_STATUS_INVALID_ARGUMENT, msg);
-        return;
-    }
-    call->request = req;
-    m->service->invoke(m->service, m->index, req, ww_rpc_call__closure, call);
+    return true;
 }
 
-static void on_request(ww_rpc_slot_t *slot, bool ok) {
+static bool size_ok(ww_rpc_server_t *s, ww_rpc_call_t *call, grpc_slice bytes) {
+    size_t len = GRPC_SLICE_LENGTH(bytes);
+    if (len <= (size_t)s->cfg.max_receive_bytes) return true;
+    char msg[128];
+    snprintf(msg, sizeof msg, "request of %zu bytes exceeds the limit of %d",
+             len, s->cfg.max_receive_bytes);
+    ww_rpc_call__finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg, NULL);
+    return false;
+}
+
+static bool idempotency_key_ok(ww_rpc_call_t *call) {
+    char value[256];
+    if (!ww_rpc_call_metadata(call, "idempotency-key", value, sizeof value))
+        return true;
+    if (strlen(value) > WW_RPC_KEY_MAX || !value[0]) {
+        ww_rpc_call__finish(call, GRPC_STATUS_INVALID_ARGUMENT,
+                            "idempotency-key must be 1..128 characters", NULL);
+        return false;
+    }
+    ww_rpc_call__set_idempotency_key(call, value);
+    return true;
+}
+
+static bool authenticated(ww_rpc_server_t *s, const ww_rpc_method_t *m,
+                          ww_rpc_call_t *call) {
+    if (!s->cfg.authenticate || (m->is_health && !s->cfg.authenticate_health))
+        return true;
+    char auth[8192];
+    const char *authz =
+        ww_rpc_call_metadata(call, "authorization", auth, sizeof auth);
+    char identity[WW_RPC_IDENTITY_SIZE] = "";
+    ww_err_t err;
+    ww_err_clear(&err);
+    ww_code_t rc =
+        s->cfg.authenticate(s->cfg.auth_ctx, ww_rpc_call_method(call), authz,
+                            identity, sizeof identity, &err);
+    identity[sizeof identity - 1] = '\0';
+    /* Kept even on refusal: a refusal remembered under an idempotency-key
+     * belongs to the identity the hook named. */
+    ww_rpc_call__set_identity(call, identity);
+    if (rc == WW_OK) return true;
+    ww_rpc_call__finish(call, ww_rpc_status_from_code(rc),
+                        err.msg[0] ? err.msg : "unauthenticated", NULL);
+    return false;
+}
+
+/* True when the call's key was seen before: answered with that result. */
+static bool answered_from_cache(ww_rpc_server_t *s, ww_rpc_call_t *call) {
+    if (!s->idempotency || !ww_rpc_call_idempotency_key(call)) return false;
+    ww_rpc_idempotency_key_t key = idempotency_key(call);
+    ww_rpc_idempotency_result_t hit;
+    if (!ww_rpc_idempotency_find(s->idempotency, &key, &hit)) return false;
+    ww_rpc_call__finish(call, hit.code, hit.details, hit.response);
+    return true;
+}
+
+/* The decoded request, or NULL once the call was answered. */
+static ProtobufCMessage *unpack(const ww_rpc_method_t *m, ww_rpc_call_t *call,
+                                grpc_slice bytes) {
+    ProtobufCMessage *req = protobuf_c_message_unpack(
+        m->desc->input, NULL, GRPC_SLICE_LENGTH(bytes),
+        GRPC_SLICE_START_PTR(bytes));
+    if (req) return req;
+    char msg[200];
+    snprintf(msg, sizeof msg, "request is not a valid %s",
+             m->desc->input->name);
+    ww_rpc_call__finish(call, GRPC_STATUS_INVALID_ARGUMENT, msg, NULL);
+    return NULL;
+}
+
+static void invoke(const ww_rpc_method_t *m, ww_rpc_call_t *call,
+                   ProtobufCMessage *req) {
+    ww_rpc_call__invoke(call, m->service, m->index, req);
+}
+
+/* Takes `payload`. Each step may answer the call instead of passing it on. */
+static void dispatch(ww_rpc_server_t *s, const ww_rpc_method_t *m,
+                     ww_rpc_call_t *call, gpr_timespec deadline,
+                     grpc_byte_buffer *payload) {
+    if (!deadline_ok(call, deadline)) {
+        if (payload) grpc_byte_buffer_destroy(payload);
+        return;
+    }
+    grpc_slice bytes;
+    if (!read_payload(call, payload, &bytes)) return;
+    ProtobufCMessage *req = NULL;
+    if (size_ok(s, call, bytes) && idempotency_key_ok(call) &&
+        authenticated(s, m, call) && !answered_from_cache(s, call))
+        req = unpack(m, call, bytes);
+    grpc_slice_unref(bytes);
+    if (req) invoke(m, call, req);
+}
+
+static void on_request(ww_rpc_tag_t *tag, bool ok) {
+    ww_rpc_slot_t *slot = (ww_rpc_slot_t *)tag;
     ww_rpc_server_t *s = slot->worker->server;
     if (!ok) {
         /* Shutdown returns armed requests unfilled; nothing to re-arm. */
@@ -331,39 +278,56 @@ static void on_request(ww_rpc_slot_t *slot, bool ok) {
         grpc_metadata_array_init(&slot->md);
         return;
     }
-    grpc_call *gcall = slot->call;
+    const ww_rpc_method_t *m = slot->method;
     grpc_byte_buffer *payload = slot->payload;
+    char path[160];
+    ww_rpc_call_init_t init = {
+        .call = slot->call,
+        .md = &slot->md,
+        .path = m ? m->path : path,
+        .deadline = m ? slot->deadline : slot->details.deadline,
+        .on_end = on_call_end,
+        .on_end_ctx = s,
+        .method = m ? m->desc : NULL,
+    };
+    if (!m) {
+        grpc_slice name = slot->details.method;
+        snprintf(path, sizeof path, "%.*s", (int)GRPC_SLICE_LENGTH(name),
+                 (const char *)GRPC_SLICE_START_PTR(name));
+    }
     slot->call = NULL;
     slot->payload = NULL;
     atomic_fetch_add(&s->live_calls, 1);
-    ww_rpc_call_t *call;
-    if (slot->method) {
-        call = ww_rpc_call__new(s, slot->method, slot->method->path, gcall,
-                                slot->deadline, &slot->md);
-    } else {
-        char path[160];
-        grpc_slice m = slot->details.method;
-        snprintf(path, sizeof path, "%.*s", (int)GRPC_SLICE_LENGTH(m),
-                 (const char *)GRPC_SLICE_START_PTR(m));
-        call = ww_rpc_call__new(s, NULL, path, gcall, slot->details.deadline,
-                                &slot->md);
+    ww_rpc_call_t *call = ww_rpc_call__new(&init);
+    if (!m) {
         grpc_call_details_destroy(&slot->details);
         grpc_call_details_init(&slot->details);
     }
     slot_arm(slot);
     if (!call) {
         if (payload) grpc_byte_buffer_destroy(payload);
-        ww_rpc_server__call_done(s);
+        call_ended(s);
         return;
     }
-    if (!call->method) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "unknown method %s", call->path);
-        ww_rpc_call__finish_raw(call, GRPC_STATUS_UNIMPLEMENTED, msg);
+    if (m) {
+        dispatch(s, m, call, init.deadline, payload);
     } else {
-        dispatch(s, call, payload);
+        char msg[200];
+        snprintf(msg, sizeof msg, "unknown method %s", path);
+        ww_rpc_call__finish(call, GRPC_STATUS_UNIMPLEMENTED, msg, NULL);
     }
     ww_rpc_call__end_dispatch(call);
+}
+
+static void on_shutdown_notified(ww_rpc_tag_t *tag, bool ok) {
+    (void)ok;
+    ww_rpc_server_t *s =
+        (ww_rpc_server_t *)((char *)tag -
+                            offsetof(ww_rpc_server_t, shutdown_tag));
+    pthread_mutex_lock(&s->mu);
+    s->shutdown_notified = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void *worker_main(void *arg) {
@@ -378,39 +342,15 @@ static void *worker_main(void *arg) {
             due_ms = -1;
         }
         gpr_timespec wait =
-            due_ms < 0 ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
-                       : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                      gpr_time_from_millis(due_ms,
-                                                           GPR_TIMESPAN));
+            due_ms < 0
+                ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
+                : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                               gpr_time_from_millis(due_ms, GPR_TIMESPAN));
         grpc_event ev = grpc_completion_queue_next(w->cq, wait, NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
         if (ev.type != GRPC_OP_COMPLETE) continue;
         ww_rpc_tag_t *tag = ev.tag;
-        switch (tag->kind) {
-        case WW_RPC_TAG_REQUEST:
-        case WW_RPC_TAG_UNKNOWN:
-            on_request((ww_rpc_slot_t *)tag, ev.success != 0);
-            break;
-        case WW_RPC_TAG_SEND:
-            ww_rpc_call__on_send_done(
-                (ww_rpc_call_t *)((char *)tag -
-                                  offsetof(ww_rpc_call_t, send_tag)),
-                ev.success != 0);
-            break;
-        case WW_RPC_TAG_CLOSE:
-            ww_rpc_call__on_close_done(
-                (ww_rpc_call_t *)((char *)tag -
-                                  offsetof(ww_rpc_call_t, close_tag)));
-            break;
-        case WW_RPC_TAG_SHUTDOWN: {
-            ww_rpc_server_t *s = w->server;
-            pthread_mutex_lock(&s->mu);
-            s->shutdown_notified = true;
-            pthread_cond_broadcast(&s->cv);
-            pthread_mutex_unlock(&s->mu);
-            break;
-        }
-        }
+        tag->run(tag, ev.success != 0);
     }
     ww_log_batch_end();
     return NULL;
@@ -439,30 +379,31 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     }
     if (s->cfg.requests_per_method <= 0) s->cfg.requests_per_method = 32;
     if (s->cfg.max_receive_bytes <= 0) s->cfg.max_receive_bytes = 4 << 20;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    pthread_mutex_init(&s->cache_mu, NULL);
-    s->shutdown_tag.kind = WW_RPC_TAG_SHUTDOWN;
-    atomic_init(&s->shutting_down, false);
-    atomic_init(&s->live_calls, 0);
     if (s->cfg.idempotency_cache > 0) {
-        s->cache_size = (size_t)s->cfg.idempotency_cache;
-        s->cache_buckets = calloc(s->cache_size, sizeof *s->cache_buckets);
-        s->cache_ring = calloc(s->cache_size, sizeof *s->cache_ring);
-        if (!s->cache_buckets || !s->cache_ring) {
-            free(s->cache_buckets);
-            free(s->cache_ring);
+        ww_code_t rc = ww_rpc_idempotency_new((size_t)s->cfg.idempotency_cache,
+                                              &s->idempotency, err);
+        if (rc != WW_OK) {
             free(s);
-            return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+            return rc;
         }
     }
     s->health = ww_rpc_health_new();
     if (!s->health) {
-        free(s->cache_buckets);
-        free(s->cache_ring);
+        ww_rpc_idempotency_destroy(s->idempotency);
         free(s);
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
+    pthread_mutex_init(&s->mu, NULL);
+    /* Shutdown's waits are timeouts, not dates: a wall-clock step must
+     * neither cut the grace period short nor stretch it. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    s->shutdown_tag.run = on_shutdown_notified;
+    atomic_init(&s->shutting_down, false);
+    atomic_init(&s->live_calls, 0);
     grpc_init();
     *out = s;
     return WW_OK;
@@ -595,13 +536,10 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
         w->n_slots = per;
         size_t k = 0;
         for (size_t m = 0; m < s->n_methods; m++)
-            for (int r = 0; r < s->cfg.requests_per_method; r++) {
-                w->slots[k].method = &s->methods[m];
-                w->slots[k++].tag.kind = WW_RPC_TAG_REQUEST;
-            }
-        for (; k < per; k++)
-            w->slots[k].tag.kind = WW_RPC_TAG_UNKNOWN;
+            for (int r = 0; r < s->cfg.requests_per_method; r++)
+                w->slots[k++].method = &s->methods[m];
         for (k = 0; k < per; k++) {
+            w->slots[k].tag.run = on_request;
             w->slots[k].worker = w;
             grpc_metadata_array_init(&w->slots[k].md);
             grpc_call_details_init(&w->slots[k].details);
@@ -627,14 +565,7 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
 /* Waits on s->cv until pred or the deadline; true if pred holds. */
 static bool wait_until(ww_rpc_server_t *s, bool (*pred)(ww_rpc_server_t *),
                        int timeout_ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = ww_clock_mono_deadline(timeout_ms);
     pthread_mutex_lock(&s->mu);
     bool ok;
     while (!(ok = pred(s))) {
@@ -672,10 +603,10 @@ void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
          * away; once no call is left there is nothing to wait for. A call
          * core accepted just before may still sit in a queue, not yet
          * counted: idle must hold for a short settle time. */
-        int64_t end_ns =
-            ww_rpc__now_ns() + (int64_t)(grace_ms < 0 ? 0 : grace_ms) * 1000000;
+        int64_t end_ns = ww_clock_mono_ns() +
+                         (int64_t)(grace_ms < 0 ? 0 : grace_ms) * 1000000;
         for (;;) {
-            int left_ms = (int)((end_ns - ww_rpc__now_ns()) / 1000000);
+            int left_ms = (int)((end_ns - ww_clock_mono_ns()) / 1000000);
             if (left_ms <= 0 || !wait_until(s, notified_or_idle, left_ms))
                 break;
             if (notified(s) ||
@@ -693,6 +624,11 @@ void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
         if (!wait_until(s, no_calls, grace_ms > 1000 ? grace_ms : 1000))
             ww_log_error("rpc", "event=shutdown_calls_pending count=%ld",
                          atomic_load(&s->live_calls));
+        else if (!wait_until(s, notified, 0))
+            /* A call counts as ended once its status is decided; its last
+             * batch reaches the core just after. Core notifies once every
+             * call is gone, and the queues must outlive those batches. */
+            wait_until(s, notified, 1000);
     }
     grpc_server_destroy(s->server);
     s->server = NULL;
@@ -712,14 +648,10 @@ void ww_rpc_server_destroy(ww_rpc_server_t *s) {
         if (w->cq) grpc_completion_queue_destroy(w->cq);
     }
     free(s->workers);
-    for (size_t i = 0; i < s->cache_size; i++)
-        cached_free(s->cache_ring[i]);
-    free(s->cache_ring);
-    free(s->cache_buckets);
+    ww_rpc_idempotency_destroy(s->idempotency);
     ww_rpc_health_destroy(s->health);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->cache_mu);
     free(s);
     grpc_shutdown_blocking();
 }

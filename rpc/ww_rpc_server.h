@@ -5,14 +5,15 @@
  * A service is the struct protoc-c generates, e.g.
  *
  *     struct trainer_impl { Trainer__TrainerService_Service base; ... };
- *     static void is_hour_available(Trainer__TrainerService_Service *svc,
- *                                   const Trainer__IsHourAvailableRequest *in,
- *                                   Trainer__IsHourAvailableResponse_Closure
- * done, void *closure_data) { ww_rpc_call_t *call = closure_data;       // see
- * ww_rpc_call.h Trainer__IsHourAvailableResponse out =
+ *     static void is_hour_available(
+ *         Trainer__TrainerService_Service *svc,
+ *         const Trainer__IsHourAvailableRequest *in,
+ *         Trainer__IsHourAvailableResponse_Closure done, void *closure_data) {
+ *         ww_rpc_call_t *call = closure_data;     // see ww_rpc_call.h
+ *         Trainer__IsHourAvailableResponse out =
  *             TRAINER__IS_HOUR_AVAILABLE_RESPONSE__INIT;
  *         ...
- *         done(&out, closure_data);                  // or ww_rpc_call_fail()
+ *         done(&out, closure_data);               // or ww_rpc_call_fail()
  *     }
  *
  * The generated method pointers and closures are typed, so a handler that
@@ -58,6 +59,7 @@
 #define WW_RPC_SERVER_H
 
 #include "ww_err.h"
+#include "ww_rpc_health.h"
 
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -66,8 +68,6 @@
 #include <stddef.h>
 
 typedef struct ww_rpc_server ww_rpc_server_t;
-typedef struct ww_rpc_call ww_rpc_call_t;
-typedef struct ww_rpc_health ww_rpc_health_t;
 
 typedef ww_code_t (*ww_rpc_authenticate_fn)(void *ctx, const char *method,
                                             const char *authorization,

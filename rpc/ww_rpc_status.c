@@ -1,3 +1,4 @@
+/* ww_code_t <-> gRPC status, one to one, and the names log lines use. */
 #include "ww_rpc_status.h"
 
 grpc_status_code ww_rpc_status_from_code(ww_code_t code) {
