@@ -596,7 +596,15 @@ out:
         if (err) *err = p->failure;
         return p->failure.code;
     }
-    ww_log_info("bus", "processor txn_id=%s stopped", p->txn_id);
+    ww_bus_processor_stats_t st = ww_bus_processor_stats(p);
+    ww_log_info("bus",
+                "processor txn_id=%s stopped commits=%llu records=%llu "
+                "produced=%llu aborts=%llu rebalances=%llu",
+                p->txn_id, (unsigned long long)st.commits,
+                (unsigned long long)st.records,
+                (unsigned long long)st.produced,
+                (unsigned long long)st.aborts,
+                (unsigned long long)st.rebalances);
     return WW_OK;
 }
 

@@ -171,12 +171,13 @@ ww_bus_publisher_t *ww_bus_publisher_new(const ww_bus_config_t *cfg,
     return pub;
 }
 
-ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
-                                   const void *key, size_t key_len,
-                                   const ProtobufCMessage *msg,
-                                   const ww_bus_envelope_meta_t *meta,
-                                   ww_bus_delivery_cb cb, void *opaque,
-                                   char *event_id, ww_err_t *err) {
+/* Both forms of publish; `wait_room` waits for room in a full queue. */
+static ww_code_t publish(ww_bus_publisher_t *pub, const char *topic,
+                         const void *key, size_t key_len,
+                         const ProtobufCMessage *msg,
+                         const ww_bus_envelope_meta_t *meta,
+                         ww_bus_delivery_cb cb, void *opaque, char *event_id,
+                         bool wait_room, ww_err_t *err) {
     if (!topic || !*topic)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "empty topic name");
     rd_kafka_headers_t *headers;
@@ -204,7 +205,7 @@ ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
         pub->rk, RD_KAFKA_V_TOPIC(topic),
         RD_KAFKA_V_KEY((void *)key, key ? key_len : 0),
         RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_BLOCK),
+        RD_KAFKA_V_MSGFLAGS(wait_room ? RD_KAFKA_MSG_F_BLOCK : 0),
         RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);
     if (e) {
         char what[300];
@@ -229,6 +230,27 @@ ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
     /* p may already be freed by its delivery report. */
     if (event_id) memcpy(event_id, id, strlen(id) + 1);
     return WW_OK;
+}
+
+ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
+                                   const void *key, size_t key_len,
+                                   const ProtobufCMessage *msg,
+                                   const ww_bus_envelope_meta_t *meta,
+                                   ww_bus_delivery_cb cb, void *opaque,
+                                   char *event_id, ww_err_t *err) {
+    return publish(pub, topic, key, key_len, msg, meta, cb, opaque, event_id,
+                   true, err);
+}
+
+ww_code_t ww_bus_publisher_publish_nowait(ww_bus_publisher_t *pub,
+                                          const char *topic, const void *key,
+                                          size_t key_len,
+                                          const ProtobufCMessage *msg,
+                                          const ww_bus_envelope_meta_t *meta,
+                                          ww_bus_delivery_cb cb, void *opaque,
+                                          char *event_id, ww_err_t *err) {
+    return publish(pub, topic, key, key_len, msg, meta, cb, opaque, event_id,
+                   false, err);
 }
 
 static void deadline_after(struct timespec *ts, int ms) {

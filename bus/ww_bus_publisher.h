@@ -63,6 +63,17 @@ ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
                                    ww_bus_delivery_cb cb, void *opaque,
                                    char *event_id, ww_err_t *err);
 
+/* The same without ever blocking: a full local queue is RESOURCE_EXHAUSTED
+ * (retriable) at once, cb never runs then. For threads that must not wait
+ * on Kafka (a gRPC completion queue's). */
+ww_code_t ww_bus_publisher_publish_nowait(ww_bus_publisher_t *pub,
+                                          const char *topic, const void *key,
+                                          size_t key_len,
+                                          const ProtobufCMessage *msg,
+                                          const ww_bus_envelope_meta_t *meta,
+                                          ww_bus_delivery_cb cb, void *opaque,
+                                          char *event_id, ww_err_t *err);
+
 /* Publishes and waits up to timeout_ms for the broker's acknowledgement.
  * WW_OK once the record is stored; partition/offset (if not NULL) receive
  * its position. DEADLINE_EXCEEDED (retriable) when the acknowledgement did

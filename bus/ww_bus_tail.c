@@ -456,6 +456,12 @@ ww_code_t ww_bus_tail_when_caught_up(ww_bus_tail_t *t, int timeout_ms,
 
 int ww_bus_tail_partitions(const ww_bus_tail_t *t) { return t ? t->count : 0; }
 
+ww_code_t ww_bus_tail_ends(ww_bus_tail_t *t, int64_t *ends, int timeout_ms,
+                           ww_err_t *err) {
+    return ww_bus_offsets_lookup(t->rk, t->topic, t->count,
+                                 RD_KAFKA_OFFSET_END, timeout_ms, ends, err);
+}
+
 int64_t ww_bus_tail_position(ww_bus_tail_t *t, int32_t partition) {
     if (!t || partition < 0 || partition >= t->count) return -1;
     pthread_mutex_lock(&t->lock);

@@ -104,6 +104,13 @@ int64_t ww_bus_tail_position(ww_bus_tail_t *t, int32_t partition);
 
 ww_bus_tail_stats_t ww_bus_tail_stats(ww_bus_tail_t *t);
 
+/* Asks the end of every partition now (the last stable offset: the tail
+ * reads read_committed) into ends[0..partitions). Blocks for one round
+ * trip; for threads that may wait on Kafka. Errors: UNAVAILABLE
+ * (retriable), RESOURCE_EXHAUSTED. */
+ww_code_t ww_bus_tail_ends(ww_bus_tail_t *t, int64_t *ends, int timeout_ms,
+                           ww_err_t *err);
+
 /* The number of partitions of the topic (fixed at start). */
 int ww_bus_tail_partitions(const ww_bus_tail_t *t);
 
