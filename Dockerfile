@@ -6,7 +6,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
       protobuf-c-compiler libprotobuf-c-dev librdkafka-dev libssl-dev \
       libcurl4-openssl-dev libjansson-dev && rm -rf /var/lib/apt/lists/*
 COPY . /src
-RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWW_BUILD_TESTS=OFF \
  && cmake --build /build --target trainer users wwctl \
  && install -D -t /out /build/services/trainer/trainer /build/services/users/users /build/tools/wwctl
 

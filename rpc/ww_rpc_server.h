@@ -38,7 +38,11 @@
  *   - repeated `idempotency-key` (when idempotency_cache > 0) -> the first
  *     call's result, the handler is not run again (keyed by method, caller
  *     identity and key; remembered once the first call completed, so two
- *     overlapping calls with one key both run).
+ *     overlapping calls with one key both run, and the body is not
+ *     compared). A process-local convenience for simple servers: our
+ *     services leave it off, because their writes are commands and
+ *     idempotency lives in the facts on Kafka (services/host/ww_host_write.h:
+ *     across instances and restarts, bound to the request, decided once).
  * Every finished call logs one line: method, status, duration.
  *
  * Security hooks (no cryptography here):

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# Installs everything the build and the tests need, idempotently:
+# Installs what the build and the tests need, idempotently.
+#   scripts/bootstrap.sh         everything (the test command uses this):
 #   - Debian packages (compilers, gRPC C core, protobuf-c, librdkafka, OpenSSL,
 #     libcurl, jansson, kcat, a JDK and Maven for the broker),
 #   - the pinned Apache Kafka broker jars (scripts/kafka/pom.xml) into
 #     $WW_CACHE/kafka-<version>/libs, outside the build tree,
 #   - Python interop packages (pinned) into $WW_CACHE/venv,
 #   - Go tools (pinned): protoc-gen-go(-grpc) and buf, into $WW_CACHE/go/bin.
+#   scripts/bootstrap.sh --run   only what building and running need (the
+#                                run command uses this): the Debian build
+#                                dependencies, no broker, Python, Go or test
+#                                tools.
 # A second run finds everything in place and does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
+run_only=false
+[ "${1:-}" = --run ] && run_only=true
+
 debs=(
-  build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
-  libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  build-essential cmake ninja-build pkg-config
+  libgrpc-dev protobuf-compiler libprotobuf-dev
   protobuf-c-compiler libprotobuf-c-dev
   librdkafka-dev libssl-dev libcurl4-openssl-dev libjansson-dev
+)
+$run_only || debs+=(
+  clang-14 libclang-rt-14-dev protobuf-compiler-grpc
   kcat openssl python3 python3-venv openjdk-17-jre-headless maven clang-format-14
   nghttp2-client
 )
@@ -30,6 +41,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+$run_only && exit 0
 
 kafka_dir=$(ww_kafka_home)
 if [ ! -f "$kafka_dir/.complete" ]; then

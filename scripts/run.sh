@@ -3,20 +3,23 @@
 # default until Ctrl-C:
 #   - one in-process Kafka (librdkafka's mock cluster) unless KAFKA_BROKERS is
 #     set, its address given to every process started here,
-#   - the trainer and users services in local mode (GRPC_NO_TLS=true), with
-#     demo fixtures (30 days of hours, a few users with credits).
+#   - the trainer and users services in local mode (GRPC_NO_TLS=true),
+#   - the demo fixtures loaded through them (wwctl fixtures: 30 days of
+#     hours, a few users with credits), then an example that shows the
+#     saga: a booking going from PENDING to SCHEDULED, a credit spent, and a
+#     user without credits REJECTED with the hour free again.
 # Addresses: TRAINER_GRPC_ADDR (default 127.0.0.1:3000), USERS_GRPC_ADDR
 # (default 127.0.0.1:3001). WW_BUILD_DIR: the build to use (default build/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
-"$here/bootstrap.sh"
+"$here/bootstrap.sh" --run   # what building and running need, no test tools
 build=${WW_BUILD_DIR:-$WW_ROOT/build}
-[ -f "$build/build.ninja" ] || cmake -S "$WW_ROOT" -B "$build" -G Ninja >/dev/null
+[ -f "$build/build.ninja" ] || cmake -S "$WW_ROOT" -B "$build" -G Ninja -DWW_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" >/dev/null || cmake --build "$build"
 
-export GRPC_NO_TLS=true WW_FIXTURES=1
+export GRPC_NO_TLS=true
 export WW_LOG_LEVEL=${WW_LOG_LEVEL:-warn}  # no line per call in the terminal
 export TRAINER_GRPC_ADDR=${TRAINER_GRPC_ADDR:-127.0.0.1:3000}
 export USERS_GRPC_ADDR=${USERS_GRPC_ADDR:-127.0.0.1:3001}
@@ -59,9 +62,19 @@ for svc in trainer users; do
 done
 [ ${#started[@]} -gt 0 ] || { ww_log "no service to run yet"; exit 1; }
 
-sleep 1
-# Tomorrow 14:00 UTC is open in the demo fixtures (two slots of three are).
+wwctl="$build/tools/wwctl"
+# The services answer once their read models caught up; then the demo data.
+for _ in $(seq 1 120); do
+  "$wwctl" health trainer >/dev/null 2>&1 && "$wwctl" health users >/dev/null 2>&1 && break
+  sleep 0.5
+done
+"$wwctl" --timeout-ms 30000 fixtures || { ww_log "loading the demo fixtures failed"; exit 1; }
+
+# Tomorrow 14:00 and 15:00 UTC are open in the demo fixtures (two slots of
+# three are), 16:00 of the day after too.
 hour=$(date -u -d tomorrow +%Y-%m-%dT14:00:00Z)
+other=$(date -u -d tomorrow +%Y-%m-%dT15:00:00Z)
+booking=$(cat /proc/sys/kernel/random/uuid) broke=$(cat /proc/sys/kernel/random/uuid)
 cat <<MSG
 
 Wild Workouts is running (Ctrl-C to stop):
@@ -70,9 +83,18 @@ $(printf '  %s\n' "${started[@]}")
 
 Try, in another terminal:
   export TRAINER_GRPC_ADDR=$TRAINER_GRPC_ADDR USERS_GRPC_ADDR=$USERS_GRPC_ADDR GRPC_NO_TLS=true
-  $build/tools/wwctl trainer is-hour-available $hour
-  $build/tools/wwctl trainings schedule $(cat /proc/sys/kernel/random/uuid) demo-anna $hour "first session"
-  $build/tools/wwctl users get-balance demo-anna
+  $wwctl users get-balance demo-anna
+  $wwctl trainer is-hour-available $hour
+  $wwctl trainings schedule $booking demo-anna $hour "first session"
+  $wwctl trainings get $booking
+  $wwctl users get-balance demo-anna
+  $wwctl trainings schedule $broke nobody $other
+  $wwctl trainings get $broke
+  $wwctl trainer is-hour-available $other
+
+The booking is PENDING until users has spent the credit, then SCHEDULED
+(a moment later: ask again), and demo-anna has one credit less; "nobody" has
+no credits, so that training ends REJECTED and its hour is free again.
 
 MSG
 wait -n "${pids[@]}"

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 done
 
 "$here/bootstrap.sh"
-cmake -S "$WW_ROOT" -B "$build" -G Ninja -DWW_WERROR=ON \
+cmake -S "$WW_ROOT" -B "$build" -G Ninja -DWW_WERROR=ON -DWW_BUILD_TESTS=ON \
   -DWW_VENV_PYTHON="$WW_CACHE/venv/bin/python" "${cmake_args[@]}" >/dev/null
 cmake --build "$build"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -43,16 +43,22 @@ int main(void) {
         !(cfg = ww_bus_config_new(&err)) ||
         !(emb = ww_bus_embedded_new(1, &err)))
         goto out;
+    /* Each service's own topics: its peer's are the peer's own. */
     static const char *const services[] = {"trainer", "users"};
     for (size_t s = 0; s < sizeof services / sizeof *services; s++) {
         char names[WW_HOST_BACKBONE__TOPICS][256];
         ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS];
-        if (ww_host_backbone_topic_specs(cfg, services[s], partitions, names, specs,
-                                    &err))
+        int count = 0;
+        if (ww_host_backbone_topic_specs(cfg, services[s], services[1 - s],
+                                         partitions, names, specs, &count,
+                                         &err))
             goto out;
-        for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++)
-            if (ww_bus_embedded_create_topic(emb, names[t], partitions, &err))
+        for (int t = 0; t < count; t++) {
+            if (specs[t].name == names[WW_HOST_BACKBONE_PEER_EVENTS]) continue;
+            if (ww_bus_embedded_create_topic(emb, specs[t].name, partitions,
+                                             &err))
                 goto out;
+        }
     }
     printf("%s\n", ww_bus_embedded_bootstrap(emb));
     fflush(stdout);

@@ -20,6 +20,7 @@
 #include "ww_trainer_stubs.h"
 #include "ww_users_stubs.h"
 #include "ww_rpc_stubs.h"
+#include "wwctl_fixtures.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -44,6 +45,7 @@ static int usage(void) {
             "  users get-balance USER\n"
             "  users update-balance USER CHANGE\n"
             "  health [trainer|users] [SERVICE]\n"
+            "  fixtures   (the demo data, through both services, idempotently)\n"
             "TIME: RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z\n");
     return 2;
 }
@@ -335,5 +337,13 @@ int main(int argc, char **argv) {
     if (strcmp(svc, "trainings") == 0) return trainings_cmd(argc - i, argv + i);
     if (strcmp(svc, "users") == 0) return users_cmd(argc - i, argv + i);
     if (strcmp(svc, "health") == 0) return health_cmd(argc - i, argv + i);
+    if (strcmp(svc, "fixtures") == 0 && i == argc) {
+        ww_rpc_client_t *t = connect_env("TRAINER_GRPC_ADDR"), *u = NULL;
+        if (t) u = connect_env("USERS_GRPC_ADDR");
+        int rc = t && u ? wwctl_fixtures_load(t, u, &opts) : 2;
+        ww_rpc_client_destroy(u);
+        ww_rpc_client_destroy(t);
+        return rc;
+    }
     return usage();
 }

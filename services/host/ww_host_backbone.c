@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ww_host_backbone {
     ww_bus_config_t *cfg;
@@ -18,14 +19,25 @@ struct ww_host_backbone {
     char topics[WW_HOST_BACKBONE__TOPICS][256];
 };
 
-static const char *const suffixes[WW_HOST_BACKBONE__TOPICS] = {
-    ".commands", ".events", ".replies"};
-
-/* Facts are the source of truth and must outlive every consumer; replies
- * only matter while their caller waits. */
-static const ww_bus_topic_config_t events_configs[] = {{"retention.ms", "-1"}};
+/* Facts are the source of truth and must outlive every consumer, and so
+ * must dead letters until an operator looked at them; replies only matter
+ * while their caller waits. */
+static const ww_bus_topic_config_t forever[] = {{"retention.ms", "-1"}};
 static const ww_bus_topic_config_t replies_configs[] = {
     {"retention.ms", "3600000"}};
+
+static const struct {
+    bool peer; /* the peer's topic, not the service's */
+    const char *suffix;
+    const ww_bus_topic_config_t *configs;
+} topics[WW_HOST_BACKBONE__TOPICS] = {
+    [WW_HOST_BACKBONE_COMMANDS] = {false, ".commands", NULL},
+    [WW_HOST_BACKBONE_EVENTS] = {false, ".events", forever},
+    [WW_HOST_BACKBONE_REPLIES] = {false, ".replies", replies_configs},
+    [WW_HOST_BACKBONE_COMMANDS_DLQ] = {false, ".commands.dlq", forever},
+    [WW_HOST_BACKBONE_PEER_EVENTS] = {true, ".events", forever},
+    [WW_HOST_BACKBONE_PEER_EVENTS_DLQ] = {true, ".events.dlq", forever},
+};
 
 ww_code_t ww_host_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
     const char *v = ww_env_str("WW_KAFKA_PARTITIONS", NULL);
@@ -42,26 +54,28 @@ ww_code_t ww_host_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
     return WW_OK;
 }
 
-ww_code_t
-ww_host_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
-                        int partitions, char names[WW_HOST_BACKBONE__TOPICS][256],
-                        ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS],
-                        ww_err_t *err) {
+ww_code_t ww_host_backbone_topic_specs(
+    const ww_bus_config_t *cfg, const char *svc, const char *peer,
+    int partitions, char names[WW_HOST_BACKBONE__TOPICS][256],
+    ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS], int *count,
+    ww_err_t *err) {
+    int n = 0;
     for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++) {
-        char base[128];
-        snprintf(base, sizeof base, "%s%s", svc, suffixes[t]);
+        if (topics[t].peer && !peer) continue;
+        char base[160];
+        snprintf(base, sizeof base, "%s%s", topics[t].peer ? peer : svc,
+                 topics[t].suffix);
         ww_code_t rc = ww_bus_config_topic_name(cfg, base, names[t], 256, err);
         if (rc) return rc;
-        specs[t] = (ww_bus_topic_spec_t){
+        specs[n++] = (ww_bus_topic_spec_t){
             .name = names[t],
             .partitions = partitions,
             .replication_factor = -1,
-            .configs = t == WW_HOST_BACKBONE_EVENTS    ? events_configs
-                       : t == WW_HOST_BACKBONE_REPLIES ? replies_configs
-                                                  : NULL,
-            .n_configs = t == WW_HOST_BACKBONE_COMMANDS ? 0 : 1,
+            .configs = topics[t].configs,
+            .n_configs = topics[t].configs ? 1 : 0,
         };
     }
+    *count = n;
     return WW_OK;
 }
 
@@ -69,10 +83,10 @@ ww_host_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
  * (ww_bus_admin_ensure_topics checks the count of any that a concurrent
  * start created meanwhile). */
 static ww_code_t check_or_create(ww_host_backbone_t *bb,
-                                 const ww_bus_topic_spec_t *specs,
+                                 const ww_bus_topic_spec_t *specs, int count,
                                  int timeout_ms, ww_err_t *err) {
     bool missing = false;
-    for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++) {
+    for (int t = 0; t < count; t++) {
         int have = 0;
         ww_code_t rc = ww_bus_admin_partition_count(bb->cfg, specs[t].name,
                                                     timeout_ms, &have, err);
@@ -84,17 +98,36 @@ static ww_code_t check_or_create(ww_host_backbone_t *bb,
         if (have != bb->partitions)
             return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                               "topic %s has %d partitions, want %d (the "
-                              "three topics of a service share one count, "
-                              "and it never changes)",
+                              "topics of a service share one count, and it "
+                              "never changes)",
                               specs[t].name, have, bb->partitions);
     }
     if (!missing) return WW_OK;
-    return ww_bus_admin_ensure_topics(bb->cfg, specs, WW_HOST_BACKBONE__TOPICS,
-                                      timeout_ms, err);
+    return ww_bus_admin_ensure_topics(bb->cfg, specs, count, timeout_ms, err);
 }
 
-ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out,
-                           ww_err_t *err) {
+/* The instance name when WW_INSTANCE_ID says none. */
+static ww_code_t default_instance(ww_bus_config_t *cfg, const char *svc,
+                                  const char *listen_addr, ww_err_t *err) {
+    char host[128] = "localhost", id[256];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    const char *colon = listen_addr ? strrchr(listen_addr, ':') : NULL;
+    if (colon && colon[1])
+        snprintf(id, sizeof id, "%s-%s-%s", svc, host, colon + 1);
+    else
+        snprintf(id, sizeof id, "%s-%s-pid%d", svc, host, (int)getpid());
+    ww_log_warn(svc,
+                "event=instance_id id=%s msg=\"WW_INSTANCE_ID is not set: "
+                "derived from host and port; set a stable, unique one per "
+                "instance in production\"",
+                id);
+    return ww_bus_config_set_instance_id(cfg, id, err);
+}
+
+ww_code_t ww_host_backbone_open(const char *svc, const char *peer,
+                                const char *listen_addr,
+                                ww_host_backbone_t **out, ww_err_t *err) {
     *out = NULL;
     ww_host_backbone_t *bb = calloc(1, sizeof *bb);
     if (!bb) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
@@ -104,9 +137,13 @@ ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out,
         rc = err ? err->code : WW_ERR_INVALID_ARGUMENT;
         goto fail;
     }
+    if (!ww_bus_config_instance_id(bb->cfg) &&
+        (rc = default_instance(bb->cfg, svc, listen_addr, err)))
+        goto fail;
     ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS];
-    if ((rc = ww_host_backbone_topic_specs(bb->cfg, svc, bb->partitions, bb->topics,
-                                      specs, err)))
+    int count = 0;
+    if ((rc = ww_host_backbone_topic_specs(bb->cfg, svc, peer, bb->partitions,
+                                           bb->topics, specs, &count, err)))
         goto fail;
 
     const char *brokers = ww_bus_config_brokers(bb->cfg);
@@ -117,8 +154,8 @@ ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out,
         }
         brokers = ww_bus_embedded_bootstrap(bb->embedded);
         if ((rc = ww_bus_config_set_brokers(bb->cfg, brokers, err))) goto fail;
-        for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++)
-            if ((rc = ww_bus_embedded_create_topic(bb->embedded, bb->topics[t],
+        for (int t = 0; t < count; t++)
+            if ((rc = ww_bus_embedded_create_topic(bb->embedded, specs[t].name,
                                                    bb->partitions, err)))
                 goto fail;
         ww_log_warn(svc,
@@ -138,7 +175,7 @@ ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out,
         int attempt_ms = left < 1000    ? 1000
                          : left > 10000 ? 10000
                                         : (int)left;
-        rc = check_or_create(bb, specs, attempt_ms, err);
+        rc = check_or_create(bb, specs, count, attempt_ms, err);
         if (rc == WW_OK || !err || !err->retriable ||
             ww_clock_mono_ms() >= deadline)
             break;
@@ -150,7 +187,7 @@ ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out,
     if (rc) goto fail;
     ww_log_info(svc,
                 "event=backbone brokers=%s instance=%s partitions=%d "
-                "topics=%s,%s,%s",
+                "topics=%s,%s,%s (+ dead letters)",
                 brokers,
                 ww_bus_config_instance_id(bb->cfg)
                     ? ww_bus_config_instance_id(bb->cfg)
@@ -167,8 +204,11 @@ const ww_bus_config_t *ww_host_backbone_config(const ww_host_backbone_t *bb) {
     return bb->cfg;
 }
 
-const char *ww_host_backbone_topic(const ww_host_backbone_t *bb, ww_host_backbone_topic_t t) {
-    return t >= 0 && t < WW_HOST_BACKBONE__TOPICS ? bb->topics[t] : NULL;
+const char *ww_host_backbone_topic(const ww_host_backbone_t *bb,
+                                   ww_host_backbone_topic_t t) {
+    return t >= 0 && t < WW_HOST_BACKBONE__TOPICS && bb->topics[t][0]
+               ? bb->topics[t]
+               : NULL;
 }
 
 int ww_host_backbone_partitions(const ww_host_backbone_t *bb) {

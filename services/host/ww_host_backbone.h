@@ -7,9 +7,14 @@
  *   <prefix><svc>.commands   internal, default retention
  *   <prefix><svc>.events     public facts, kept forever (retention.ms=-1)
  *   <prefix><svc>.replies    one CommandResult per command, 1 h retention
- * ww_host_backbone_open creates the missing ones and checks that existing ones
- * have the expected count: a different count is refused, because keys would
- * move between partitions and with them the state built on them.
+ * and the dead letters of every topic its groups consume, kept forever:
+ *   <prefix><svc>.commands.dlq      (its decider)
+ *   <prefix><peer>.events.dlq       (its translator of the peer's facts)
+ * It also makes sure <prefix><peer>.events exists (with the same count), so
+ * the two services can start in any order.
+ * ww_host_backbone_open creates the missing ones and checks that existing
+ * ones have the expected count: a different count is refused, because keys
+ * would move between partitions and with them the state built on them.
  *
  * Which cluster: KAFKA_BROKERS (with the rest of the bus settings, see
  * ww_bus_config.h). Without it the service starts an embedded cluster of
@@ -38,27 +43,38 @@ typedef struct ww_host_backbone ww_host_backbone_t;
 
 #define WW_HOST_BACKBONE_DEFAULT_PARTITIONS 6
 
-/* The service's topics, in order commands, events, replies. */
+/* The service's topics. */
 typedef enum ww_host_backbone_topic {
     WW_HOST_BACKBONE_COMMANDS = 0,
     WW_HOST_BACKBONE_EVENTS,
     WW_HOST_BACKBONE_REPLIES,
+    WW_HOST_BACKBONE_COMMANDS_DLQ,
+    WW_HOST_BACKBONE_PEER_EVENTS,     /* only with a peer */
+    WW_HOST_BACKBONE_PEER_EVENTS_DLQ, /* only with a peer */
     WW_HOST_BACKBONE__TOPICS
 } ww_host_backbone_topic_t;
 
-/* Connects for service `svc` ("trainer", "users"): bus settings from the
- * environment, an embedded cluster when KAFKA_BROKERS is unset, topics
- * created or checked. Retriable failures (broker not reachable yet) are
- * retried until WW_KAFKA_START_TIMEOUT_MS; then, or on any other failure,
- * returns the error with *out NULL. The caller owns *out. */
-ww_code_t ww_host_backbone_open(const char *svc, ww_host_backbone_t **out, ww_err_t *err);
+/* Connects for service `svc` ("trainer") whose translator reads the facts
+ * of `peer` ("users"; NULL: none): bus settings from the environment, an
+ * embedded cluster when KAFKA_BROKERS is unset, topics created or checked.
+ * Without WW_INSTANCE_ID the instance is named "<svc>-<hostname>-<port of
+ * listen_addr>" (stable across restarts of one process slot, unique per
+ * port on a host; a WARN line says so: set it in production, e.g. to a
+ * StatefulSet pod name). listen_addr may be NULL (then the pid is used,
+ * which is not stable: fencing a crashed predecessor needs a stable id).
+ * Retriable failures (broker not reachable yet) are retried until
+ * WW_KAFKA_START_TIMEOUT_MS; then, or on any other failure, returns the
+ * error with *out NULL. The caller owns *out. */
+ww_code_t ww_host_backbone_open(const char *svc, const char *peer,
+                                const char *listen_addr,
+                                ww_host_backbone_t **out, ww_err_t *err);
 
 /* Bus settings in use (brokers set, also for the embedded cluster); owned
  * by the backbone. */
 const ww_bus_config_t *ww_host_backbone_config(const ww_host_backbone_t *bb);
 
 /* Full name of one of the service's topics (prefix applied); owned by the
- * backbone. */
+ * backbone. NULL for a peer topic without a peer. */
 const char *ww_host_backbone_topic(const ww_host_backbone_t *bb, ww_host_backbone_topic_t t);
 
 /* Partition count shared by the three topics. */
@@ -67,15 +83,15 @@ int ww_host_backbone_partitions(const ww_host_backbone_t *bb);
 /* True when this process runs its own embedded cluster. */
 bool ww_host_backbone_is_embedded(const ww_host_backbone_t *bb);
 
-/* The specs of the service's three topics, names prefixed per cfg and
- * written into names (specs[i].name points there; configs are static).
- * Shared with the embedded-broker tool, which creates both services' topics
- * ahead of time. */
-ww_code_t
-ww_host_backbone_topic_specs(const ww_bus_config_t *cfg, const char *svc,
-                        int partitions, char names[WW_HOST_BACKBONE__TOPICS][256],
-                        ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS],
-                        ww_err_t *err);
+/* The specs of the service's topics (peer ones only with a peer), names
+ * prefixed per cfg and written into names (specs[i].name points there;
+ * configs are static); *count receives how many. Shared with the
+ * embedded-broker tool, which creates both services' topics ahead of time. */
+ww_code_t ww_host_backbone_topic_specs(
+    const ww_bus_config_t *cfg, const char *svc, const char *peer,
+    int partitions, char names[WW_HOST_BACKBONE__TOPICS][256],
+    ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS], int *count,
+    ww_err_t *err);
 
 /* Partition count from WW_KAFKA_PARTITIONS (default 6); INVALID_ARGUMENT
  * when it is not a number in 1..10000. */

@@ -6,6 +6,19 @@
 #include "ww_rpc_server.h"
 
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static atomic_bool failed;
+static char fail_why[256];
+
+void ww_host_serve_fail(const char *why) {
+    if (atomic_exchange(&failed, true)) return; /* the first cause counts */
+    snprintf(fail_why, sizeof fail_why, "%s", why ? why : "worker failed");
+    kill(getpid(), SIGTERM); /* wakes the main loop's sigwait */
+}
 
 ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
                                    ww_err_t *err) {
@@ -32,13 +45,15 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
         goto out;
     if (c->configure &&
         c->configure(c->configure_ctx, ww_host_security_server_enabled(sec),
-                     &err) != WW_OK)
+                     addr, &err) != WW_OK)
         goto out;
     ww_rpc_server_config_t cfg = {
         .listen_addr = addr,
         .threads = (int)ww_env_long("WW_RPC_THREADS", 0),
         .max_receive_bytes = (int)ww_env_long("WW_RPC_MAX_RECV_BYTES", 0),
-        .idempotency_cache = 10000,
+        /* Idempotency lives in the facts (every write is a command): the
+         * runtime's own cache stays off. */
+        .idempotency_cache = 0,
     };
     ww_host_security_server_apply(sec, &cfg);
     if (ww_rpc_server_new(&cfg, &server, &err) != WW_OK) goto out;
@@ -49,16 +64,21 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_log_info(c->name, "event=started addr=%s port=%d security=%s", addr,
                 ww_rpc_server_port(server), ww_host_security_server_mode(sec));
     int sig = ww_rpc_server_wait_signal();
-    ww_log_info(c->name, "event=stopping signal=%s",
-                sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (atomic_load(&failed))
+        ww_log_error(c->name, "event=stopping reason=\"%s\"", fail_why);
+    else
+        ww_log_info(c->name, "event=stopping signal=%s",
+                    sig == SIGTERM ? "SIGTERM" : "SIGINT");
     ww_rpc_server_shutdown(server,
                            (int)ww_env_long("WW_SHUTDOWN_GRACE_MS", 5000));
-    rc = 0;
+    rc = atomic_load(&failed) ? 2 : 0;
 out:
-    if (rc != 0)
+    if (rc == 1)
         ww_log_error(c->name, "event=start_failed msg=\"%s\"", err.msg);
     ww_rpc_server_destroy(server);
+    if (c->unconfigure) c->unconfigure(c->configure_ctx);
     ww_host_security_server_destroy(sec);
+    if (rc == 2) return 1;
     if (rc == 0) ww_log_info(c->name, "event=stopped");
     return rc;
 }

@@ -34,12 +34,17 @@ typedef struct ww_host_serve_config {
     const char *addr_env; /* "TRAINER_GRPC_ADDR" */
     ProtobufCService *services[WW_HOST_SERVE_MAX_SERVICES]; /* borrowed */
     size_t n_services;
-    /* Optional: called on the main thread once the security settings are
-     * loaded, before the server starts, e.g. for the trainer to read
-     * WW_TRAINER_CALLERS. `authenticated` is false in local mode (calls
-     * carry no identity). A non-OK return stops the start with err's
-     * message. */
-    ww_code_t (*configure)(void *ctx, bool authenticated, ww_err_t *err);
+    /* Optional: called on the main thread once the security settings and
+     * the listen address are known, before the server starts: where a
+     * service connects to Kafka, rebuilds its read model and starts its
+     * workers. `authenticated` is false in local mode (calls carry no
+     * identity); `listen_addr` is where the server will listen. A non-OK
+     * return stops the start with err's message. */
+    ww_code_t (*configure)(void *ctx, bool authenticated,
+                           const char *listen_addr, ww_err_t *err);
+    /* Optional: called on the main thread after the server stopped (no
+     * handler runs any more), also when configure failed: stop workers. */
+    void (*unconfigure)(void *ctx);
     void *configure_ctx;
 } ww_host_serve_config_t;
 
@@ -49,9 +54,16 @@ typedef struct ww_host_serve_config {
 ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
                                    ww_err_t *err);
 
-/* Runs the server until SIGTERM/SIGINT; returns the process exit code
- * (0 after a clean shutdown, 1 when it could not start, with the reason
- * logged). Call ww_rpc_server_block_signals() first thing in main. */
+/* Runs the server until SIGTERM/SIGINT or ww_host_serve_fail; returns the
+ * process exit code (0 after a clean shutdown, 1 when it could not start or
+ * a worker failed, with the reason logged). Call
+ * ww_rpc_server_block_signals() first thing in main. */
 int ww_host_serve_main(const ww_host_serve_config_t *config);
+
+/* Stops the service from any thread because something it cannot serve
+ * without failed (a worker fenced by a newer instance, say): the main loop
+ * shuts down gracefully and the process exits with 1, so an orchestrator
+ * restarts it. */
+void ww_host_serve_fail(const char *why);
 
 #endif

@@ -1,60 +1,83 @@
 /* The trainer service: trainer.TrainerService, trainings.TrainingsService
- * and health, over the in-memory trainer domain; its Kafka topics are
- * checked at start (ww_host_backbone.h). WW_FIXTURES=1 loads the
- * demo hours; WW_TRAINER_CALLERS lists who may cancel as the trainer. See
- * ww_host_serve.h for the rest of the environment. */
+ * and health over the Kafka backbone. Reads answer from the read model of
+ * trainer.events; writes are commands decided by the owner of their
+ * partition; users' verdicts on debits come in through the translator.
+ *
+ *   WW_TRAINER_ID        the trainer this instance serves (default
+ *                        trainer-1): the key of its commands and facts
+ *   WW_TRAINER_CALLERS   identities allowed to cancel as the trainer
+ * See ww_host_serve.h and ww_host_backbone.h for the rest of the
+ * environment. */
 #include "ww_auth_strlist.h"
 #include "ww_env.h"
 #include "ww_host_backbone.h"
-#include "ww_log.h"
 #include "ww_host_serve.h"
+#include "ww_host_service.h"
+#include "ww_log.h"
 #include "ww_rpc_server.h"
 #include "ww_trainer_grpc.h"
+#include "ww_trainer_worker.h"
 
-/* WW_TRAINER_CALLERS decides who cancels as the trainer, once
- * authentication gives calls an identity. The list lives until main
- * returns. */
-static char **trainer_callers;
+typedef struct app {
+    ww_trainer_grpc_t *grpc;
+    ww_trainer_worker_t *worker;
+    ww_host_backbone_t *backbone;
+    ww_host_service_t *service;
+    char **trainer_callers; /* WW_TRAINER_CALLERS, for the adapter */
+} app_t;
 
-static ww_code_t configure(void *ctx, bool authenticated, ww_err_t *err) {
+/* After the security settings: Kafka, the read model, the workers. */
+static ww_code_t configure(void *ctx, bool authenticated,
+                           const char *listen_addr, ww_err_t *err) {
+    app_t *a = ctx;
     int oom = 0;
-    trainer_callers =
+    a->trainer_callers =
         ww_auth_strlist_parse(ww_env_str("WW_TRAINER_CALLERS", NULL), &oom);
     if (oom) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     ww_trainer_grpc_set_trainer_callers(
-        ctx, authenticated, (const char *const *)trainer_callers);
-    return WW_OK;
+        a->grpc, authenticated, (const char *const *)a->trainer_callers);
+    ww_code_t rc;
+    if ((rc = ww_host_backbone_open("trainer", "users", listen_addr,
+                                    &a->backbone, err)) ||
+        (rc = ww_trainer_worker_new(&a->worker, err)))
+        return rc;
+    ww_host_service_config_t sc =
+        ww_trainer_worker_service(a->worker, a->backbone);
+    if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
+    ww_trainer_grpc_attach(a->grpc, ww_host_service_model(a->service),
+                           ww_host_service_commands(a->service));
+    return ww_host_service_start(a->service, err);
+}
+
+static void unconfigure(void *ctx) {
+    app_t *a = ctx;
+    ww_host_service_destroy(a->service);
+    ww_trainer_worker_destroy(a->worker);
+    ww_host_backbone_destroy(a->backbone);
+    ww_auth_strlist_free(a->trainer_callers);
 }
 
 int main(void) {
     ww_rpc_server_block_signals();
+    app_t app = {0};
     ww_err_t err;
-    /* The topics are checked before serving: a cluster with a different
-     * partition count must stop the service, not surface later. */
-    ww_host_backbone_t *backbone;
-    if (ww_host_backbone_open("trainer", &backbone, &err) != WW_OK) {
-        ww_log_error("trainer", "event=start_failed msg=\"kafka: %s\"",
+    const char *trainer_id = ww_env_str("WW_TRAINER_ID", WW_TRAINER_DEFAULT_ID);
+    if (ww_trainer_grpc_new(trainer_id, &app.grpc, &err) != WW_OK) {
+        ww_log_error("trainer", "event=start_failed msg=\"WW_TRAINER_ID: %s\"",
                      err.msg);
-        return 1;
-    }
-    ww_trainer_grpc_t *g;
-    if (ww_trainer_grpc_new(ww_env_bool("WW_FIXTURES"), &g, &err) != WW_OK) {
-        ww_log_error("trainer", "event=start_failed msg=\"%s\"", err.msg);
-        ww_host_backbone_destroy(backbone);
         return 1;
     }
     ww_host_serve_config_t cfg = {
         .name = "trainer",
         .addr_env = "TRAINER_GRPC_ADDR",
-        .services = {ww_trainer_grpc_trainer_service(g),
-                     ww_trainer_grpc_trainings_service(g)},
+        .services = {ww_trainer_grpc_trainer_service(app.grpc),
+                     ww_trainer_grpc_trainings_service(app.grpc)},
         .n_services = 2,
         .configure = configure,
-        .configure_ctx = g,
+        .unconfigure = unconfigure,
+        .configure_ctx = &app,
     };
     int rc = ww_host_serve_main(&cfg);
-    ww_trainer_grpc_destroy(g);
-    ww_auth_strlist_free(trainer_callers);
-    ww_host_backbone_destroy(backbone);
+    ww_trainer_grpc_destroy(app.grpc);
     return rc;
 }

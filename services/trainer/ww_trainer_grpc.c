@@ -1,21 +1,25 @@
-/* Message <-> domain conversion for the trainer's two services. */
+/* ww_trainer_grpc.c - the trainer's handlers: reads from the read model,
+ * writes as commands, answers once the facts are in. */
 #include "ww_trainer_grpc.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "google/protobuf/empty.pb-c.h"
 #include "trainer.pb-c.h"
 #include "trainings.pb-c.h"
+#include "ww_bus_config.h"
+#include "ww_host_write.h"
 #include "ww_rpc_call.h"
-
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "ww_trainer_roster.h"
 
 struct ww_trainer_grpc {
     Trainer__TrainerService_Service trainer;
     Trainings__TrainingsService_Service trainings;
-    pthread_rwlock_t lock;
-    ww_trainer_state_t *state;
+    ww_host_model_t *model;
+    ww_host_commands_t *commands;
+    char trainer_id[WW_TRAINER_ROSTER_ID_MAX + 1];
+    int32_t partition; /* of trainer_id */
     bool enforce_trainer_callers;
     const char *const *trainer_callers;
 };
@@ -31,6 +35,11 @@ from_trainings(Trainings__TrainingsService_Service *s) {
                                  offsetof(ww_trainer_grpc_t, trainings));
 }
 
+static int32_t partition_of(const ww_trainer_grpc_t *g, const char *key) {
+    return ww_bus_config_partition_of(key, strlen(key),
+                                      ww_host_model_partitions(g->model));
+}
+
 /* NULL when the field is missing: the domain answers "unable to parse
  * time". */
 static const ww_time_t *to_time(const Google__Protobuf__Timestamp *ts,
@@ -39,6 +48,39 @@ static const ww_time_t *to_time(const Google__Protobuf__Timestamp *ts,
     buf->seconds = ts->seconds;
     buf->nanos = ts->nanos;
     return buf;
+}
+
+/* ------------------------------------------------------------ answers */
+
+static void respond_update_hour(
+    ww_rpc_call_t *call, ProtobufCClosure done,
+    const Wildworkouts__Events__V1__CommandResult *r) {
+    (void)r;
+    Trainer__EmptyResponse out = TRAINER__EMPTY_RESPONSE__INIT;
+    done(&out.base, call);
+}
+
+static void respond_empty(ww_rpc_call_t *call, ProtobufCClosure done,
+                          const Wildworkouts__Events__V1__CommandResult *r) {
+    (void)r;
+    Google__Protobuf__Empty out = GOOGLE__PROTOBUF__EMPTY__INIT;
+    done(&out.base, call);
+}
+
+static void respond_schedule(ww_rpc_call_t *call, ProtobufCClosure done,
+                             const Wildworkouts__Events__V1__CommandResult *r) {
+    (void)r;
+    Trainings__ScheduleTrainingResponse out =
+        TRAININGS__SCHEDULE_TRAINING_RESPONSE__INIT;
+    done(&out.base, call);
+}
+
+static void respond_cancel(ww_rpc_call_t *call, ProtobufCClosure done,
+                           const Wildworkouts__Events__V1__CommandResult *r) {
+    Trainings__CancelTrainingResponse out =
+        TRAININGS__CANCEL_TRAINING_RESPONSE__INIT;
+    out.balance_refund = r->balance_refund;
+    done(&out.base, call);
 }
 
 /* ---------- trainer.TrainerService ---------- */
@@ -51,10 +93,11 @@ static void is_hour_available(Trainer__TrainerService_Service *svc,
     ww_time_t t;
     bool available = false;
     ww_err_t err;
-    pthread_rwlock_rdlock(&g->lock);
-    ww_code_t rc = ww_trainer_is_hour_available(g->state, to_time(in->time, &t),
-                                                &available, &err);
-    pthread_rwlock_unlock(&g->lock);
+    const ww_shard_t *sh = ww_host_model_read(g->model, g->partition);
+    ww_code_t rc = ww_trainer_is_hour_available(
+        ww_trainer_roster_get(ww_shard_state_const(sh), g->trainer_id),
+        to_time(in->time, &t), &available, &err);
+    ww_host_model_read_end(g->model, g->partition);
     if (rc != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
         return;
@@ -65,69 +108,70 @@ static void is_hour_available(Trainer__TrainerService_Service *svc,
     done(&out, call);
 }
 
+/* Every hour method is one ChangeHourCommand of the configured trainer. */
+static void change_hour(ww_trainer_grpc_t *g, const Trainer__UpdateHourRequest *in,
+                        ProtobufCClosure done, ww_rpc_call_t *call,
+                        Wildworkouts__Events__V1__HourOperation op,
+                        ww_host_write_respond_fn respond) {
+    ww_host_write_meta_t m;
+    ww_err_t err;
+    if (ww_host_write_meta(call, &m, &err) != WW_OK) {
+        ww_rpc_call_fail_err(call, &err);
+        return;
+    }
+    Wildworkouts__Events__V1__ChangeHourCommand cmd =
+        WILDWORKOUTS__EVENTS__V1__CHANGE_HOUR_COMMAND__INIT;
+    cmd.meta = &m.meta;
+    cmd.trainer_id = g->trainer_id;
+    cmd.hour = in->time;
+    cmd.operation = op;
+    cmd.has_training_scheduled = in->has_training_scheduled;
+    cmd.available = in->available;
+    ww_host_write_send(g->commands, g->model, g->partition, call, done,
+                       g->trainer_id, &cmd.base, m.correlation_id, respond);
+}
+
 static void update_hour(Trainer__TrainerService_Service *svc,
                         const Trainer__UpdateHourRequest *in,
                         Trainer__EmptyResponse_Closure done, void *call) {
-    ww_trainer_grpc_t *g = from_trainer(svc);
-    ww_time_t t;
-    ww_err_t err;
-    pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc =
-        ww_trainer_update_hour(g->state, to_time(in->time, &t),
-                               in->has_training_scheduled, in->available, &err);
-    pthread_rwlock_unlock(&g->lock);
-    if (rc != WW_OK) {
-        ww_rpc_call_fail_err(call, &err);
-        return;
-    }
-    Trainer__EmptyResponse out = TRAINER__EMPTY_RESPONSE__INIT;
-    done(&out, call);
-}
-
-typedef ww_code_t (*hour_op_fn)(ww_trainer_state_t *, const ww_time_t *,
-                                ww_err_t *);
-
-/* The later original's methods: UpdateHourRequest.time only. */
-static void hour_op(Trainer__TrainerService_Service *svc,
-                    const Trainer__UpdateHourRequest *in,
-                    Google__Protobuf__Empty_Closure done, void *call,
-                    hour_op_fn op) {
-    ww_trainer_grpc_t *g = from_trainer(svc);
-    ww_time_t t;
-    ww_err_t err;
-    pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc = op(g->state, to_time(in->time, &t), &err);
-    pthread_rwlock_unlock(&g->lock);
-    if (rc != WW_OK) {
-        ww_rpc_call_fail_err(call, &err);
-        return;
-    }
-    Google__Protobuf__Empty out = GOOGLE__PROTOBUF__EMPTY__INIT;
-    done(&out, call);
+    change_hour(from_trainer(svc), in, (ProtobufCClosure)done, call,
+                WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_UPDATE,
+                respond_update_hour);
 }
 
 static void schedule_hour(Trainer__TrainerService_Service *svc,
                           const Trainer__UpdateHourRequest *in,
                           Google__Protobuf__Empty_Closure done, void *call) {
-    hour_op(svc, in, done, call, ww_trainer_schedule_hour);
+    change_hour(
+        from_trainer(svc), in, (ProtobufCClosure)done, call,
+        WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_SCHEDULE,
+        respond_empty);
 }
 
 static void cancel_hour(Trainer__TrainerService_Service *svc,
                         const Trainer__UpdateHourRequest *in,
                         Google__Protobuf__Empty_Closure done, void *call) {
-    hour_op(svc, in, done, call, ww_trainer_cancel_hour);
+    change_hour(from_trainer(svc), in, (ProtobufCClosure)done, call,
+                WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_CANCEL,
+                respond_empty);
 }
 
 static void make_available(Trainer__TrainerService_Service *svc,
                            const Trainer__UpdateHourRequest *in,
                            Google__Protobuf__Empty_Closure done, void *call) {
-    hour_op(svc, in, done, call, ww_trainer_make_hour_available);
+    change_hour(
+        from_trainer(svc), in, (ProtobufCClosure)done, call,
+        WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_MAKE_AVAILABLE,
+        respond_empty);
 }
 
 static void make_unavailable(Trainer__TrainerService_Service *svc,
                              const Trainer__UpdateHourRequest *in,
                              Google__Protobuf__Empty_Closure done, void *call) {
-    hour_op(svc, in, done, call, ww_trainer_make_hour_unavailable);
+    change_hour(
+        from_trainer(svc), in, (ProtobufCClosure)done, call,
+        WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_MAKE_UNAVAILABLE,
+        respond_empty);
 }
 
 /* ---------- trainings.TrainingsService ---------- */
@@ -137,20 +181,133 @@ static void schedule_training(Trainings__TrainingsService_Service *svc,
                               Trainings__ScheduleTrainingResponse_Closure done,
                               void *call) {
     ww_trainer_grpc_t *g = from_trainings(svc);
-    ww_time_t t;
+    ww_host_write_meta_t m;
     ww_err_t err;
-    pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc =
-        ww_trainer_schedule_training(g->state, in->training_uuid, in->user_id,
-                                     to_time(in->time, &t), in->notes, &err);
-    pthread_rwlock_unlock(&g->lock);
-    if (rc != WW_OK) {
+    if (ww_host_write_meta(call, &m, &err) != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
         return;
     }
-    Trainings__ScheduleTrainingResponse out =
-        TRAININGS__SCHEDULE_TRAINING_RESPONSE__INIT;
-    done(&out, call);
+    Wildworkouts__Events__V1__ScheduleTrainingCommand cmd =
+        WILDWORKOUTS__EVENTS__V1__SCHEDULE_TRAINING_COMMAND__INIT;
+    cmd.meta = &m.meta;
+    cmd.trainer_id = g->trainer_id;
+    cmd.training_uuid = in->training_uuid;
+    cmd.user_id = in->user_id;
+    cmd.time = in->time;
+    cmd.notes = in->notes;
+    ww_host_write_send(g->commands, g->model, g->partition, call,
+                       (ProtobufCClosure)done, g->trainer_id, &cmd.base,
+                       m.correlation_id, respond_schedule);
+}
+
+/* A training as GetTraining answers it, copied out of the model so the
+ * answer is serialised without holding any lock. */
+typedef struct found {
+    char trainer_id[WW_TRAINER_ROSTER_ID_MAX + 1];
+    char uuid[WW_IDS_UUID_LEN + 1];
+    char user_id[WW_IDS_USER_ID_MAX + 1];
+    char notes[WW_IDS_NOTES_MAX + 1];
+    int64_t hour;
+    ww_trainer_training_status_t status;
+    int64_t balance_refund;
+} found_t;
+
+/* Looks for the training under every trainer of every partition. */
+static bool find_training(ww_trainer_grpc_t *g, const char *uuid,
+                          found_t *out) {
+    int n = ww_host_model_partitions(g->model);
+    bool hit = false;
+    for (int32_t p = 0; p < n && !hit; p++) {
+        const ww_shard_t *sh = ww_host_model_read(g->model, p);
+        const char *trainer;
+        ww_trainer_training_view_t v;
+        if (ww_trainer_roster_find_training(ww_shard_state_const(sh), uuid,
+                                            &trainer, &v, NULL) == WW_OK) {
+            hit = true;
+            snprintf(out->trainer_id, sizeof out->trainer_id, "%s", trainer);
+            snprintf(out->uuid, sizeof out->uuid, "%s", v.training_uuid);
+            snprintf(out->user_id, sizeof out->user_id, "%s", v.user_id);
+            snprintf(out->notes, sizeof out->notes, "%s", v.notes);
+            out->hour = v.hour;
+            out->status = v.status;
+            out->balance_refund = v.balance_refund;
+        }
+        ww_host_model_read_end(g->model, p);
+    }
+    return hit;
+}
+
+/* A lookup that found nothing yet: asked again once the model caught up
+ * with the events as of the call. */
+typedef struct lookup {
+    ww_trainer_grpc_t *g;
+    ww_rpc_call_t *call;
+    ProtobufCClosure done;
+    char uuid[WW_IDS_UUID_LEN + 1];
+    /* CancelTraining only */
+    bool cancel;
+    bool by_trainer;
+    ww_host_write_meta_t meta; /* taken when the call arrived */
+} lookup_t;
+
+static void cancel_under(lookup_t *l, const char *trainer_id) {
+    Wildworkouts__Events__V1__CancelTrainingCommand cmd =
+        WILDWORKOUTS__EVENTS__V1__CANCEL_TRAINING_COMMAND__INIT;
+    cmd.meta = &l->meta.meta;
+    cmd.trainer_id = (char *)trainer_id;
+    cmd.training_uuid = l->uuid;
+    cmd.by_trainer = l->by_trainer;
+    ww_host_write_send(l->g->commands, l->g->model,
+                       partition_of(l->g, trainer_id), l->call, l->done,
+                       trainer_id, &cmd.base, l->meta.correlation_id,
+                       respond_cancel);
+}
+
+static void answer_training(ww_rpc_call_t *call, ProtobufCClosure done,
+                            const found_t *f) {
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    ts.seconds = f->hour;
+    Trainings__Training out = TRAININGS__TRAINING__INIT;
+    out.training_uuid = (char *)f->uuid;
+    out.user_id = (char *)f->user_id;
+    out.notes = (char *)f->notes;
+    out.time = &ts;
+    out.status = (Trainings__TrainingStatus)f->status;
+    out.balance_refund = f->balance_refund;
+    done(&out.base, call);
+}
+
+static void after_catch_up(void *opaque, ww_code_t code, const ww_err_t *err) {
+    lookup_t *l = opaque;
+    found_t f;
+    bool hit = find_training(l->g, l->uuid, &f);
+    if (l->cancel && (hit || code == WW_OK)) {
+        /* Not found even now: the owner decides (NOT_FOUND, or a booking
+         * of the same moment ahead of this cancel in the log). */
+        cancel_under(l, hit ? f.trainer_id : l->g->trainer_id);
+    } else if (hit) {
+        answer_training(l->call, l->done, &f);
+    } else if (code != WW_OK) {
+        ww_rpc_call_fail(l->call,
+                         code == WW_ERR_DEADLINE_EXCEEDED ? code
+                                                          : WW_ERR_UNAVAILABLE,
+                         "training %s not found so far; the read model could "
+                         "not catch up: %s",
+                         l->uuid, err ? err->msg : ww_code_name(code));
+    } else {
+        ww_rpc_call_fail(l->call, WW_ERR_NOT_FOUND, "training %s not found",
+                         l->uuid);
+    }
+    free(l);
+}
+
+static void look_again_later(lookup_t *l) {
+    int64_t left = ww_rpc_call_remaining_ms(l->call);
+    int timeout = left > 30000 ? 30000 : left < 1 ? 1 : (int)left;
+    ww_err_t err;
+    if (ww_host_model_when_caught_up(l->g->model, timeout, after_catch_up, l,
+                                     &err) != WW_OK)
+        after_catch_up(l, err.code, &err);
 }
 
 static bool is_trainer(const ww_trainer_grpc_t *g, const char *identity) {
@@ -173,98 +330,94 @@ static void cancel_training(Trainings__TrainingsService_Service *svc,
                          ww_rpc_call_identity(call));
         return;
     }
-    struct timespec now_ts;
-    clock_gettime(CLOCK_REALTIME, &now_ts);
-    ww_time_t now = {now_ts.tv_sec, (int32_t)now_ts.tv_nsec};
-    int64_t refund = 0;
     ww_err_t err;
-    pthread_rwlock_wrlock(&g->lock);
-    ww_code_t rc = ww_trainer_cancel_training(
-        g->state, in->training_uuid, in->by_trainer, &now, &refund, &err);
-    pthread_rwlock_unlock(&g->lock);
-    if (rc != WW_OK) {
+    if (ww_ids_check_training_uuid(in->training_uuid, &err) != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
         return;
     }
-    Trainings__CancelTrainingResponse out =
-        TRAININGS__CANCEL_TRAINING_RESPONSE__INIT;
-    out.balance_refund = refund;
-    done(&out, call);
+    lookup_t *l = calloc(1, sizeof *l);
+    if (!l) {
+        ww_rpc_call_fail(call, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    *l = (lookup_t){.g = g, .call = call, .done = (ProtobufCClosure)done,
+                    .cancel = true, .by_trainer = in->by_trainer};
+    snprintf(l->uuid, sizeof l->uuid, "%s", in->training_uuid);
+    if (ww_host_write_meta(call, &l->meta, &err) != WW_OK) {
+        ww_rpc_call_fail_err(call, &err);
+        free(l);
+        return;
+    }
+    found_t f;
+    if (find_training(g, l->uuid, &f)) {
+        cancel_under(l, f.trainer_id);
+        free(l);
+        return;
+    }
+    look_again_later(l);
 }
 
 static void get_training(Trainings__TrainingsService_Service *svc,
                          const Trainings__GetTrainingRequest *in,
                          Trainings__Training_Closure done, void *call) {
     ww_trainer_grpc_t *g = from_trainings(svc);
-    ww_trainer_training_view_t v;
     ww_err_t err;
-    pthread_rwlock_rdlock(&g->lock);
-    ww_code_t rc =
-        ww_trainer_get_training(g->state, in->training_uuid, &v, &err);
-    if (rc != WW_OK) {
-        pthread_rwlock_unlock(&g->lock);
+    if (ww_ids_check_training_uuid(in->training_uuid, &err) != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
         return;
     }
-    /* The view borrows the state: answer before releasing the lock (the
-     * response is serialised inside done). */
-    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    ts.seconds = v.hour;
-    Trainings__Training out = TRAININGS__TRAINING__INIT;
-    out.training_uuid = (char *)v.training_uuid;
-    out.user_id = (char *)v.user_id;
-    out.notes = (char *)v.notes;
-    out.time = &ts;
-    out.status = (Trainings__TrainingStatus)v.status;
-    out.balance_refund = v.balance_refund;
-    done(&out, call);
-    pthread_rwlock_unlock(&g->lock);
+    found_t f;
+    if (find_training(g, in->training_uuid, &f)) {
+        answer_training(call, (ProtobufCClosure)done, &f);
+        return;
+    }
+    lookup_t *l = calloc(1, sizeof *l);
+    if (!l) {
+        ww_rpc_call_fail(call, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    *l = (lookup_t){.g = g, .call = call, .done = (ProtobufCClosure)done};
+    snprintf(l->uuid, sizeof l->uuid, "%s", in->training_uuid);
+    look_again_later(l);
 }
 
 /* ---------- lifecycle ---------- */
 
-ww_code_t ww_trainer_grpc_new(bool fixtures, ww_trainer_grpc_t **out,
+ww_code_t ww_trainer_grpc_new(const char *trainer_id, ww_trainer_grpc_t **out,
                               ww_err_t *err) {
     *out = NULL;
+    ww_code_t rc = ww_trainer_roster_check_id(trainer_id, err);
+    if (rc != WW_OK) return rc;
     ww_trainer_grpc_t *g = calloc(1, sizeof *g);
     if (!g) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    Trainer__TrainerService_Service trainer = {
-        TRAINER__TRAINER_SERVICE__BASE_INIT,
-        is_hour_available,
-        update_hour,
-        schedule_hour,
-        cancel_hour,
-        make_available,
-        make_unavailable};
-    Trainings__TrainingsService_Service trainings = {
-        TRAININGS__TRAININGS_SERVICE__BASE_INIT, schedule_training,
-        cancel_training, get_training};
-    g->trainer = trainer;
-    g->trainings = trainings;
-    g->state = ww_trainer_state_new();
-    if (!g->state) {
-        free(g);
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    pthread_rwlock_init(&g->lock, NULL);
-    if (fixtures) {
-        ww_time_t today = {time(NULL), 0};
-        ww_code_t rc = ww_trainer_fixtures_fill(g->state, &today, 30, err);
-        if (rc != WW_OK) {
-            ww_trainer_grpc_destroy(g);
-            return rc;
-        }
-    }
+    g->trainer = (Trainer__TrainerService_Service){
+        .base = TRAINER__TRAINER_SERVICE__BASE_INIT,
+        .is_hour_available = is_hour_available,
+        .update_hour = update_hour,
+        .schedule_training = schedule_hour,
+        .cancel_training = cancel_hour,
+        .make_hour_available = make_available,
+        .make_hour_unavailable = make_unavailable,
+    };
+    g->trainings = (Trainings__TrainingsService_Service){
+        .base = TRAININGS__TRAININGS_SERVICE__BASE_INIT,
+        .schedule_training = schedule_training,
+        .cancel_training = cancel_training,
+        .get_training = get_training,
+    };
+    snprintf(g->trainer_id, sizeof g->trainer_id, "%s", trainer_id);
     *out = g;
     return WW_OK;
 }
 
-void ww_trainer_grpc_destroy(ww_trainer_grpc_t *g) {
-    if (!g) return;
-    ww_trainer_state_destroy(g->state);
-    pthread_rwlock_destroy(&g->lock);
-    free(g);
+void ww_trainer_grpc_attach(ww_trainer_grpc_t *g, ww_host_model_t *model,
+                            ww_host_commands_t *commands) {
+    g->model = model;
+    g->commands = commands;
+    g->partition = partition_of(g, g->trainer_id);
 }
+
+void ww_trainer_grpc_destroy(ww_trainer_grpc_t *g) { free(g); }
 
 ProtobufCService *ww_trainer_grpc_trainer_service(ww_trainer_grpc_t *g) {
     return &g->trainer.base;
@@ -278,10 +431,4 @@ void ww_trainer_grpc_set_trainer_callers(ww_trainer_grpc_t *g, bool enforce,
                                          const char *const *trainer_callers) {
     g->enforce_trainer_callers = enforce;
     g->trainer_callers = trainer_callers;
-}
-
-void ww_trainer_grpc_counts(ww_trainer_grpc_t *g, ww_trainer_counts_t *c) {
-    pthread_rwlock_rdlock(&g->lock);
-    ww_trainer_counts(g->state, c);
-    pthread_rwlock_unlock(&g->lock);
 }

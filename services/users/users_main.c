@@ -1,38 +1,67 @@
-/* The users service: users.UsersService and health, over the in-memory
- * users domain; its Kafka topics are checked at start (ww_host_backbone.h).
- * WW_FIXTURES=1 loads the demo users. See ww_host_serve.h for
- * the environment. */
+/* The users service: users.UsersService and health over the Kafka
+ * backbone. Balances answer from the read model of users.events; changes
+ * are commands decided by the owner of their partition; the trainer's
+ * bookings and cancellations come in through the translator as debits and
+ * refunds. See ww_host_serve.h and ww_host_backbone.h for the
+ * environment. */
 #include "ww_host_backbone.h"
-#include "ww_env.h"
-#include "ww_log.h"
 #include "ww_host_serve.h"
+#include "ww_host_service.h"
+#include "ww_log.h"
 #include "ww_rpc_server.h"
 #include "ww_users_grpc.h"
+#include "ww_users_worker.h"
+
+typedef struct app {
+    ww_users_grpc_t *grpc;
+    ww_users_worker_t *worker;
+    ww_host_backbone_t *backbone;
+    ww_host_service_t *service;
+} app_t;
+
+/* After the security settings: Kafka, the read model, the workers. */
+static ww_code_t configure(void *ctx, bool authenticated,
+                           const char *listen_addr, ww_err_t *err) {
+    (void)authenticated;
+    app_t *a = ctx;
+    ww_code_t rc;
+    if ((rc = ww_host_backbone_open("users", "trainer", listen_addr,
+                                    &a->backbone, err)) ||
+        (rc = ww_users_worker_new(&a->worker, err)))
+        return rc;
+    ww_host_service_config_t sc = ww_users_worker_service(a->worker,
+                                                          a->backbone);
+    if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
+    ww_users_grpc_attach(a->grpc, ww_host_service_model(a->service),
+                         ww_host_service_commands(a->service));
+    return ww_host_service_start(a->service, err);
+}
+
+static void unconfigure(void *ctx) {
+    app_t *a = ctx;
+    ww_host_service_destroy(a->service);
+    ww_users_worker_destroy(a->worker);
+    ww_host_backbone_destroy(a->backbone);
+}
 
 int main(void) {
     ww_rpc_server_block_signals();
+    app_t app = {0};
     ww_err_t err;
-    /* The topics are checked before serving: a cluster with a different
-     * partition count must stop the service, not surface later. */
-    ww_host_backbone_t *backbone;
-    if (ww_host_backbone_open("users", &backbone, &err) != WW_OK) {
-        ww_log_error("users", "event=start_failed msg=\"kafka: %s\"", err.msg);
-        return 1;
-    }
-    ww_users_grpc_t *g;
-    if (ww_users_grpc_new(ww_env_bool("WW_FIXTURES"), &g, &err) != WW_OK) {
+    if (ww_users_grpc_new(&app.grpc, &err) != WW_OK) {
         ww_log_error("users", "event=start_failed msg=\"%s\"", err.msg);
-        ww_host_backbone_destroy(backbone);
         return 1;
     }
     ww_host_serve_config_t cfg = {
         .name = "users",
         .addr_env = "USERS_GRPC_ADDR",
-        .services = {ww_users_grpc_service(g)},
+        .services = {ww_users_grpc_service(app.grpc)},
         .n_services = 1,
+        .configure = configure,
+        .unconfigure = unconfigure,
+        .configure_ctx = &app,
     };
     int rc = ww_host_serve_main(&cfg);
-    ww_users_grpc_destroy(g);
-    ww_host_backbone_destroy(backbone);
+    ww_users_grpc_destroy(app.grpc);
     return rc;
 }

@@ -1,29 +1,35 @@
 /*
- * ww_users_grpc.h - the users' gRPC adapter: users.UsersService over the
- * in-memory users domain (ww_users_domain.h). Every rule lives in the
- * domain; this converts messages and statuses.
+ * ww_users_grpc.h - users' gRPC edge: users.UsersService over the Kafka
+ * backbone.
  *
- * State: one ww_users_state_t owned by the adapter behind a reader-writer
- * lock; the event store replaces it later behind the same handlers.
- * Threads: handlers run on the server's queue threads and complete before
- * they return. The adapter must outlive the server it is added to.
+ * GetTrainingBalance answers from this instance's read model of
+ * users.events (0 for a user without facts). UpdateTrainingBalance becomes
+ * a ChangeBalanceCommand keyed by the user id on users.commands; the call
+ * completes once the owner of its partition decided it and this
+ * instance's model holds the fact (read-your-writes). No handler ever
+ * blocks on Kafka.
+ *
+ * Threads: handlers run on the server's queue threads and return at once;
+ * calls complete later on bus threads. The adapter must outlive the server.
  */
 #ifndef WW_USERS_GRPC_H
 #define WW_USERS_GRPC_H
 
-#include "ww_err.h"
-
 #include <protobuf-c/protobuf-c.h>
-#include <stdbool.h>
-#include <stdint.h>
+
+#include "ww_err.h"
+#include "ww_host_commands.h"
+#include "ww_host_model.h"
 
 typedef struct ww_users_grpc ww_users_grpc_t;
 
-/* An adapter over an empty state; with `fixtures`, the demo users and their
- * credits are loaded first. */
-ww_code_t ww_users_grpc_new(bool fixtures, ww_users_grpc_t **out,
-                            ww_err_t *err);
+ww_code_t ww_users_grpc_new(ww_users_grpc_t **out, ww_err_t *err);
 void ww_users_grpc_destroy(ww_users_grpc_t *g);
+
+/* Gives the adapter its read model and commands client (borrowed: they
+ * must outlive its calls). Before the server starts. */
+void ww_users_grpc_attach(ww_users_grpc_t *g, ww_host_model_t *model,
+                          ww_host_commands_t *commands);
 
 /* The generated service to add to a server (owned by the adapter). */
 ProtobufCService *ww_users_grpc_service(ww_users_grpc_t *g);

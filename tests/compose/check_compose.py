@@ -42,9 +42,20 @@ else:
     kafka_addr = re.search(r"PLAINTEXT://([^,]+)", adv).group(1)
 
 listen = {}
-ours = {name: s for name, s in services.items() if "build" in s}
-if set(ours) != {"trainer", "users"}:
-    fail(f"services built from the Dockerfile are {sorted(ours)}, want trainer and users")
+built_here = {name: s for name, s in services.items() if "build" in s}
+if set(built_here) != {"trainer", "users", "fixtures"}:
+    fail(f"services built from the Dockerfile are {sorted(built_here)}, "
+         "want trainer, users and the one-shot fixtures")
+ours = {n: built_here[n] for n in ("trainer", "users") if n in built_here}
+ids = [s.get("environment", {}).get("WW_INSTANCE_ID") for s in ours.values()]
+if None in ids or len(set(ids)) != len(ids):
+    fail(f"each service needs a WW_INSTANCE_ID of its own, got {ids}")
+loader = built_here.get("fixtures", {})
+if "wwctl --timeout-ms 30000 fixtures" not in " ".join(loader.get("command", [])):
+    fail("the fixtures service does not run wwctl fixtures")
+for var in loader.get("environment", {}):
+    if var not in read_vars:
+        fail(f"fixtures: {var} is set but no program reads it")
 for name, svc in ours.items():
     env = svc.get("environment", {})
     for var in env:
@@ -64,7 +75,7 @@ for name, svc in ours.items():
     if svc.get("command", [None])[0] != name:
         fail(f"{name}: command {svc.get('command')} does not run the {name} binary")
 
-for name, svc in ours.items():
+for name, svc in list(ours.items()) + [("fixtures", loader)]:
     env = svc.get("environment", {})
     for var, target in (("TRAINER_GRPC_ADDR", "trainer"), ("USERS_GRPC_ADDR", "users")):
         want = f"{target}:{listen.get(target)}"

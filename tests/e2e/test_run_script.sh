@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's run command as a new user meets it: on the embedded default
-# it brings both services up, the example calls it prints work (an open hour
-# is booked and then no longer free), and SIGTERM stops everything.
+# it brings both services up and loads the demo data, the example calls it
+# prints show the saga (a booking PENDING then SCHEDULED with one credit
+# spent; a user without credits REJECTED and the hour free again), and
+# SIGTERM stops everything.
 set -uo pipefail
 root=$1 build=$2
 unset KAFKA_BROKERS
@@ -19,16 +21,24 @@ check "run.sh says the system is running" 'grep -q "is running" "$log"'
 check "run.sh started the embedded Kafka" 'grep -q "embedded Kafka" "$log"'
 check "both services are listed" 'grep -q "trainer at $TRAINER_GRPC_ADDR" "$log" && grep -q "users at $USERS_GRPC_ADDR" "$log"'
 
-# The example calls exactly as printed.
+# The example calls exactly as printed: the saga, as a new user sees it.
 mapfile -t calls < <(grep -E '^ +/.*/wwctl ' "$log" | sed 's/^ *//')
-check "three example calls printed (got ${#calls[@]})" '[ ${#calls[@]} = 3 ]'
+check "eight example calls printed (got ${#calls[@]})" '[ ${#calls[@]} = 8 ]'
+check "the demo fixtures were loaded" 'grep -q "fixtures: [1-9][0-9]* hours available" "$log"'
 export GRPC_NO_TLS=true
-out1=$(eval "${calls[0]}" 2>/dev/null); out2=$(eval "${calls[1]}" 2>/dev/null); out3=$(eval "${calls[2]}" 2>/dev/null)
-out4=$(eval "${calls[0]}" 2>/dev/null)
-check "the example hour is open ($out1)" '[ "$out1" = is_available=true ]'
-check "the example training is scheduled ($out2)" '[ "$out2" = ok ]'
-check "the demo user has credits ($out3)" '[[ "$out3" == amount=* ]] && [ "${out3#amount=}" -gt 0 ]'
-check "the booked hour is no longer open ($out4)" '[ "$out4" = is_available=false ]'
+run() { eval "${calls[$1]}" 2>/dev/null; }
+# again: eventually equal to $2 (the saga runs on Kafka after the call)
+settles() { local i out; for i in $(seq 1 100); do out=$(run "$1"); [[ "$out" == *"$2"* ]] && return 0; sleep 0.1; done; echo "got: $out" >&2; return 1; }
+before=$(run 0); open=$(run 1); booked=$(run 2)
+check "the demo user has credits ($before)" '[[ "$before" == amount=* ]] && [ "${before#amount=}" -gt 0 ]'
+check "the example hour is open ($open)" '[ "$open" = is_available=true ]'
+check "the example training is booked ($booked)" '[ "$booked" = ok ]'
+check "the booking settles SCHEDULED" 'settles 3 status=SCHEDULED'
+check "the demo user paid one credit" 'settles 4 "amount=$(( ${before#amount=} - 1 ))"'
+check "the booked hour is no longer open" '[ "$(run 1)" = is_available=false ]'
+check "a user without credits can book" '[ "$(run 5)" = ok ]'
+check "that training ends REJECTED" 'settles 6 status=REJECTED'
+check "and its hour is free again" 'settles 7 is_available=true'
 
 kill -TERM $runner; wait $runner
 check "run.sh stops on SIGTERM" '! kill -0 $runner 2>/dev/null'

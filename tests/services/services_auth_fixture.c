@@ -22,11 +22,19 @@ static void stop_all(void) {
 }
 
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log) {
+    /* Each start keeps its state on topics of its own (the suite's broker
+     * is shared): a fresh prefix first, so `env` may still override it. */
+    char prefix[160];
+    int n = snprintf(prefix, sizeof prefix, "WW_TOPIC_PREFIX=");
+    ww_test_unique_name(prefix + n, sizeof prefix - (size_t)n, "auth");
+    strcat(prefix, ".");
+    const char *all[24] = {prefix};
+    for (int i = 1; env && *env && i < 23; i++) all[i] = *env++;
     return ww_test_proc_spawn(
         (const char *[]){bin, NULL},
         &(ww_test_proc_opts_t){
             .unset = (const char *[]){"GRPC_NO_TLS", "WW_LISTEN_ADDR", NULL},
-            .env = env,
+            .env = all,
             .stderr_path = log});
 }
 
@@ -42,7 +50,7 @@ pid_t sfx_start_service(const char *bin, int port, const char *audience,
     for (int i = 5; extra && *extra && i < 15; i++)
         env[i] = *extra++; /* later entries override earlier ones */
     pid_t pid = sfx_spawn(bin, env, log);
-    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 15000),
+    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 60000),
                   "server did not start, see %s", log);
     return pid;
 }

@@ -26,13 +26,13 @@ static int partitions_of(const ww_host_backbone_t *bb, ww_host_backbone_topic_t 
     return n;
 }
 
-WW_TEST(creates_three_topics_with_one_partition_count) {
+WW_TEST(creates_every_topic_with_one_partition_count) {
     setenv("KAFKA_BROKERS", ww_test_kafka_brokers(), 1);
     fresh_prefix("bb-create");
     setenv("WW_KAFKA_PARTITIONS", "3", 1);
     ww_host_backbone_t *bb;
     ww_err_t err;
-    WW_ASSERT_MSG(ww_host_backbone_open("trainer", &bb, &err) == WW_OK, "%s",
+    WW_ASSERT_MSG(ww_host_backbone_open("trainer", "users", NULL, &bb, &err) == WW_OK, "%s",
                   err.msg);
     WW_ASSERT(!ww_host_backbone_is_embedded(bb));
     WW_ASSERT_EQ_INT(ww_host_backbone_partitions(bb), 3);
@@ -43,10 +43,23 @@ WW_TEST(creates_three_topics_with_one_partition_count) {
                        strlen(getenv("WW_TOPIC_PREFIX"))));
     for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++)
         WW_ASSERT_EQ_INT(partitions_of(bb, t), 3);
+    /* the dead letters of both consumed topics, and the peer's facts */
+    WW_ASSERT_CONTAINS(ww_host_backbone_topic(bb, WW_HOST_BACKBONE_COMMANDS_DLQ),
+                       "trainer.commands.dlq");
+    WW_ASSERT_CONTAINS(ww_host_backbone_topic(bb, WW_HOST_BACKBONE_PEER_EVENTS),
+                       "users.events");
+    WW_ASSERT_CONTAINS(
+        ww_host_backbone_topic(bb, WW_HOST_BACKBONE_PEER_EVENTS_DLQ),
+        "users.events.dlq");
+    ww_host_backbone_destroy(bb);
+    /* without a peer: no peer topics */
+    WW_ASSERT_MSG(ww_host_backbone_open("trainer", NULL, NULL, &bb, &err) == WW_OK,
+                  "%s", err.msg);
+    WW_ASSERT(ww_host_backbone_topic(bb, WW_HOST_BACKBONE_PEER_EVENTS) == NULL);
     ww_host_backbone_destroy(bb);
 
     /* A restart finds them as they are. */
-    WW_ASSERT_MSG(ww_host_backbone_open("trainer", &bb, &err) == WW_OK, "%s",
+    WW_ASSERT_MSG(ww_host_backbone_open("trainer", "users", NULL, &bb, &err) == WW_OK, "%s",
                   err.msg);
     ww_host_backbone_destroy(bb);
 }
@@ -57,12 +70,12 @@ WW_TEST(refuses_a_topic_with_another_partition_count) {
     setenv("WW_KAFKA_PARTITIONS", "2", 1);
     ww_host_backbone_t *bb;
     ww_err_t err;
-    WW_ASSERT_MSG(ww_host_backbone_open("users", &bb, &err) == WW_OK, "%s",
+    WW_ASSERT_MSG(ww_host_backbone_open("users", NULL, NULL, &bb, &err) == WW_OK, "%s",
                   err.msg);
     ww_host_backbone_destroy(bb);
 
     setenv("WW_KAFKA_PARTITIONS", "4", 1);
-    WW_ASSERT_EQ_INT(ww_host_backbone_open("users", &bb, &err),
+    WW_ASSERT_EQ_INT(ww_host_backbone_open("users", "trainer", NULL, &bb, &err),
                      WW_ERR_FAILED_PRECONDITION);
     WW_ASSERT(bb == NULL);
     WW_ASSERT_CONTAINS(err.msg, "users.commands has 2 partitions, want 4");
@@ -74,7 +87,7 @@ WW_TEST(starts_an_embedded_cluster_without_kafka_brokers) {
     setenv("WW_KAFKA_PARTITIONS", "2", 1);
     ww_host_backbone_t *bb;
     ww_err_t err;
-    WW_ASSERT_MSG(ww_host_backbone_open("trainer", &bb, &err) == WW_OK, "%s",
+    WW_ASSERT_MSG(ww_host_backbone_open("trainer", "users", NULL, &bb, &err) == WW_OK, "%s",
                   err.msg);
     WW_ASSERT(ww_host_backbone_is_embedded(bb));
     WW_ASSERT_CONTAINS(ww_bus_config_brokers(ww_host_backbone_config(bb)),
@@ -92,7 +105,7 @@ WW_TEST(gives_up_on_a_silent_broker_within_the_start_timeout) {
     ww_host_backbone_t *bb;
     ww_err_t err;
     int64_t t0 = ww_test_now_ms();
-    ww_code_t rc = ww_host_backbone_open("trainer", &bb, &err);
+    ww_code_t rc = ww_host_backbone_open("trainer", "users", NULL, &bb, &err);
     int64_t took = ww_test_now_ms() - t0;
     unsetenv("WW_KAFKA_START_TIMEOUT_MS");
     WW_ASSERT(rc != WW_OK);
@@ -106,7 +119,7 @@ WW_TEST(rejects_a_partition_count_that_is_not_a_number) {
     setenv("WW_KAFKA_PARTITIONS", "many", 1);
     ww_host_backbone_t *bb;
     ww_err_t err;
-    WW_ASSERT_EQ_INT(ww_host_backbone_open("users", &bb, &err),
+    WW_ASSERT_EQ_INT(ww_host_backbone_open("users", "trainer", NULL, &bb, &err),
                      WW_ERR_INVALID_ARGUMENT);
     WW_ASSERT_CONTAINS(err.msg, "WW_KAFKA_PARTITIONS=many");
     unsetenv("WW_KAFKA_PARTITIONS");
@@ -116,7 +129,7 @@ int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
         (ww_test_case_t[]){
-            WW_CASE(creates_three_topics_with_one_partition_count),
+            WW_CASE(creates_every_topic_with_one_partition_count),
             WW_CASE(refuses_a_topic_with_another_partition_count),
             WW_CASE(starts_an_embedded_cluster_without_kafka_brokers),
             WW_CASE(gives_up_on_a_silent_broker_within_the_start_timeout),

@@ -13,9 +13,17 @@
 static pid_t spawn(const char *bin, const char *const *env, const char *log) {
     const char *unset[] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR", "TRAINER_GRPC_ADDR",
                            "USERS_GRPC_ADDR", NULL};
+    /* Each start keeps its state on topics of its own (the suite's broker
+     * is shared). */
+    char prefix[160];
+    int n = snprintf(prefix, sizeof prefix, "WW_TOPIC_PREFIX=");
+    ww_test_unique_name(prefix + n, sizeof prefix - (size_t)n, "binary");
+    strcat(prefix, ".");
+    const char *all[16] = {prefix};
+    for (int i = 1; env && *env && i < 15; i++) all[i] = *env++;
     return ww_test_proc_spawn(
         (const char *[]){bin, NULL},
-        &(ww_test_proc_opts_t){.unset = unset, .env = env, .stderr_path = log});
+        &(ww_test_proc_opts_t){.unset = unset, .env = all, .stderr_path = log});
 }
 
 static void read_file(const char *path, char *buf, size_t size) {
@@ -79,7 +87,7 @@ static void serves_and_stops(const char *bin, const char *service, int sig,
     pid_t pid = spawn(bin, env, log);
     /* Dial only once the port accepts, so the channel never enters gRPC's
      * reconnect backoff. */
-    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 10000),
+    WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 60000),
                   "%s did not listen, see %s", bin, log);
     ww_rpc_client_config_t cc = {.target = addr};
     ww_rpc_client_t *c;
@@ -90,7 +98,7 @@ static void serves_and_stops(const char *bin, const char *service, int sig,
     req.service = (char *)service;
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
     ww_rpc_call_options_t o = {.timeout_ms = 500};
-    int64_t until = ww_test_now_ms() + 10000;
+    int64_t until = ww_test_now_ms() + 60000;
     ww_code_t rc;
     while ((rc = ww_rpc_stubs_health_check(c, &req, &resp, &o, &err)) !=
                WW_OK &&
@@ -129,7 +137,9 @@ WW_TEST(users_listens_on_its_grpc_addr_and_stops_on_sigint) {
  * exit code and its stdout+stderr in out. */
 static int wwctl(const char *env, const char *args, char *out, size_t size) {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, WWCTL_BIN, args);
+    /* Writes go through Kafka: a first one may wait for the decider. */
+    snprintf(cmd, sizeof cmd, "env %s %s --timeout-ms 30000 %s 2>&1", env,
+             WWCTL_BIN, args);
     return ww_test_proc_run(cmd, out, size);
 }
 
@@ -142,7 +152,7 @@ WW_TEST(wwctl_makes_typed_calls_and_reports_statuses) {
     log_path(log, sizeof log, "wwctl");
     const char *senv[] = {"GRPC_NO_TLS=true", listen, NULL};
     pid_t pid = spawn(TRAINER_BIN, senv, log);
-    int64_t until = ww_test_now_ms() + 10000;
+    int64_t until = ww_test_now_ms() + 60000;
     while (wwctl(env, "health trainer", out, sizeof out) != 0 &&
            ww_test_now_ms() < until)
         usleep(50000);

@@ -1,52 +1,87 @@
 /* Every RPC of trainer.TrainerService, trainings.TrainingsService and
- * users.UsersService end to end over 127.0.0.1, through the real adapters
- * and domain, including every malformed-input case of the contract. */
-#include "ww_rpc_server.h"
+ * users.UsersService end to end: the real binaries as processes on the real
+ * broker (each case on topics of its own), every malformed-input case of
+ * the contract, every rule of the domain through the log. Cases that need
+ * a training to stay PENDING run the trainer alone: without the users
+ * service nobody settles it. */
+#include "ww_test.h"
+#include "ww_test_proc.h"
+#include "ww_time.h"
 #include "ww_trainer_stubs.h"
 #include "ww_users_stubs.h"
-#include "ww_test.h"
-#include "ww_time.h"
-#include "ww_trainer_grpc.h"
-#include "ww_users_grpc.h"
 
 #include <grpc/support/time.h>
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
-static ww_rpc_server_t *server;
-static ww_trainer_grpc_t *trainer_impl;
-static ww_users_grpc_t *users_impl;
-static ww_rpc_client_t *cli;
+static ww_rpc_client_t *tcli, *ucli;
+static pid_t trainer_pid, users_pid;
+static char trainer_log[128], users_log[128];
 static ww_err_t err;
 static int status;
-static ww_rpc_call_options_t o = {.timeout_ms = 3000, .grpc_status = &status};
+static ww_rpc_call_options_t o = {.timeout_ms = 15000, .grpc_status = &status};
 
-static void setup(void) {
-    ww_err_t e;
-    WW_ASSERT_EQ_INT(ww_trainer_grpc_new(false, &trainer_impl, &e), WW_OK);
-    WW_ASSERT_EQ_INT(ww_users_grpc_new(false, &users_impl, &e), WW_OK);
-    ww_rpc_server_config_t cfg = {.listen_addr = "127.0.0.1:0",
-                                  .threads = 2,
-                                  .max_receive_bytes = 64 * 1024,
-                                  .idempotency_cache = 1000};
-    WW_ASSERT_EQ_INT(ww_rpc_server_new(&cfg, &server, &e), WW_OK);
-    ww_rpc_server_add_service(
-        server, ww_trainer_grpc_trainer_service(trainer_impl), &e);
-    ww_rpc_server_add_service(
-        server, ww_trainer_grpc_trainings_service(trainer_impl), &e);
-    ww_rpc_server_add_service(server, ww_users_grpc_service(users_impl), &e);
-    WW_ASSERT_MSG(ww_rpc_server_start(server, &e) == WW_OK, "%s", e.msg);
+/* Starts one binary on a free port with the case's topic prefix; returns
+ * a client to it. */
+static ww_rpc_client_t *start(const char *bin, const char *prefix,
+                              const char *name, pid_t *pid, char *log,
+                              size_t log_size) {
+    int port = ww_test_proc_free_port();
+    char listen[64], topics[160], instance[64];
+    snprintf(listen, sizeof listen, "WW_LISTEN_ADDR=127.0.0.1:%d", port);
+    snprintf(topics, sizeof topics, "WW_TOPIC_PREFIX=%s", prefix);
+    snprintf(instance, sizeof instance, "WW_INSTANCE_ID=%s", name);
+    snprintf(log, log_size, "/tmp/ww-e2e-%d-%s.log", (int)getpid(), name);
+    const char *env[] = {"GRPC_NO_TLS=true", listen, topics, instance,
+                         "WW_KAFKA_PARTITIONS=2",
+                         "WW_KAFKA_SESSION_TIMEOUT_MS=6000",
+                         "WW_KAFKA_TRANSACTION_TIMEOUT_MS=10000",
+                         "WW_RPC_MAX_RECV_BYTES=65536", NULL};
+    const char *unset[] = {"TRAINER_GRPC_ADDR", "USERS_GRPC_ADDR", NULL};
+    *pid = ww_test_proc_spawn(
+        (const char *[]){bin, NULL},
+        &(ww_test_proc_opts_t){.unset = unset, .env = env, .stderr_path = log});
+    WW_ASSERT_MSG(ww_test_proc_wait_port(port, *pid, 90000),
+                  "%s did not start, see %s", bin, log);
     char target[64];
-    snprintf(target, sizeof target, "127.0.0.1:%d", ww_rpc_server_port(server));
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    ww_rpc_client_t *c;
     ww_rpc_client_config_t cc = {.target = target};
-    WW_ASSERT_EQ_INT(ww_rpc_client_new(&cc, &cli, &e), WW_OK);
+    ww_err_t e;
+    WW_ASSERT_EQ_INT(ww_rpc_client_new(&cc, &c, &e), WW_OK);
+    return c;
 }
 
+/* The trainer, and users too when the case needs balances or the saga. */
+static void setup_with(bool users) {
+    char prefix[128];
+    ww_test_unique_name(prefix, sizeof prefix, "e2e");
+    strcat(prefix, ".");
+    tcli = start(TRAINER_BIN, prefix, "trainer-e2e", &trainer_pid,
+                 trainer_log, sizeof trainer_log);
+    if (users)
+        ucli = start(USERS_BIN, prefix, "users-e2e", &users_pid, users_log,
+                     sizeof users_log);
+}
+
+static void setup(void) { setup_with(false); }
+static void setup_users(void) { setup_with(true); }
+
 static void teardown(void) {
-    ww_rpc_client_destroy(cli);
-    ww_rpc_server_destroy(server);
-    ww_trainer_grpc_destroy(trainer_impl);
-    ww_users_grpc_destroy(users_impl);
+    ww_rpc_client_destroy(tcli);
+    ww_rpc_client_destroy(ucli);
+    tcli = ucli = NULL;
+    /* a clean exit (and no leak under the sanitizer build) */
+    WW_ASSERT_MSG(ww_test_proc_stop(trainer_pid, SIGTERM, 30000) == 0,
+                  "trainer exit, see %s", trainer_log);
+    unlink(trainer_log);
+    if (users_pid) {
+        WW_ASSERT_MSG(ww_test_proc_stop(users_pid, SIGTERM, 30000) == 0,
+                      "users exit, see %s", users_log);
+        unlink(users_log);
+    }
+    trainer_pid = users_pid = 0;
 }
 
 static int64_t at(int y, int mo, int d, int h) {
@@ -68,7 +103,7 @@ static ww_code_t is_available(int64_t secs, int32_t nanos, bool with_time,
     req.time = with_time ? &ts : NULL;
     Trainer__IsHourAvailableResponse *r = NULL;
     ww_code_t rc =
-        ww_trainer_stubs_is_hour_available(cli, &req, &r, &o, &err);
+        ww_trainer_stubs_is_hour_available(tcli, &req, &r, &o, &err);
     if (r) {
         if (avail) *avail = r->is_available;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -90,7 +125,7 @@ static ww_code_t update_hour(int64_t secs, bool sched, bool avail) {
     req.has_training_scheduled = sched;
     req.available = avail;
     Trainer__EmptyResponse *r = NULL;
-    ww_code_t rc = ww_trainer_stubs_update_hour(cli, &req, &r, &o, &err);
+    ww_code_t rc = ww_trainer_stubs_update_hour(tcli, &req, &r, &o, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -106,7 +141,7 @@ static ww_code_t hour_call(hour_fn fn, int64_t secs, bool with_time) {
     Trainer__UpdateHourRequest req = TRAINER__UPDATE_HOUR_REQUEST__INIT;
     req.time = with_time ? &ts : NULL;
     Google__Protobuf__Empty *r = NULL;
-    ww_code_t rc = fn(cli, &req, &r, &o, &err);
+    ww_code_t rc = fn(tcli, &req, &r, &o, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -123,7 +158,7 @@ static ww_code_t schedule(const char *uuid, const char *user, int64_t secs,
     req.notes = (char *)notes;
     Trainings__ScheduleTrainingResponse *r = NULL;
     ww_code_t rc =
-        ww_trainer_stubs_trainings_schedule_training(cli, &req, &r, &o, &err);
+        ww_trainer_stubs_trainings_schedule_training(tcli, &req, &r, &o, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -135,7 +170,7 @@ static ww_code_t cancel(const char *uuid, bool by_trainer, int64_t *refund) {
     req.by_trainer = by_trainer;
     Trainings__CancelTrainingResponse *r = NULL;
     ww_code_t rc =
-        ww_trainer_stubs_trainings_cancel_training(cli, &req, &r, &o, &err);
+        ww_trainer_stubs_trainings_cancel_training(tcli, &req, &r, &o, &err);
     if (r) {
         if (refund) *refund = r->balance_refund;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -147,7 +182,7 @@ static ww_code_t get(const char *uuid, Trainings__Training **t) {
     Trainings__GetTrainingRequest req = TRAININGS__GET_TRAINING_REQUEST__INIT;
     req.training_uuid = (char *)uuid;
     *t = NULL;
-    return ww_trainer_stubs_trainings_get_training(cli, &req, t, &o, &err);
+    return ww_trainer_stubs_trainings_get_training(tcli, &req, t, &o, &err);
 }
 
 static ww_code_t balance(const char *user, int64_t *amount) {
@@ -156,7 +191,7 @@ static ww_code_t balance(const char *user, int64_t *amount) {
     req.user_id = (char *)user;
     Users__GetTrainingBalanceResponse *r = NULL;
     ww_code_t rc =
-        ww_users_stubs_get_training_balance(cli, &req, &r, &o, &err);
+        ww_users_stubs_get_training_balance(ucli, &req, &r, &o, &err);
     if (r) {
         *amount = r->amount;
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -173,7 +208,7 @@ static ww_code_t change(const char *user, int64_t delta, const char *key) {
     ww_rpc_call_options_t ko = o;
     ko.idempotency_key = key;
     ww_code_t rc =
-        ww_users_stubs_update_training_balance(cli, &req, &r, &ko, &err);
+        ww_users_stubs_update_training_balance(ucli, &req, &r, &ko, &err);
     if (r) protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -376,7 +411,7 @@ WW_TEST(cancel_refunds_by_the_24_hour_rule_and_repeats_the_original) {
 /* ---- users.UsersService ---- */
 
 WW_TEST(balances_start_at_zero_and_never_go_negative) {
-    setup();
+    setup_users();
     int64_t a = -1;
     WW_ASSERT_EQ_INT(balance("nobody", &a), WW_OK);
     WW_ASSERT_EQ_INT(a, 0);
@@ -394,7 +429,7 @@ WW_TEST(balances_start_at_zero_and_never_go_negative) {
 }
 
 WW_TEST(int64_overflow_of_a_balance_is_out_of_range) {
-    setup();
+    setup_users();
     WW_ASSERT_EQ_INT(change("gina", INT64_MAX, NULL), WW_OK);
     EXPECT(change("gina", 1, NULL), WW_ERR_OUT_OF_RANGE, "overflow");
     EXPECT(change("gina", INT64_MIN, NULL), WW_ERR_FAILED_PRECONDITION,
@@ -406,7 +441,7 @@ WW_TEST(int64_overflow_of_a_balance_is_out_of_range) {
 }
 
 WW_TEST(a_repeated_idempotency_key_changes_the_balance_once) {
-    setup();
+    setup_users();
     WW_ASSERT_EQ_INT(change("hana", 2, "topup-1"), WW_OK);
     WW_ASSERT_EQ_INT(change("hana", 2, "topup-1"), WW_OK);
     int64_t a;
@@ -426,13 +461,14 @@ static int raw(const char *path, const void *data, size_t len,
     size_t rlen;
     ww_rpc_call_options_t ro = {.timeout_ms = timeout_ms,
                                 .grpc_status = &status};
-    ww_rpc_client_unary_raw(cli, path, data, len, &resp, &rlen, &ro, &err);
+    ww_rpc_client_unary_raw(strstr(path, "/users.") == path ? ucli : tcli,
+                            path, data, len, &resp, &rlen, &ro, &err);
     free(resp);
     return status;
 }
 
 WW_TEST(undecodable_unknown_oversized_and_expired_calls_get_precise_statuses) {
-    setup();
+    setup_users();
     static const uint8_t bad[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
     const char *paths[] = {"/trainer.TrainerService/IsHourAvailable",
                            "/trainer.TrainerService/UpdateHour",

@@ -52,13 +52,17 @@ func start(t *testing.T, env string) *service {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	s := &service{cmd: exec.Command(bin)}
+	// Each service keeps its state on topics of its own (the suite's
+	// broker is shared).
+	prefix := fmt.Sprintf("go-interop-%d-%d.", os.Getpid(), freePort(t))
 	s.cmd.Env = append(os.Environ(), "GRPC_NO_TLS=true", "WW_LISTEN_ADDR="+addr,
-		"WW_LOG_LEVEL=warn", "TRAINER_GRPC_ADDR=", "USERS_GRPC_ADDR=")
+		"WW_LOG_LEVEL=warn", "TRAINER_GRPC_ADDR=", "USERS_GRPC_ADDR=",
+		"WW_TOPIC_PREFIX="+prefix)
 	s.cmd.Stderr = &s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {

@@ -47,14 +47,17 @@ class Service:
         env = dict(os.environ)
         for k in ("TRAINER_GRPC_ADDR", "USERS_GRPC_ADDR"):
             env.pop(k, None)
+        # Each service keeps its state on topics of its own (the suite's
+        # broker is shared).
         env.update({"GRPC_NO_TLS": "true", "WW_LISTEN_ADDR": self.addr,
-                    "WW_LOG_LEVEL": "warn"})
+                    "WW_LOG_LEVEL": "warn",
+                    "WW_TOPIC_PREFIX": "py-%d-%d." % (os.getpid(), self.port)})
         env.update(extra_env or {})
         self.log = tempfile.NamedTemporaryFile(prefix="ww-svc-", suffix=".log",
                                                delete=False)
         self.proc = subprocess.Popen([binary], env=env, stderr=self.log)
         self.channel = grpc.insecure_channel(self.addr)
-        grpc.channel_ready_future(self.channel).result(timeout=15)
+        grpc.channel_ready_future(self.channel).result(timeout=60)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Signals the process; returns its exit code (0 = clean, which under

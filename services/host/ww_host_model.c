@@ -1,0 +1,305 @@
+/* ww_host_model.c - per-partition shards folded from the events tail, with
+ * waits for applied commands and for catching up. */
+#include "ww_host_model.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_bus_tail.h"
+#include "ww_clock.h"
+#include "ww_log.h"
+
+/* A write's wait for its facts. */
+typedef struct applied_wait {
+    struct applied_wait *next;
+    int64_t command_offset;
+    int64_t deadline; /* monotonic ms; INT64_MAX: none */
+    ww_host_model_fn fn;
+    void *opaque;
+} applied_wait_t;
+
+typedef struct part {
+    pthread_rwlock_t lock;
+    ww_shard_t *shard;
+    atomic_llong applied; /* the shard's last recorded command */
+    applied_wait_t *waits; /* ascending by command offset; under wait_mu */
+} part_t;
+
+struct ww_host_model {
+    const ww_host_model_ops_t *ops;
+    void *ctx;
+    int n;
+    part_t *parts;
+    ww_bus_tail_t *tail;
+    pthread_mutex_t wait_mu;
+    atomic_ullong applied_records, skipped_records;
+};
+
+/* Runs the answers of `w` (a detached list) with `code`. */
+static void answer(applied_wait_t *w, ww_code_t code, const char *why) {
+    while (w) {
+        applied_wait_t *next = w->next;
+        ww_err_t e = {0};
+        if (code != WW_OK) ww_err_set(&e, code, "%s", why);
+        w->fn(w->opaque, code, &e);
+        free(w);
+        w = next;
+    }
+}
+
+/* Detaches the waits of partition `p` that are due at `applied`. */
+static applied_wait_t *due(ww_host_model_t *m, int32_t p, int64_t applied) {
+    applied_wait_t *done = NULL, **tail = &done;
+    pthread_mutex_lock(&m->wait_mu);
+    applied_wait_t **pp = &m->parts[p].waits;
+    while (*pp && (*pp)->command_offset <= applied) {
+        applied_wait_t *w = *pp;
+        *pp = w->next;
+        w->next = NULL;
+        *tail = w;
+        tail = &w->next;
+    }
+    pthread_mutex_unlock(&m->wait_mu);
+    return done;
+}
+
+static ww_code_t on_record(void *opaque, const rd_kafka_message_t *rec,
+                           ww_err_t *err) {
+    ww_host_model_t *m = opaque;
+    int32_t p = rec->partition;
+    if (p < 0 || p >= m->n)
+        return ww_err_set(err, WW_ERR_INTERNAL,
+                          "events record of unknown partition %d", (int)p);
+    part_t *pt = &m->parts[p];
+    bool skipped = false;
+    ww_err_t why = {0};
+    pthread_rwlock_wrlock(&pt->lock);
+    ww_code_t rc = m->ops->apply(m->ctx, pt->shard, rec, &skipped, &why);
+    int64_t applied = ww_shard_last_command(pt->shard);
+    pthread_rwlock_unlock(&pt->lock);
+    if (rc != WW_OK) {
+        if (err) *err = why;
+        return rc;
+    }
+    if (skipped) {
+        atomic_fetch_add(&m->skipped_records, 1);
+        ww_log_warn("model",
+                    "event=skipped partition=%d offset=%lld reason=\"%s\"",
+                    (int)p, (long long)rec->offset, why.msg);
+        return WW_OK;
+    }
+    atomic_fetch_add(&m->applied_records, 1);
+    if (applied > atomic_load(&pt->applied)) {
+        atomic_store(&pt->applied, applied);
+        answer(due(m, p, applied), WW_OK, NULL);
+    }
+    return WW_OK;
+}
+
+/* Timeouts of the applied waits, from the tail's thread. */
+static void on_idle(void *opaque) {
+    ww_host_model_t *m = opaque;
+    int64_t now = ww_clock_mono_ms();
+    applied_wait_t *late = NULL;
+    pthread_mutex_lock(&m->wait_mu);
+    for (int p = 0; p < m->n; p++) {
+        for (applied_wait_t **pp = &m->parts[p].waits; *pp;) {
+            applied_wait_t *w = *pp;
+            if (w->deadline > now) {
+                pp = &w->next;
+                continue;
+            }
+            *pp = w->next;
+            w->next = late;
+            late = w;
+        }
+    }
+    pthread_mutex_unlock(&m->wait_mu);
+    answer(late, WW_ERR_DEADLINE_EXCEEDED,
+           "the read model did not apply the command's facts in time");
+}
+
+ww_code_t ww_host_model_new(const ww_bus_config_t *bus,
+                            const char *events_topic, int partitions,
+                            const ww_host_model_ops_t *ops, void *ctx,
+                            ww_host_model_t **out, ww_err_t *err) {
+    *out = NULL;
+    if (partitions <= 0 || !ops || !ops->apply || !ops->new_state)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "model: partitions and ops are required");
+    ww_host_model_t *m = calloc(1, sizeof *m);
+    if (!m) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    m->ops = ops;
+    m->ctx = ctx;
+    pthread_mutex_init(&m->wait_mu, NULL);
+    m->parts = calloc((size_t)partitions, sizeof *m->parts);
+    if (!m->parts) {
+        free(m);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    ww_code_t rc = WW_OK;
+    for (int p = 0; p < partitions; p++) {
+        pthread_rwlock_init(&m->parts[p].lock, &attr);
+        atomic_init(&m->parts[p].applied, -1);
+        m->parts[p].shard = ww_shard_new(ops->shard_ops, ops->new_state());
+        m->n = p + 1;
+        if (!m->parts[p].shard)
+            rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    pthread_rwlockattr_destroy(&attr);
+    if (rc == WW_OK) {
+        ww_bus_tail_config_t tc = {.topic = events_topic,
+                                   .handler = on_record,
+                                   .opaque = m,
+                                   .on_idle = on_idle};
+        rc = ww_bus_tail_start(bus, &tc, &m->tail, err);
+    }
+    if (rc == WW_OK && ww_bus_tail_partitions(m->tail) != partitions)
+        rc = ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                        "%s has %d partitions, want %d", events_topic,
+                        ww_bus_tail_partitions(m->tail), partitions);
+    if (rc != WW_OK) {
+        ww_host_model_destroy(m);
+        return rc;
+    }
+    *out = m;
+    return WW_OK;
+}
+
+int ww_host_model_partitions(const ww_host_model_t *m) { return m->n; }
+
+const ww_shard_t *ww_host_model_read(ww_host_model_t *m, int32_t p) {
+    if (p < 0 || p >= m->n) return NULL;
+    pthread_rwlock_rdlock(&m->parts[p].lock);
+    return m->parts[p].shard;
+}
+
+void ww_host_model_read_end(ww_host_model_t *m, int32_t p) {
+    if (p >= 0 && p < m->n) pthread_rwlock_unlock(&m->parts[p].lock);
+}
+
+ww_code_t ww_host_model_clone_at(ww_host_model_t *m, int32_t p, int64_t end,
+                                 ww_shard_t **out, ww_err_t *err) {
+    if (p < 0 || p >= m->n)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "no partition %d",
+                          (int)p);
+    ww_code_t rc = WW_OK;
+    pthread_rwlock_rdlock(&m->parts[p].lock);
+    /* The position moves after the handler returned: at the end means
+     * every record before it is in the shard. */
+    int64_t at = ww_bus_tail_position(m->tail, p);
+    if (at < end)
+        rc = ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
+                                  "partition %d read to %lld of %lld", (int)p,
+                                  (long long)at, (long long)end);
+    else if (!(*out = ww_shard_clone(m->parts[p].shard)))
+        rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    pthread_rwlock_unlock(&m->parts[p].lock);
+    return rc;
+}
+
+ww_code_t ww_host_model_ends(ww_host_model_t *m, int64_t *ends,
+                             ww_err_t *err) {
+    return ww_bus_tail_ends(m->tail, ends, 10000, err);
+}
+
+int64_t ww_host_model_position(ww_host_model_t *m, int32_t p) {
+    return ww_bus_tail_position(m->tail, p);
+}
+
+ww_code_t ww_host_model_when_applied(ww_host_model_t *m, int32_t p,
+                                     int64_t command_offset, int timeout_ms,
+                                     ww_host_model_fn fn, void *opaque,
+                                     ww_err_t *err) {
+    if (p < 0 || p >= m->n || !fn)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "model: no partition %d", (int)p);
+    applied_wait_t *w = calloc(1, sizeof *w);
+    if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    w->command_offset = command_offset;
+    w->deadline = timeout_ms < 0 ? INT64_MAX
+                                 : ww_clock_mono_ms() + (int64_t)timeout_ms;
+    w->fn = fn;
+    w->opaque = opaque;
+    part_t *pt = &m->parts[p];
+    pthread_mutex_lock(&m->wait_mu);
+    /* Checked under the lock the applier takes after moving `applied`, so
+     * a wait is either answered here or found by the applier. */
+    if (atomic_load(&pt->applied) >= command_offset) {
+        pthread_mutex_unlock(&m->wait_mu);
+        answer(w, WW_OK, NULL);
+        return WW_OK;
+    }
+    applied_wait_t **pp = &pt->waits;
+    while (*pp && (*pp)->command_offset <= command_offset) pp = &(*pp)->next;
+    w->next = *pp;
+    *pp = w;
+    pthread_mutex_unlock(&m->wait_mu);
+    return WW_OK;
+}
+
+typedef struct caught_up {
+    ww_host_model_fn fn;
+    void *opaque;
+} caught_up_t;
+
+static void on_caught_up(void *opaque, ww_code_t code, const ww_err_t *err) {
+    caught_up_t *c = opaque;
+    c->fn(c->opaque, code, err);
+    free(c);
+}
+
+ww_code_t ww_host_model_when_caught_up(ww_host_model_t *m, int timeout_ms,
+                                       ww_host_model_fn fn, void *opaque,
+                                       ww_err_t *err) {
+    caught_up_t *c = malloc(sizeof *c);
+    if (!c) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    c->fn = fn;
+    c->opaque = opaque;
+    ww_code_t rc =
+        ww_bus_tail_when_caught_up(m->tail, timeout_ms, on_caught_up, c, err);
+    if (rc != WW_OK) free(c);
+    return rc;
+}
+
+ww_code_t ww_host_model_wait_caught_up(ww_host_model_t *m, int timeout_ms,
+                                       ww_err_t *err) {
+    return ww_bus_tail_wait_caught_up(m->tail, timeout_ms, err);
+}
+
+ww_host_model_stats_t ww_host_model_stats(ww_host_model_t *m) {
+    return (ww_host_model_stats_t){atomic_load(&m->applied_records),
+                                   atomic_load(&m->skipped_records)};
+}
+
+void ww_host_model_destroy(ww_host_model_t *m) {
+    if (!m) return;
+    ww_bus_tail_destroy(m->tail);
+    applied_wait_t *left = NULL;
+    pthread_mutex_lock(&m->wait_mu);
+    for (int p = 0; p < m->n; p++) {
+        applied_wait_t *w = m->parts[p].waits;
+        while (w) {
+            applied_wait_t *next = w->next;
+            w->next = left;
+            left = w;
+            w = next;
+        }
+        m->parts[p].waits = NULL;
+    }
+    pthread_mutex_unlock(&m->wait_mu);
+    answer(left, WW_ERR_CANCELLED, "the service is stopping");
+    for (int p = 0; p < m->n; p++) {
+        ww_shard_destroy(m->parts[p].shard);
+        pthread_rwlock_destroy(&m->parts[p].lock);
+    }
+    free(m->parts);
+    pthread_mutex_destroy(&m->wait_mu);
+    free(m);
+}

@@ -1,0 +1,63 @@
+/*
+ * ww_host_record.h - small readers both services use on Kafka records and
+ * on the generated command messages: the key as text, a header, the
+ * registry of a topic's types, a command's meta and string fields.
+ *
+ * Pure helpers; thread-safe.
+ */
+#ifndef WW_HOST_RECORD_H
+#define WW_HOST_RECORD_H
+
+#include <librdkafka/rdkafka.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+#include "ww_bus_registry.h"
+#include "ww_dedup.h"
+#include "ww_err.h"
+#include "ww_schemas.h"
+#include "ww_shard.h"
+
+/* The record's key as text into buf (keys are ids; cut to size - 1). */
+void ww_host_record_key(const rd_kafka_message_t *rec, char *buf, size_t size);
+
+/* The last value of header `name` as text into buf ("" when absent or
+ * longer than size - 1). */
+void ww_host_record_header(const rd_kafka_message_t *rec, const char *name,
+                           char *buf, size_t size);
+
+/* A registry of the types `list` returns (ww_schemas_*), or NULL with err
+ * set. Caller owns it. */
+ww_bus_registry_t *ww_host_record_registry(
+    const ProtobufCMessageDescriptor *const *(*list)(size_t *n),
+    ww_err_t *err);
+
+/* The CommandMeta of a generated command (its field `meta`), or NULL. */
+const Wildworkouts__Events__V1__CommandMeta *
+ww_host_record_meta(const ProtobufCMessage *cmd);
+
+/* The string field `name` of a message, or NULL when it has none. */
+const char *ww_host_record_string(const ProtobufCMessage *msg,
+                                  const char *name);
+
+/* The CommandOrigin a fact carries, from the command's meta (may be NULL)
+ * and its digest (WW_DEDUP_DIGEST_LEN bytes, or NULL): written into *out,
+ * pointing at meta's strings and the digest. */
+void ww_host_record_origin(const Wildworkouts__Events__V1__CommandMeta *meta,
+                           const uint8_t *digest,
+                           Wildworkouts__Events__V1__CommandOrigin *out);
+
+/* A fact's origin read back (o may be NULL): caller and key copied into
+ * the buffers, *origin pointing at them. INVALID_ARGUMENT when a string
+ * does not fit or a keyed origin lacks its digest. */
+ww_code_t ww_host_record_read_origin(
+    const Wildworkouts__Events__V1__CommandOrigin *o,
+    char caller[WW_DEDUP_CALLER_MAX + 1], char key[WW_DEDUP_KEY_MAX + 1],
+    ww_shard_origin_t *origin, ww_err_t *err);
+
+/* Copies `src` (NULL = "") into dst[size], or refuses what does not fit
+ * with INVALID_ARGUMENT naming `field`. */
+ww_code_t ww_host_record_copy(char *dst, size_t size, const char *src,
+                              const char *field, ww_err_t *err);
+
+#endif

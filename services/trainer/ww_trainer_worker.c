@@ -1,0 +1,341 @@
+/* ww_trainer_worker.c - the trainer's fold, decisions and reactions over
+ * Kafka records. */
+#include "ww_trainer_worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_bus_envelope.h"
+#include "ww_bus_registry.h"
+#include "ww_host_record.h"
+#include "ww_schemas.h"
+#include "ww_trainer_codec.h"
+#include "ww_trainer_roster.h"
+
+struct ww_trainer_worker {
+    ww_bus_registry_t *commands; /* trainer.commands */
+    ww_bus_registry_t *events;   /* trainer.events */
+    ww_bus_registry_t *peer;     /* users.events */
+};
+
+typedef Wildworkouts__Events__V1__CommandMeta meta_t;
+
+/* ------------------------------------------------------------ helpers */
+
+static const ww_time_t *to_time(const Google__Protobuf__Timestamp *ts,
+                                ww_time_t *buf) {
+    if (!ts) return NULL;
+    *buf = (ww_time_t){ts->seconds, ts->nanos};
+    return buf;
+}
+
+/* --------------------------------------------------------------- fold */
+
+static void *new_roster(void) { return ww_trainer_roster_new(); }
+
+static ww_code_t fold(void *ctx, ww_shard_t *shard,
+                      const rd_kafka_message_t *rec, bool *skipped,
+                      ww_err_t *err) {
+    ww_trainer_worker_t *w = ctx;
+    ww_bus_event_t ev = {0};
+    ww_trainer_codec_fact_t f;
+    ww_code_t rc = ww_bus_envelope_decode_message(rec, w->events, &ev, err);
+    if (rc == WW_OK) rc = ww_trainer_codec_decode(&ev, &f, err);
+    if (rc == WW_OK)
+        rc = ww_trainer_roster_apply(ww_shard_state(shard), f.trainer_id,
+                                     &f.fact, err);
+    ww_bus_event_clear(&ev);
+    if (rc == WW_ERR_RESOURCE_EXHAUSTED) return rc;
+    if (rc != WW_OK) {
+        *skipped = true; /* the same on every replica */
+        return WW_OK;
+    }
+    return ww_shard_record(shard, f.command_offset, &f.origin,
+                           f.fact.balance_refund, err);
+}
+
+/* ------------------------------------------------------------- decide */
+
+/* One command being decided: what the reply and the facts need. */
+typedef struct decision_ctx {
+    ww_host_decider_t *d;
+    ww_shard_t *shard;
+    const rd_kafka_message_t *rec;
+    const ww_bus_event_t *ev;
+    const meta_t *meta;
+    const char *trainer_id;
+    const char *type;
+    const char *balance_event_id; /* settle */
+    const char *reason;           /* settle */
+} decision_ctx_t;
+
+static ww_code_t reply(const decision_ctx_t *c, const ww_host_outcome_t *o,
+                       ww_err_t *err) {
+    char key[WW_TRAINER_ROSTER_ID_MAX + 1];
+    ww_host_record_key(c->rec, key, sizeof key);
+    return ww_host_decider_reply(c->d, c->rec, key, c->ev->correlation_id,
+                                 c->ev->id, c->type, o, err);
+}
+
+/* Folds the decision's facts into the shard, produces them and the reply. */
+static ww_code_t commit_decision(const decision_ctx_t *c,
+                                 const ww_trainer_decision_t *dec,
+                                 const ww_shard_origin_t *origin,
+                                 const uint8_t *digest, ww_err_t *err) {
+    if (dec->err.code != WW_OK)
+        return ww_host_decider_refuse(c->d, c->rec, c->ev, &dec->err, err);
+    ww_bus_processor_t *p = ww_host_decider_processor(c->d);
+    for (size_t i = 0; i < dec->n_facts; i++) {
+        ww_code_t rc = ww_trainer_roster_apply(ww_shard_state(c->shard),
+                                               c->trainer_id, &dec->facts[i],
+                                               err);
+        if (rc == WW_OK)
+            rc = ww_shard_record(c->shard, c->rec->offset, origin,
+                                 dec->balance_refund, err);
+        if (rc != WW_OK) {
+            /* A decided fact always applies: only memory can fail here.
+             * Abort and redo the batch. */
+            err->retriable = true;
+            return rc;
+        }
+        ww_trainer_codec_context_t cc = {
+            .trainer_id = c->trainer_id,
+            .partition = c->rec->partition,
+            .offset = c->rec->offset,
+            .meta = c->meta,
+            .digest = digest,
+            .balance_event_id = c->balance_event_id,
+            .reason = c->reason,
+        };
+        ww_trainer_codec_event_t storage;
+        const ProtobufCMessage *event =
+            ww_trainer_codec_encode(&dec->facts[i], &cc, &storage);
+        char id[WW_BUS_ID_MAX + 1];
+        ww_bus_envelope_meta_t meta = ww_host_decider_fact_meta(
+            c->d, c->rec, (int)i, c->ev->correlation_id, c->ev->id, id);
+        rc = ww_host_decider_produce(p, ww_host_decider_events_topic(c->d),
+                                     c->rec->partition, c->trainer_id, event,
+                                     &meta, NULL, err);
+        if (rc != WW_OK) return rc;
+    }
+    ww_host_outcome_t o = {
+        .code = WW_OK,
+        .message = "",
+        .balance_refund = dec->balance_refund,
+        .facts_of = c->rec->offset,
+        .n_facts = (int)dec->n_facts,
+    };
+    return reply(c, &o, err);
+}
+
+/* The command's decision over the trainer's state. */
+static void decide_command(const decision_ctx_t *c, const ProtobufCMessage *m,
+                           const ww_trainer_state_t *st,
+                           ww_trainer_decision_t *dec) {
+    ww_time_t t;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (d == &wildworkouts__events__v1__change_hour_command__descriptor) {
+        const Wildworkouts__Events__V1__ChangeHourCommand *x = (const void *)m;
+        const ww_time_t *at = to_time(x->hour, &t);
+        switch (x->operation) {
+        case WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_UPDATE:
+            ww_trainer_decide_update_hour(st, at, x->has_training_scheduled,
+                                          x->available, dec);
+            return;
+        case WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_SCHEDULE:
+            ww_trainer_decide_schedule_hour(st, at, dec);
+            return;
+        case WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_CANCEL:
+            ww_trainer_decide_cancel_hour(st, at, dec);
+            return;
+        case WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_MAKE_AVAILABLE:
+            ww_trainer_decide_make_hour_available(st, at, dec);
+            return;
+        case WILDWORKOUTS__EVENTS__V1__HOUR_OPERATION__HOUR_OPERATION_MAKE_UNAVAILABLE:
+            ww_trainer_decide_make_hour_unavailable(st, at, dec);
+            return;
+        default:
+            memset(dec, 0, sizeof *dec);
+            ww_err_set(&dec->err, WW_ERR_INVALID_ARGUMENT,
+                       "unknown hour operation %d", (int)x->operation);
+            return;
+        }
+    }
+    if (d == &wildworkouts__events__v1__schedule_training_command__descriptor) {
+        const Wildworkouts__Events__V1__ScheduleTrainingCommand *x =
+            (const void *)m;
+        ww_trainer_decide_schedule_training(st, x->training_uuid, x->user_id,
+                                            to_time(x->time, &t), x->notes,
+                                            dec);
+        return;
+    }
+    if (d == &wildworkouts__events__v1__cancel_training_command__descriptor) {
+        const Wildworkouts__Events__V1__CancelTrainingCommand *x =
+            (const void *)m;
+        /* The 24-hour rule runs on the edge's clock, never ours. */
+        ww_trainer_decide_cancel_training(
+            st, x->training_uuid, x->by_trainer,
+            to_time(c->meta ? c->meta->issued_at : NULL, &t), dec);
+        return;
+    }
+    const Wildworkouts__Events__V1__SettleTrainingCommand *x = (const void *)m;
+    if (x->debited)
+        ww_trainer_decide_balance_debited(st, x->training_uuid, dec);
+    else
+        ww_trainer_decide_balance_rejected(st, x->training_uuid, dec);
+}
+
+static ww_code_t decide(void *ctx, ww_host_decider_t *d, ww_shard_t *shard,
+                        const rd_kafka_message_t *rec, ww_err_t *err) {
+    ww_trainer_worker_t *w = ctx;
+    ww_bus_event_t ev = {0};
+    ww_err_t why = {0};
+    if (ww_bus_envelope_decode_message(rec, w->commands, &ev, &why) != WW_OK) {
+        ww_bus_event_clear(&ev);
+        return ww_host_decider_poison(d, rec, &why, err);
+    }
+    const ProtobufCMessage *m = ev.payload;
+    decision_ctx_t c = {
+        .d = d,
+        .shard = shard,
+        .rec = rec,
+        .ev = &ev,
+        .meta = ww_host_record_meta(m),
+        .trainer_id = ww_host_record_string(m, "trainer_id"),
+        .type = m->descriptor->name,
+        .balance_event_id = ww_host_record_string(m, "balance_event_id"),
+        .reason = ww_host_record_string(m, "reason"),
+    };
+    ww_shard_origin_t origin;
+    bool answered = false;
+    ww_code_t rc;
+    if (ww_trainer_roster_check_id(c.trainer_id, &why) != WW_OK)
+        rc = ww_host_decider_refuse(d, rec, &ev, &why, err);
+    else if ((rc = ww_host_decider_dedup(d, shard, rec, &ev, &answered,
+                                         &origin, err)) == WW_OK &&
+             !answered) {
+        ww_trainer_decision_t dec;
+        decide_command(
+            &c, m, ww_trainer_roster_get(ww_shard_state(shard), c.trainer_id),
+            &dec);
+        rc = commit_decision(&c, &dec, origin.key ? &origin : NULL,
+                             origin.key ? origin.digest : NULL, err);
+    }
+    ww_bus_event_clear(&ev);
+    return rc;
+}
+
+/* ---------------------------------------------------------- translate */
+
+#define TRANSLATOR "trainer.translator"
+
+static ww_code_t translate(void *ctx, ww_bus_processor_t *p,
+                           const char *commands_topic,
+                           const rd_kafka_message_t *rec, ww_err_t *err) {
+    ww_trainer_worker_t *w = ctx;
+    ww_bus_event_t ev = {0};
+    ww_err_t why = {0};
+    if (ww_bus_envelope_decode_message(rec, w->peer, &ev, &why) != WW_OK) {
+        ww_bus_event_clear(&ev);
+        char reason[300];
+        snprintf(reason, sizeof reason, "undecodable: %s", why.msg);
+        return ww_bus_processor_dlq(p, rec, reason, 0, err);
+    }
+    Wildworkouts__Events__V1__SettleTrainingCommand cmd =
+        WILDWORKOUTS__EVENTS__V1__SETTLE_TRAINING_COMMAND__INIT;
+    const ProtobufCMessageDescriptor *d = ev.descriptor;
+    const char *trainer = NULL;
+    bool react = false;
+    if (d == &wildworkouts__events__v1__training_balance_changed__descriptor) {
+        const Wildworkouts__Events__V1__TrainingBalanceChanged *e =
+            (const void *)ev.payload;
+        react = e->reason == WILDWORKOUTS__EVENTS__V1__BALANCE_CHANGE_REASON__BALANCE_CHANGE_REASON_TRAINING_DEBIT;
+        cmd.training_uuid = e->training_uuid;
+        cmd.debited = true;
+        trainer = e->trainer_id;
+    } else if (d ==
+               &wildworkouts__events__v1__training_balance_rejected__descriptor) {
+        const Wildworkouts__Events__V1__TrainingBalanceRejected *e =
+            (const void *)ev.payload;
+        react = e->reason == WILDWORKOUTS__EVENTS__V1__BALANCE_CHANGE_REASON__BALANCE_CHANGE_REASON_TRAINING_DEBIT;
+        cmd.training_uuid = e->training_uuid;
+        cmd.debited = false;
+        cmd.reason = e->message;
+        trainer = e->trainer_id;
+    }
+    ww_code_t rc = WW_OK;
+    if (!react) goto out; /* not a fact the trainer reacts to */
+    if (!trainer || !*trainer) {
+        rc = ww_bus_processor_dlq(p, rec, "a training debit without trainer_id",
+                                  1, err);
+        goto out;
+    }
+    /* A reaction is idempotent by training uuid in the domain: no key. */
+    meta_t meta = WILDWORKOUTS__EVENTS__V1__COMMAND_META__INIT;
+    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    at.seconds = ev.time_ms / 1000;
+    at.nanos = (int32_t)(ev.time_ms % 1000) * 1000000;
+    meta.issued_at = &at;
+    meta.correlation_id = ev.correlation_id;
+    meta.caller = (char *)TRANSLATOR;
+    cmd.meta = &meta;
+    cmd.trainer_id = (char *)trainer;
+    cmd.balance_event_id = ev.id;
+    ww_bus_envelope_meta_t env = {
+        .source = WW_TRAINER_SOURCE,
+        .correlation_id = ev.correlation_id[0] ? ev.correlation_id : NULL,
+        .causation_id = ev.id,
+    };
+    rc = ww_host_decider_produce(p, commands_topic, RD_KAFKA_PARTITION_UA,
+                                 trainer, &cmd.base, &env, NULL, err);
+out:
+    ww_bus_event_clear(&ev);
+    return rc;
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static const ww_host_model_ops_t model_ops = {
+    .shard_ops = &ww_trainer_roster_shard_ops,
+    .new_state = new_roster,
+    .apply = fold,
+};
+
+static const ww_host_decider_ops_t decider_ops = {.decide = decide};
+
+ww_code_t ww_trainer_worker_new(ww_trainer_worker_t **out, ww_err_t *err) {
+    ww_trainer_worker_t *w = calloc(1, sizeof *w);
+    if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    w->commands = ww_host_record_registry(ww_schemas_trainer_commands, err);
+    w->events = ww_host_record_registry(ww_schemas_trainer_events, err);
+    w->peer = ww_host_record_registry(ww_schemas_users_events, err);
+    if (!w->commands || !w->events || !w->peer) {
+        ww_trainer_worker_destroy(w);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "cannot build the trainer's registries");
+    }
+    *out = w;
+    return WW_OK;
+}
+
+void ww_trainer_worker_destroy(ww_trainer_worker_t *w) {
+    if (!w) return;
+    ww_bus_registry_destroy(w->commands);
+    ww_bus_registry_destroy(w->events);
+    ww_bus_registry_destroy(w->peer);
+    free(w);
+}
+
+ww_host_service_config_t ww_trainer_worker_service(ww_trainer_worker_t *w,
+                                                   const ww_host_backbone_t *bb) {
+    return (ww_host_service_config_t){
+        .name = "trainer",
+        .source = WW_TRAINER_SOURCE,
+        .backbone = bb,
+        .model_ops = &model_ops,
+        .decider_ops = &decider_ops,
+        .translate = translate,
+        .ctx = w,
+    };
+}
