@@ -231,16 +231,6 @@ ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
     return WW_OK;
 }
 
-static void deadline_after(struct timespec *ts, int ms) {
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
                                         const char *topic, const void *key,
                                         size_t key_len,
@@ -252,7 +242,13 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
     sync_wait_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    /* The wait below counts on the monotonic clock: a wall clock stepped
+     * meanwhile must not stretch or cut the caller's timeout. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &attr);
+    pthread_condattr_destroy(&attr);
     w->refs = 2;
     ww_code_t rc = ww_bus_publisher_publish(pub, topic, key, key_len, msg,
                                             meta, sync_done, w, event_id, err);
@@ -261,8 +257,7 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
         sync_unref(w);
         return rc;
     }
-    struct timespec deadline;
-    deadline_after(&deadline, timeout_ms);
+    struct timespec deadline = ww_clock_mono_deadline(timeout_ms);
     pthread_mutex_lock(&w->mu);
     while (!w->done) {
         if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline)) break;

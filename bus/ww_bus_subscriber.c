@@ -119,14 +119,7 @@ static bool stopping(ww_bus_subscriber_t *sub) {
 
 /* Sleeps ms unless close is called; returns false when interrupted. */
 static bool sleep_unless_stopped(ww_bus_subscriber_t *sub, int ms) {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = ww_clock_mono_deadline(ms);
     pthread_mutex_lock(&sub->mu);
     while (!sub->stop &&
            pthread_cond_timedwait(&sub->cv, &sub->mu, &deadline) == 0) {
@@ -472,7 +465,13 @@ ww_bus_subscriber_t *ww_bus_subscriber_new(const ww_bus_config_t *cfg,
     }
     arena_init(&sub->arena);
     pthread_mutex_init(&sub->mu, NULL);
-    pthread_cond_init(&sub->cv, NULL);
+    /* Backoff sleeps count on the monotonic clock (ww_clock_mono_deadline):
+     * a stepped wall clock must not stretch or cut them. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&sub->cv, &attr);
+    pthread_condattr_destroy(&attr);
     sub->registry = o->registry;
     sub->handler = o->handler;
     sub->opaque = o->opaque;
