@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/string_util.h>
 #include <pthread.h>
@@ -108,7 +109,13 @@ ww_code_t ww_auth_token_source_new(const ww_auth_token_source_opts_t *opts, ww_a
     ts->margin_s = opts->refresh_margin_s > 0 ? opts->refresh_margin_s : WW_AUTH_TOKEN_DEFAULT_MARGIN_S;
     ts->retry_ms = opts->retry_after_ms > 0 ? opts->retry_after_ms : WW_AUTH_TOKEN_DEFAULT_RETRY_MS;
     pthread_mutex_init(&ts->mu, NULL);
-    pthread_cond_init(&ts->idle, NULL);
+    /* Waits for `idle` count on the monotonic clock: a stepped wall clock
+     * must not stretch or cut them. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&ts->idle, &attr);
+    pthread_condattr_destroy(&attr);
     *out = ts;
     return WW_OK;
 }
@@ -321,9 +328,24 @@ grpc_call_credentials *ww_auth_token_source_call_credentials(ww_auth_token_sourc
     return creds;
 }
 
+/* The monotonic instant `ms` from now, for waits on ts->idle. */
+static struct timespec deadline_in(long ms) {
+    return ww_clock_mono_deadline(ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
+/* With ts->mu held: waits until no fetch is in flight or `deadline`
+ * passes; 1 when idle. fetch_main broadcasts `idle` when it is done. */
+static int wait_idle_locked(ww_auth_token_source_t *ts,
+                            const struct timespec *deadline) {
+    while (ts->fetching)
+        if (pthread_cond_timedwait(&ts->idle, &ts->mu, deadline)) break;
+    return !ts->fetching;
+}
+
 ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size_t size, ww_err_t *err) {
     ww_code_t rc = WW_OK;
-    int64_t give_up = ww_clock_mono_ms() + ts->timeout_ms + 1000;
+    /* The fetch gives up after timeout_ms; a second more lets it say so. */
+    struct timespec give_up = deadline_in(ts->timeout_ms + 1000);
     pthread_mutex_lock(&ts->mu);
     for (;;) {
         answer_t a = answer_locked(ts);
@@ -341,17 +363,7 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size
             rc = ww_err_set(err, WW_ERR_UNAVAILABLE, "identity token fetch could not be started");
             break;
         }
-        while (ts->fetching && ww_clock_mono_ms() < give_up) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 50 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&ts->idle, &ts->mu, &until);
-        }
-        if (ts->fetching) {
+        if (!wait_idle_locked(ts, &give_up)) {
             rc = ww_err_set(err, WW_ERR_DEADLINE_EXCEEDED, "identity token fetch did not finish in time");
             break;
         }
@@ -361,15 +373,9 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size
 }
 
 int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts, long timeout_ms) {
-    int64_t give_up = ww_clock_mono_ms() + timeout_ms;
+    struct timespec give_up = deadline_in(timeout_ms);
     pthread_mutex_lock(&ts->mu);
-    while (ts->fetching && ww_clock_mono_ms() < give_up) {
-        pthread_mutex_unlock(&ts->mu);
-        struct timespec d = {0, 10 * 1000000L};
-        nanosleep(&d, NULL);
-        pthread_mutex_lock(&ts->mu);
-    }
-    int idle = !ts->fetching;
+    int idle = wait_idle_locked(ts, &give_up);
     pthread_mutex_unlock(&ts->mu);
     return idle;
 }
