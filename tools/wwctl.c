@@ -9,13 +9,14 @@
  * [--by-trainer] trainings get UUID users get-balance USER users update-balance
  * USER CHANGE health [trainer|users] [SERVICE]
  *
- * TIME is RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z. Addresses come from
+ * TIME is RFC 3339, e.g. 2026-12-01T13:00:00Z. Addresses come from
  * TRAINER_GRPC_ADDR and USERS_GRPC_ADDR. Calls go over TLS (WW_TLS_CA or
  * the system roots) with a per-call identity token from the metadata
  * server (GCE_METADATA_HOST), or plaintext with GRPC_NO_TLS=true (see
  * ww_host_security.h). Exit status: 0 OK, 1 the call
  * failed (the status is printed), 2 usage. */
 #include "ww_host_security.h"
+#include "ww_rfc3339.h"
 #include "ww_rpc_status.h"
 #include "ww_trainer_stubs.h"
 #include "ww_users_stubs.h"
@@ -26,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static ww_rpc_call_options_t opts = {.timeout_ms = 5000};
 
@@ -44,23 +44,16 @@ static int usage(void) {
             "  users get-balance USER\n"
             "  users update-balance USER CHANGE\n"
             "  health [trainer|users] [SERVICE]\n"
-            "TIME: RFC 3339 UTC, e.g. 2026-12-01T13:00:00Z\n");
+            "TIME: RFC 3339, e.g. 2026-12-01T13:00:00Z\n");
     return 2;
 }
 
 static int parse_time(const char *s, Google__Protobuf__Timestamp *ts) {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end || (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)) {
-        fprintf(stderr,
-                "wwctl: %s is not an RFC 3339 UTC time "
-                "(2026-12-01T13:00:00Z)\n",
-                s);
+    ww_err_t err;
+    if (ww_rfc3339_parse(s, &ts->seconds, &ts->nanos, &err) != WW_OK) {
+        fprintf(stderr, "wwctl: %s\n", err.msg);
         return -1;
     }
-    ts->seconds = (int64_t)timegm(&tm);
-    ts->nanos = 0;
     return 0;
 }
 
@@ -212,13 +205,10 @@ static int trainings_cmd(int argc, char **argv) {
         Trainings__Training *t;
         rc = ww_trainer_stubs_trainings_get_training(c, &req, &t, &opts, &err);
         if (rc == WW_OK) {
-            char when[32] = "";
-            if (t->time) {
-                time_t secs = (time_t)t->time->seconds;
-                struct tm tm;
-                gmtime_r(&secs, &tm);
-                strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-            }
+            char when[WW_RFC3339_SIZE] = "";
+            if (t->time)
+                ww_rfc3339_format(t->time->seconds, t->time->nanos, 0, when,
+                                  sizeof when);
             const ProtobufCEnumValue *st = protobuf_c_enum_descriptor_get_value(
                 &trainings__training_status__descriptor, (int)t->status);
             printf("training_uuid=%s user_id=%s time=%s status=%s "
