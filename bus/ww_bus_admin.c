@@ -1,6 +1,7 @@
 /* ww_bus_admin.c - idempotent topic creation with a partition check. */
 #include "ww_bus_admin.h"
 
+#include "ww_bus_err.h"
 #include "ww_clock.h"
 
 #include <stdio.h>

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ww_bus_config.h"
+#include "ww_bus_err.h"
 
 struct ww_bus_embedded {
     rd_kafka_t *rk; /* the mock cluster lives on this handle's threads */

@@ -2,6 +2,7 @@
  * callbacks served by one delivery thread. */
 #include "ww_bus_publisher.h"
 
+#include "ww_bus_err.h"
 #include "ww_clock.h"
 
 #include <pthread.h>

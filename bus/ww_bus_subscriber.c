@@ -3,6 +3,7 @@
 #include "ww_bus_subscriber.h"
 
 #include "ww_bus_dlq.h"
+#include "ww_bus_err.h"
 
 #include "ww_clock.h"
 
