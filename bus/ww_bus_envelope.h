@@ -5,7 +5,7 @@
  *   key     the entity key (chosen by the publisher's caller)
  *   value   the protobuf payload, nothing around it
  *   headers ce_specversion   "1.0"
- *           ce_id            unique per event (UUIDv4 unless given)
+ *           ce_id            unique per event (ww_bus_uuid4 unless given)
  *           ce_type          the payload's full protobuf name
  *           ce_source        who decided it, e.g. "/wildworkouts/trainer"
  *           ce_time          RFC 3339 UTC with milliseconds (ww_rfc3339)
@@ -134,9 +134,5 @@ ww_code_t ww_bus_envelope_decode_message(const rd_kafka_message_t *rkm,
 
 /* Frees the payload and zeroes the event. Safe on a zeroed event. */
 void ww_bus_event_clear(ww_bus_event_t *ev);
-
-/* Writes a fresh UUIDv4 (36 chars + NUL) from the kernel's CSPRNG into
- * buf (at least 37 bytes). INTERNAL when the random source fails. */
-ww_code_t ww_bus_uuid4(char *buf, ww_err_t *err);
 
 #endif

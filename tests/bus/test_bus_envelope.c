@@ -5,7 +5,6 @@
  * DLQ reason).
  */
 #include <librdkafka/rdkafka.h>
-#include <sys/wait.h>
 
 #include "ww_bus_envelope.h"
 #include "ww_rfc3339.h"
@@ -143,32 +142,6 @@ WW_TEST(ids_are_unique_uuid4_and_time_defaults_to_now) {
                                             id, &err), WW_OK);
     WW_ASSERT_EQ_STR(id, "fixed-id");
     rd_kafka_headers_destroy(h);
-}
-
-/* Ids come from a per-thread buffer of random bytes; a forked child must
- * not hand out the same ids as its parent. */
-WW_TEST(a_forked_child_never_repeats_the_parents_ids) {
-    char before[40], parent[40], child[40] = {0};
-    ww_err_t err = {0};
-    WW_ASSERT_EQ_INT(ww_bus_uuid4(before, &err), WW_OK); /* fills the buffer */
-    int fds[2];
-    WW_ASSERT(pipe(fds) == 0);
-    pid_t pid = fork();
-    WW_ASSERT(pid >= 0);
-    if (pid == 0) {
-        char id[40];
-        ww_bus_uuid4(id, NULL);
-        ssize_t w = write(fds[1], id, 37);
-        _exit(w == 37 ? 0 : 1);
-    }
-    WW_ASSERT_EQ_INT(ww_bus_uuid4(parent, &err), WW_OK);
-    WW_ASSERT_EQ_INT(read(fds[0], child, 37), 37);
-    close(fds[0]);
-    close(fds[1]);
-    int status;
-    waitpid(pid, &status, 0);
-    WW_ASSERT(strcmp(parent, child) != 0);
-    WW_ASSERT(strcmp(before, child) != 0);
 }
 
 WW_TEST(encode_refuses_bad_metadata) {
@@ -316,7 +289,6 @@ int main(int argc, char **argv) {
         (ww_test_case_t[]){
             WW_CASE(round_trip_keeps_attributes_and_payload),
             WW_CASE(ids_are_unique_uuid4_and_time_defaults_to_now),
-            WW_CASE(a_forked_child_never_repeats_the_parents_ids),
             WW_CASE(encode_refuses_bad_metadata),
             WW_CASE(decode_names_each_missing_header),
             WW_CASE(decode_refuses_wrong_values),
