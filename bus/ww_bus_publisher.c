@@ -2,6 +2,7 @@
  * callbacks served by one delivery thread. */
 #include "ww_bus_publisher.h"
 
+#include "ww_bus_cond.h"
 #include "ww_bus_err.h"
 #include "ww_clock.h"
 
@@ -243,13 +244,7 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
     sync_wait_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&w->mu, NULL);
-    /* The wait below counts on the monotonic clock: a wall clock stepped
-     * meanwhile must not stretch or cut the caller's timeout. */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_bus_cond_init_mono(&w->cv); /* for the monotonic deadline below */
     w->refs = 2;
     ww_code_t rc = ww_bus_publisher_publish(pub, topic, key, key_len, msg,
                                             meta, sync_done, w, event_id, err);

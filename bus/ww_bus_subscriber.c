@@ -2,6 +2,7 @@
  * and commit only what was finished. */
 #include "ww_bus_subscriber.h"
 
+#include "ww_bus_cond.h"
 #include "ww_bus_dlq.h"
 #include "ww_bus_err.h"
 
@@ -466,13 +467,7 @@ ww_bus_subscriber_t *ww_bus_subscriber_new(const ww_bus_config_t *cfg,
     }
     arena_init(&sub->arena);
     pthread_mutex_init(&sub->mu, NULL);
-    /* Backoff sleeps count on the monotonic clock (ww_clock_mono_deadline):
-     * a stepped wall clock must not stretch or cut them. */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&sub->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_bus_cond_init_mono(&sub->cv); /* backoff sleeps: monotonic deadlines */
     sub->registry = o->registry;
     sub->handler = o->handler;
     sub->opaque = o->opaque;
