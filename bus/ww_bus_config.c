@@ -553,15 +553,30 @@ rd_kafka_conf_t *ww_bus_config_reader_conf(const ww_bus_config_t *cfg,
         return NULL;
     rd_kafka_conf_t *conf = conf_base(cfg, err);
     if (!conf) return NULL;
+    /* A start offset that retention has deleted means "from the log
+     * start", for every reader (replay and tail alike). */
     if (!conf_put(conf, "group.id", gid, "bus setting", err) ||
         !conf_put(conf, "enable.auto.commit", "false", "bus setting", err) ||
         !conf_put(conf, "enable.auto.offset.store", "false", "bus setting",
                   err) ||
         !conf_put(conf, "enable.partition.eof", "true", "bus setting", err) ||
+        !conf_put(conf, "auto.offset.reset", "earliest", "bus setting", err) ||
         !conf_put(conf, "isolation.level", "read_committed", "bus setting",
                   err)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
     return conf_finish(cfg, conf, err);
+}
+
+rd_kafka_t *ww_bus_config_client_new(rd_kafka_type_t type,
+                                     rd_kafka_conf_t *conf, const char *what,
+                                     ww_err_t *err) {
+    char msg[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, msg, sizeof msg);
+    if (rk) return rk;
+    /* rd_kafka_new takes the conf over only when it succeeds. */
+    rd_kafka_conf_destroy(conf);
+    ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s: %s", what, msg);
+    return NULL;
 }

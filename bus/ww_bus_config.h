@@ -135,7 +135,9 @@ ww_code_t ww_bus_config_transactional_id(const ww_bus_config_t *cfg,
  *                group.instance.id so several members of one group in one
  *                process stay distinct.
  * reader:        no membership (assign only), read_committed,
- *                enable.auto.commit=false, enable.partition.eof=true; its
+ *                enable.auto.commit=false, enable.partition.eof=true,
+ *                auto.offset.reset=earliest (a start offset deleted by
+ *                retention means the log start); its
  *                group.id "<prefix>ww.reader" only satisfies librdkafka
  *                (rd_kafka_assign / consumer_poll refuse to work without
  *                one): a reader never subscribes, so it never joins or
@@ -157,5 +159,13 @@ rd_kafka_conf_t *ww_bus_config_reader_conf(const ww_bus_config_t *cfg,
  * key. -1 for a NULL key or no partitions. Pure. */
 int32_t ww_bus_config_partition_of(const void *key, size_t key_len,
                                    int32_t partitions);
+
+/* rd_kafka_new(type, conf), for these confs or any other. `conf` is always
+ * taken: by the new handle on success, destroyed on failure (rd_kafka_new
+ * leaves it to the caller then). NULL on failure with INVALID_ARGUMENT
+ * "<what>: <librdkafka's reason>". */
+rd_kafka_t *ww_bus_config_client_new(rd_kafka_type_t type,
+                                     rd_kafka_conf_t *conf, const char *what,
+                                     ww_err_t *err);
 
 #endif

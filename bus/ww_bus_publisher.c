@@ -146,12 +146,10 @@ ww_bus_publisher_t *ww_bus_publisher_new(const ww_bus_config_t *cfg,
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    char msg[256];
-    pub->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
+    pub->rk = ww_bus_config_client_new(RD_KAFKA_PRODUCER, conf, "producer",
+                                       err);
     if (!pub->rk) {
-        rd_kafka_conf_destroy(conf);
         free(pub);
-        ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "producer: %s", msg);
         return NULL;
     }
     pthread_rwlockattr_t attr;
