@@ -8,31 +8,17 @@
  * The mock writes no transaction markers: read_committed is not enforced
  * and exactly-once holds on a real broker only.
  */
-#include "ww_host_backbone.h"
 #include "ww_bus_embedded.h"
+#include "ww_host_backbone.h"
 #include "ww_log.h"
+#include "ww_rpc_server.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 
-static int wait_for_signal(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    int sig = 0;
-    sigwait(&set, &sig);
-    return sig;
-}
-
 int main(void) {
-    /* Blocked before any thread starts, so only sigwait sees them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* Blocked before any thread starts, so only the wait below sees them:
+     * the same signals, the same way, as the service binaries. */
+    ww_rpc_server_block_signals();
 
     ww_err_t err;
     int partitions;
@@ -47,8 +33,8 @@ int main(void) {
     for (size_t s = 0; s < sizeof services / sizeof *services; s++) {
         char names[WW_HOST_BACKBONE__TOPICS][256];
         ww_bus_topic_spec_t specs[WW_HOST_BACKBONE__TOPICS];
-        if (ww_host_backbone_topic_specs(cfg, services[s], partitions, names, specs,
-                                    &err))
+        if (ww_host_backbone_topic_specs(cfg, services[s], partitions, names,
+                                         specs, &err))
             goto out;
         for (int t = 0; t < WW_HOST_BACKBONE__TOPICS; t++)
             if (ww_bus_embedded_create_topic(emb, names[t], partitions, &err))
@@ -61,7 +47,7 @@ int main(void) {
                 "cluster: no transaction markers, exactly-once holds on a "
                 "real broker only\"",
                 ww_bus_embedded_bootstrap(emb), partitions);
-    wait_for_signal();
+    ww_rpc_server_wait_signal();
     rc = 0;
 out:
     if (rc)
