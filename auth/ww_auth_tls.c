@@ -29,6 +29,16 @@ static ww_code_t read_pem(const char *path, const char *what, char **out, ww_err
     return WW_OK;
 }
 
+/* Frees the PEM texts read for one set of credentials (any may be NULL),
+ * wiping the key first: gRPC copies what it keeps, and a private key must
+ * not linger in freed memory. */
+static void free_pems(char *ca, char *cert, char *key) {
+    if (key) OPENSSL_cleanse(key, strlen(key));
+    free(ca);
+    free(cert);
+    free(key);
+}
+
 static X509 *first_cert(const char *pem) {
     BIO *b = BIO_new_mem_buf(pem, -1);
     X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
@@ -55,8 +65,7 @@ static ww_code_t read_pair(const char *cert_file, const char *key_file, char **c
     EVP_PKEY_free(k);
     if (rc == WW_OK) return WW_OK;
 fail:
-    free(*cert);
-    free(*key);
+    free_pems(NULL, *cert, *key);
     *cert = *key = NULL;
     return rc;
 }
@@ -92,11 +101,7 @@ ww_code_t ww_auth_tls_server_credentials(const char *cert_file, const char *key_
             NULL);
         if (!*out) rc = ww_err_set(err, WW_ERR_INTERNAL, "gRPC refused the TLS server credentials");
     }
-    /* gRPC copied the PEM strings; wipe the key from our memory. */
-    if (key) OPENSSL_cleanse(key, strlen(key));
-    free(cert);
-    free(key);
-    free(ca);
+    free_pems(ca, cert, key);
     return rc;
 }
 
@@ -114,10 +119,7 @@ ww_code_t ww_auth_tls_channel_credentials(const char *ca_file, const char *clien
         *out = grpc_ssl_credentials_create_ex(ca, cert ? &pair : NULL, NULL, NULL);
         if (!*out) rc = ww_err_set(err, WW_ERR_INTERNAL, "gRPC refused the TLS channel credentials");
     }
-    if (key) OPENSSL_cleanse(key, strlen(key));
-    free(ca);
-    free(cert);
-    free(key);
+    free_pems(ca, cert, key);
     return rc;
 }
 
