@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,11 @@ struct ww_auth_jwks {
     char *source;
     char *ca_file;
     long refresh_ms, timeout_ms;
-    pthread_mutex_t mu;        /* guards `current` and the counters */
+    pthread_mutex_t mu;        /* guards `current` and last_attempt_ms */
     pthread_mutex_t reload_mu; /* one reload at a time */
     ww_auth_keyset_t *current;
     long long last_attempt_ms;
-    unsigned long loads;
+    atomic_ulong loads; /* read without the lock, as the verifier's stats */
 };
 
 
@@ -69,8 +70,8 @@ static ww_code_t fetch(const ww_auth_jwks_t *j, char **buf, size_t *len, ww_err_
 static ww_code_t load(ww_auth_jwks_t *j, ww_auth_keyset_t **set, ww_err_t *err) {
     char *buf = NULL;
     size_t len = 0;
+    atomic_fetch_add(&j->loads, 1);
     pthread_mutex_lock(&j->mu);
-    j->loads++;
     j->last_attempt_ms = ww_clock_mono_ms();
     pthread_mutex_unlock(&j->mu);
     ww_code_t rc = fetch(j, &buf, &len, err);
@@ -103,6 +104,7 @@ ww_code_t ww_auth_jwks_new(const ww_auth_jwks_opts_t *opts, ww_auth_jwks_t **out
     j->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : WW_AUTH_JWKS_DEFAULT_TIMEOUT_MS;
     pthread_mutex_init(&j->mu, NULL);
     pthread_mutex_init(&j->reload_mu, NULL);
+    atomic_init(&j->loads, 0);
     ww_code_t rc = (!j->source || (opts->ca_file && !j->ca_file))
                        ? ww_err_set(err, WW_ERR_INTERNAL, "out of memory")
                        : load(j, &j->current, err);
@@ -171,8 +173,5 @@ ww_code_t ww_auth_jwks_keys(void *ctx, const char *kid, ww_auth_keyset_t **set, 
 }
 
 unsigned long ww_auth_jwks_load_count(ww_auth_jwks_t *j) {
-    pthread_mutex_lock(&j->mu);
-    unsigned long n = j->loads;
-    pthread_mutex_unlock(&j->mu);
-    return n;
+    return atomic_load(&j->loads);
 }

@@ -42,7 +42,7 @@ struct ww_auth_token_source {
     ww_err_t last_err;
     int fetching;
     pending_t *pending;
-    unsigned long fetches;
+    atomic_ulong fetches; /* read without the lock, as the verifier's stats */
 };
 
 static int64_t wall_s(void) { return (int64_t)time(NULL); }
@@ -105,6 +105,7 @@ ww_code_t ww_auth_token_source_new(const ww_auth_token_source_opts_t *opts, ww_a
     snprintf(ts->url, url_len, "http://%s" IDENTITY_PATH "?audience=%s", host, escaped);
     curl_free(escaped);
     atomic_init(&ts->refs, 1);
+    atomic_init(&ts->fetches, 0);
     ts->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : WW_AUTH_TOKEN_DEFAULT_TIMEOUT_MS;
     ts->margin_s = opts->refresh_margin_s > 0 ? opts->refresh_margin_s : WW_AUTH_TOKEN_DEFAULT_MARGIN_S;
     ts->retry_ms = opts->retry_after_ms > 0 ? opts->retry_after_ms : WW_AUTH_TOKEN_DEFAULT_RETRY_MS;
@@ -198,7 +199,7 @@ static void *fetch_main(void *arg) {
     }
 
     pthread_mutex_lock(&ts->mu);
-    ts->fetches++;
+    atomic_fetch_add(&ts->fetches, 1);
     if (rc == WW_OK) {
         free(ts->bearer);
         ts->bearer = bearer;
@@ -381,8 +382,5 @@ int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts, long timeout_ms) 
 }
 
 unsigned long ww_auth_token_source_fetch_count(ww_auth_token_source_t *ts) {
-    pthread_mutex_lock(&ts->mu);
-    unsigned long n = ts->fetches;
-    pthread_mutex_unlock(&ts->mu);
-    return n;
+    return atomic_load(&ts->fetches);
 }
