@@ -1,5 +1,4 @@
-/* ww_bus_publisher.c - idempotent producer with per-record delivery
- * callbacks served by one delivery thread. */
+/* ww_bus_publisher.c - idempotent producer, delivery callbacks on a thread. */
 #include "ww_bus_publisher.h"
 
 #include "ww_bus_cond.h"

@@ -1,5 +1,4 @@
-/* ww_bus_subscriber.c - group consumer: decode, handle, retry, dead-letter,
- * and commit only what was finished. */
+/* ww_bus_subscriber.c - group consumer: handle, retry, dead-letter, commit. */
 #include "ww_bus_subscriber.h"
 
 #include "ww_bus_cond.h"

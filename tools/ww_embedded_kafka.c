@@ -1,6 +1,6 @@
-/*
- * ww-embedded-kafka: one in-process Kafka (librdkafka's mock cluster) for a
- * machine without a broker, shared by every process that is given its
+/* ww-embedded-kafka - one shared in-process Kafka for a machine without one.
+ *
+ * librdkafka's mock cluster, reachable by every process that is given its
  * address. Creates both services' topics (WW_TOPIC_PREFIX,
  * WW_KAFKA_PARTITIONS as the services read them), prints the bootstrap
  * address as the first line on stdout, and runs until SIGTERM or SIGINT.
