@@ -157,8 +157,8 @@ static ww_code_t check_signature(const jws_parts_t *p, json_t *header,
         ww_auth_keyset_unref(set);
         return UNAUTH(err, "malformed token: %s", derr.msg);
     }
-    size_t input_len =
-        (size_t)(p->seg[2] - p->seg[0]) - 1; /* "header.payload" */
+    /* The signed input is "header.payload". */
+    size_t input_len = (size_t)(p->seg[2] - p->seg[0]) - 1;
     int ok = signature_ok(key, p->seg[0], input_len, sig, sig_len);
     free(sig);
     ww_auth_keyset_unref(set);

@@ -298,8 +298,8 @@ static answer_t answer_locked(ww_auth_token_source_t *ts) {
     if (ts->fail_until_ms && ww_clock_mono_ms() < ts->fail_until_ms)
         return ANSWER_FAIL;
     if (ts->bearer && now < ts->exp - MIN_REMAINING_S) {
-        start_fetch_locked(
-            ts); /* refresh in the background, serve the valid token */
+        /* Refresh in the background, serve the valid token meanwhile. */
+        start_fetch_locked(ts);
         return ANSWER_TOKEN;
     }
     return ANSWER_WAIT;
