@@ -20,9 +20,11 @@ ww_code_t ww_auth_b64url_decode(const char *in, size_t len, const char *what,
     for (size_t i = 0; i < len; i++)
         if (!b64url_char((unsigned char)in[i]))
             return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                              "%s: invalid base64url character at offset %zu", what, i);
+                              "%s: invalid base64url character at offset %zu",
+                              what, i);
     if (len % 4 == 1)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s: invalid base64url length", what);
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "%s: invalid base64url length", what);
     size_t pad = (4 - len % 4) % 4;
     size_t padded = len + pad;
     unsigned char *std = malloc(padded + 1);
@@ -39,7 +41,8 @@ ww_code_t ww_auth_b64url_decode(const char *in, size_t len, const char *what,
     free(std);
     if (n < 0 || (size_t)n < pad) {
         free(dec);
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s: invalid base64url", what);
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "%s: invalid base64url",
+                          what);
     }
     /* EVP_DecodeBlock counts the bytes the padding stands for. */
     *out_len = (size_t)n - pad;
@@ -52,11 +55,14 @@ char *ww_auth_b64url_encode(const unsigned char *in, size_t len) {
     char *s = malloc((len + 2) / 3 * 4 + 1);
     if (!s) return NULL;
     int n = EVP_EncodeBlock((unsigned char *)s, in, (int)len);
-    while (n > 0 && s[n - 1] == '=') n--;
+    while (n > 0 && s[n - 1] == '=')
+        n--;
     s[n] = '\0';
     for (int i = 0; i < n; i++) {
-        if (s[i] == '+') s[i] = '-';
-        else if (s[i] == '/') s[i] = '_';
+        if (s[i] == '+')
+            s[i] = '-';
+        else if (s[i] == '/')
+            s[i] = '_';
     }
     return s;
 }

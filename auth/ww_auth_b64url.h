@@ -14,9 +14,9 @@
 #ifndef WW_AUTH_B64URL_H
 #define WW_AUTH_B64URL_H
 
-#include <stddef.h>
-
 #include "ww_err.h"
+
+#include <stddef.h>
 
 /* Decodes `len` characters of `in` (no NUL needed). On WW_OK *out is a
  * malloc'd buffer of *out_len bytes plus a NUL byte (so decoded JSON can be

@@ -50,8 +50,9 @@ static cache_entry_t *bucket_of(ww_auth_cache_t *c, const unsigned char *d) {
     return &c->entries[(h % c->buckets) * WAYS];
 }
 
-int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len, int64_t now,
-                         char *identity, size_t identity_size, int64_t *exp) {
+int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
+                         int64_t now, char *identity, size_t identity_size,
+                         int64_t *exp) {
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     int hit = 0;
@@ -59,7 +60,8 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len, int6
     cache_entry_t *b = bucket_of(c, d);
     for (int i = 0; i < WAYS; i++) {
         if (!b[i].used || memcmp(b[i].digest, d, sizeof d) != 0) continue;
-        if (b[i].exp + c->leeway_s > now && identity_size > strlen(b[i].identity)) {
+        if (b[i].exp + c->leeway_s > now &&
+            identity_size > strlen(b[i].identity)) {
             strcpy(identity, b[i].identity);
             if (exp) *exp = b[i].exp;
             hit = 1;
@@ -70,9 +72,9 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len, int6
     return hit;
 }
 
-void ww_auth_cache_insert(ww_auth_cache_t *c, const char *token, size_t len, int64_t exp,
-                          const char *identity) {
-    if (strlen(identity) >= sizeof ((cache_entry_t *)0)->identity) return;
+void ww_auth_cache_insert(ww_auth_cache_t *c, const char *token, size_t len,
+                          int64_t exp, const char *identity) {
+    if (strlen(identity) >= sizeof((cache_entry_t *)0)->identity) return;
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     pthread_mutex_lock(&c->mu);

@@ -11,10 +11,10 @@
 #ifndef WW_AUTH_CACHE_H
 #define WW_AUTH_CACHE_H
 
+#include "ww_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include "ww_err.h"
 
 typedef struct ww_auth_cache ww_auth_cache_t;
 
@@ -32,8 +32,8 @@ int ww_auth_cache_lookup(ww_auth_cache_t *cache, const char *token, size_t len,
 
 /* Remembers a verified token until `exp`. An identity longer than 255
  * bytes is not cached. */
-void ww_auth_cache_insert(ww_auth_cache_t *cache, const char *token,
-                          size_t len, int64_t exp, const char *identity);
+void ww_auth_cache_insert(ww_auth_cache_t *cache, const char *token, size_t len,
+                          int64_t exp, const char *identity);
 
 /* Entries currently stored (expired ones included until replaced). */
 size_t ww_auth_cache_size(ww_auth_cache_t *cache);

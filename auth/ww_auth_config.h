@@ -24,15 +24,15 @@
 #ifndef WW_AUTH_CONFIG_H
 #define WW_AUTH_CONFIG_H
 
-#include <stdbool.h>
-
 #include "ww_err.h"
 
+#include <stdbool.h>
+
 typedef struct ww_auth_config {
-    bool no_tls;            /* GRPC_NO_TLS=true: everything below is unused */
-    char *tls_cert;         /* server */
+    bool no_tls;    /* GRPC_NO_TLS=true: everything below is unused */
+    char *tls_cert; /* server */
     char *tls_key;
-    char *tls_client_ca;    /* NULL = client certificates not requested */
+    char *tls_client_ca; /* NULL = client certificates not requested */
     char *jwks;
     char *jwt_audience;
     char **jwt_issuers;     /* NULL-terminated, never NULL once loaded */
@@ -40,7 +40,7 @@ typedef struct ww_auth_config {
     char *tls_ca;           /* client; NULL = system roots */
     char *tls_client_cert;  /* client; both or neither */
     char *tls_client_key;
-    char *metadata_host;    /* never NULL once loaded */
+    char *metadata_host; /* never NULL once loaded */
 } ww_auth_config_t;
 
 #define WW_AUTH_DEFAULT_METADATA_HOST "metadata.google.internal"

@@ -11,7 +11,9 @@ static CURLcode http_init_rc = CURLE_FAILED_INIT;
 
 /* curl_global_init is not thread-safe in every build; run it once. It is
  * never undone: other threads may still use curl at exit. */
-static void http_global_init(void) { http_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void http_global_init(void) {
+    http_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 typedef struct http_sink {
     char *buf;
@@ -28,7 +30,8 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *userp) {
     }
     if (s->len + n + 1 > s->cap) {
         size_t cap = s->cap ? s->cap : 1024;
-        while (cap < s->len + n + 1) cap *= 2;
+        while (cap < s->len + n + 1)
+            cap *= 2;
         char *nb = realloc(s->buf, cap);
         if (!nb) return 0;
         s->buf = nb;
@@ -43,11 +46,14 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *userp) {
 ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
                            ww_auth_http_response_t *resp, ww_err_t *err) {
     memset(resp, 0, sizeof *resp);
-    if (!req->url || (strncmp(req->url, "http://", 7) && strncmp(req->url, "https://", 8)))
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "only http:// and https:// URLs are supported");
+    if (!req->url ||
+        (strncmp(req->url, "http://", 7) && strncmp(req->url, "https://", 8)))
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "only http:// and https:// URLs are supported");
     pthread_once(&http_once, http_global_init);
     if (http_init_rc != CURLE_OK)
-        return ww_err_set(err, WW_ERR_INTERNAL, "curl_global_init: %s", curl_easy_strerror(http_init_rc));
+        return ww_err_set(err, WW_ERR_INTERNAL, "curl_global_init: %s",
+                          curl_easy_strerror(http_init_rc));
 
     CURL *c = curl_easy_init();
     if (!c) return ww_err_set(err, WW_ERR_INTERNAL, "curl_easy_init failed");
@@ -65,7 +71,8 @@ ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
     char curl_err[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+    /* Threads: no SIGALRM for DNS timeouts. */
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -81,13 +88,16 @@ ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
     if (rc != CURLE_OK) {
         const char *why = curl_err[0] ? curl_err : curl_easy_strerror(rc);
         if (sink.too_large)
-            code = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "response from %s larger than %zu bytes",
+            code = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                              "response from %s larger than %zu bytes",
                               req->url, req->max_bytes);
         else if (rc == CURLE_OPERATION_TIMEDOUT)
-            code = ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED, "%s: no answer within %ld ms (%s)",
+            code = ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
+                                        "%s: no answer within %ld ms (%s)",
                                         req->url, req->timeout_ms, why);
         else
-            code = ww_err_set_retriable(err, WW_ERR_UNAVAILABLE, "%s: %s", req->url, why);
+            code = ww_err_set_retriable(err, WW_ERR_UNAVAILABLE, "%s: %s",
+                                        req->url, why);
         free(sink.buf);
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);

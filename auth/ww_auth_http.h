@@ -12,23 +12,24 @@
 #ifndef WW_AUTH_HTTP_H
 #define WW_AUTH_HTTP_H
 
-#include <stddef.h>
-
 #include "ww_err.h"
 
+#include <stddef.h>
+
 typedef struct ww_auth_http_request {
-    const char *url;             /* http:// or https:// only */
-    const char *const *headers;  /* "Name: value" lines, NULL-terminated; may be NULL */
-    long timeout_ms;             /* whole request, connect included; > 0 */
-    size_t max_bytes;            /* larger bodies fail with RESOURCE_EXHAUSTED */
-    const char *ca_file;         /* PEM roots for https; NULL = system roots */
-    int no_proxy;                /* 1: never use a proxy (metadata server is link-local) */
+    const char *url; /* http:// or https:// only */
+    const char *const
+        *headers;        /* "Name: value" lines, NULL-terminated; may be NULL */
+    long timeout_ms;     /* whole request, connect included; > 0 */
+    size_t max_bytes;    /* larger bodies fail with RESOURCE_EXHAUSTED */
+    const char *ca_file; /* PEM roots for https; NULL = system roots */
+    int no_proxy; /* 1: never use a proxy (metadata server is link-local) */
 } ww_auth_http_request_t;
 
 typedef struct ww_auth_http_response {
-    long status;  /* HTTP status code */
-    char *body;   /* NUL-terminated, malloc'd; owned by the response */
-    size_t len;   /* body bytes, without the NUL */
+    long status; /* HTTP status code */
+    char *body;  /* NUL-terminated, malloc'd; owned by the response */
+    size_t len;  /* body bytes, without the NUL */
 } ww_auth_http_response_t;
 
 /* Performs the GET. On WW_OK *resp holds the status and body (any status;

@@ -17,7 +17,7 @@
 
 #define WW_AUTH_JWKS_DEFAULT_REFRESH_MS 5000
 #define WW_AUTH_JWKS_DEFAULT_TIMEOUT_MS 2000
-#define WW_AUTH_JWKS_MAX_BYTES (1024 * 1024)
+#define WW_AUTH_JWKS_MAX_BYTES          (1024 * 1024)
 
 typedef struct ww_auth_jwks_opts {
     const char *source;       /* file path or https:// URL; copied */
@@ -43,8 +43,8 @@ void ww_auth_jwks_destroy(ww_auth_jwks_t *jwks);
  * to the current set, reloading first when `kid` is not in it and the last
  * reload attempt is older than the refresh interval. A failed reload keeps
  * the current set (and logs why); the token then fails as "unknown kid". */
-ww_code_t ww_auth_jwks_keys(void *jwks, const char *kid,
-                            ww_auth_keyset_t **set, ww_err_t *err);
+ww_code_t ww_auth_jwks_keys(void *jwks, const char *kid, ww_auth_keyset_t **set,
+                            ww_err_t *err);
 
 /* Load attempts so far, the initial one included (for tests and metrics). */
 unsigned long ww_auth_jwks_load_count(ww_auth_jwks_t *jwks);

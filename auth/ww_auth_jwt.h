@@ -18,21 +18,21 @@
 #ifndef WW_AUTH_JWT_H
 #define WW_AUTH_JWT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "ww_auth_keyset.h"
 #include "ww_err.h"
 
-#define WW_AUTH_JWT_DEFAULT_ISSUER "https://accounts.google.com"
+#include <stddef.h>
+#include <stdint.h>
+
+#define WW_AUTH_JWT_DEFAULT_ISSUER    "https://accounts.google.com"
 #define WW_AUTH_JWT_DEFAULT_MAX_BYTES 8192
-#define WW_AUTH_JWT_IDENTITY_MAX 256
+#define WW_AUTH_JWT_IDENTITY_MAX      256
 
 typedef struct ww_auth_jwt_policy {
-    const char *audience;        /* required, compared exactly */
-    const char *const *issuers;  /* NULL-terminated; NULL = the Google issuer */
-    long leeway_s;               /* allowed clock skew, seconds (e.g. 30) */
-    size_t max_token_bytes;      /* 0 = WW_AUTH_JWT_DEFAULT_MAX_BYTES */
+    const char *audience;       /* required, compared exactly */
+    const char *const *issuers; /* NULL-terminated; NULL = the Google issuer */
+    long leeway_s;              /* allowed clock skew, seconds (e.g. 30) */
+    size_t max_token_bytes;     /* 0 = WW_AUTH_JWT_DEFAULT_MAX_BYTES */
 } ww_auth_jwt_policy_t;
 
 typedef struct ww_auth_jwt_claims {
@@ -44,8 +44,7 @@ typedef struct ww_auth_jwt_claims {
  * none): on WW_OK *set is a reference the verifier drops when done. It may
  * block (a JWKS refresh); it is called on the verifying thread. */
 typedef ww_code_t (*ww_auth_jwt_keys_fn)(void *ctx, const char *kid,
-                                         ww_auth_keyset_t **set,
-                                         ww_err_t *err);
+                                         ww_auth_keyset_t **set, ww_err_t *err);
 
 /* Verifies `token` (`len` bytes, no NUL needed) at time `now` (seconds since
  * the epoch; an input so tests control the clock). WW_OK fills *claims;

@@ -1,6 +1,8 @@
 /* ww_auth_keyset.c - JWKS parsing into OpenSSL 3 public keys. */
 #include "ww_auth_keyset.h"
 
+#include "ww_auth_b64url.h"
+
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -8,8 +10,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ww_auth_b64url.h"
 
 struct ww_auth_keyset {
     atomic_int refs;
@@ -19,9 +19,12 @@ struct ww_auth_keyset {
 
 const char *ww_auth_alg_name(ww_auth_alg_t alg) {
     switch (alg) {
-    case WW_AUTH_ALG_RS256: return "RS256";
-    case WW_AUTH_ALG_ES256: return "ES256";
-    default: return "none";
+    case WW_AUTH_ALG_RS256:
+        return "RS256";
+    case WW_AUTH_ALG_ES256:
+        return "ES256";
+    default:
+        return "none";
     }
 }
 
@@ -30,7 +33,8 @@ static unsigned char *member_bytes(json_t *jwk, const char *name, size_t *len) {
     const char *s = json_string_value(json_object_get(jwk, name));
     unsigned char *out = NULL;
     if (!s) return NULL;
-    if (ww_auth_b64url_decode(s, strlen(s), name, &out, len, NULL) != WW_OK) return NULL;
+    if (ww_auth_b64url_decode(s, strlen(s), name, &out, len, NULL) != WW_OK)
+        return NULL;
     if (*len == 0) {
         free(out);
         return NULL;
@@ -43,7 +47,8 @@ static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld) {
     OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
     if (params && ctx && EVP_PKEY_fromdata_init(ctx) == 1)
-        if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) pkey = NULL;
+        if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+            pkey = NULL;
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
     if (!pkey) return NULL;
@@ -65,8 +70,10 @@ static EVP_PKEY *rsa_key(json_t *jwk) {
     EVP_PKEY *pkey = NULL;
     BIGNUM *bn = n ? BN_bin2bn(n, (int)nlen, NULL) : NULL;
     BIGNUM *be = e ? BN_bin2bn(e, (int)elen, NULL) : NULL;
-    /* Below 2048 bits RS256 is not worth trusting; above 8192 is a DoS lever. */
-    if (bn && be && BN_num_bits(bn) >= 2048 && BN_num_bits(bn) <= 8192 && elen <= 8) {
+    /* Below 2048 bits RS256 is not worth trusting; above 8192 is a DoS
+     * lever. */
+    if (bn && be && BN_num_bits(bn) >= 2048 && BN_num_bits(bn) <= 8192 &&
+        elen <= 8) {
         OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
         if (bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
@@ -93,8 +100,11 @@ static EVP_PKEY *ec_key(json_t *jwk) {
         memcpy(point + 1, x, 32);
         memcpy(point + 33, y, 32);
         OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point))
+        if (bld &&
+            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                            "prime256v1", 0) &&
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                             point, sizeof point))
             pkey = pkey_from_params("EC", bld);
         OSSL_PARAM_BLD_free(bld);
     }
@@ -111,8 +121,11 @@ static int parse_jwk(json_t *jwk, ww_auth_key_t *key) {
     const char *use = json_string_value(json_object_get(jwk, "use"));
     json_t *kid = json_object_get(jwk, "kid");
     if (!kty || (use && strcmp(use, "sig") != 0)) return 0;
-    if (json_object_get(jwk, "d")) return 0; /* a private key does not belong here */
-    if (kid && (!json_is_string(kid) || json_string_length(kid) >= sizeof key->kid)) return 0;
+    if (json_object_get(jwk, "d"))
+        return 0; /* a private key does not belong here */
+    if (kid &&
+        (!json_is_string(kid) || json_string_length(kid) >= sizeof key->kid))
+        return 0;
     memset(key, 0, sizeof *key);
     if (kid) memcpy(key->kid, json_string_value(kid), json_string_length(kid));
     if (!strcmp(kty, "RSA") && (!alg || !strcmp(alg, "RS256"))) {
@@ -131,12 +144,14 @@ ww_code_t ww_auth_keyset_parse(const char *json, size_t len,
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "JWKS is not JSON: %s (line %d)", jerr.text,
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "JWKS is not JSON: %s (line %d)", jerr.text,
                           jerr.line);
     json_t *keys = json_object_get(root, "keys");
     if (!json_is_array(keys)) {
         json_decref(root);
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "JWKS has no \"keys\" array");
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "JWKS has no \"keys\" array");
     }
     ww_auth_keyset_t *set = calloc(1, sizeof *set);
     size_t total = json_array_size(keys);
@@ -154,9 +169,12 @@ ww_code_t ww_auth_keyset_parse(const char *json, size_t len,
     return WW_OK;
 }
 
-size_t ww_auth_keyset_count(const ww_auth_keyset_t *set) { return set ? set->n : 0; }
+size_t ww_auth_keyset_count(const ww_auth_keyset_t *set) {
+    return set ? set->n : 0;
+}
 
-const ww_auth_key_t *ww_auth_keyset_find(const ww_auth_keyset_t *set, const char *kid) {
+const ww_auth_key_t *ww_auth_keyset_find(const ww_auth_keyset_t *set,
+                                         const char *kid) {
     if (!set) return NULL;
     if (!kid) return set->n == 1 ? &set->keys[0] : NULL;
     for (size_t i = 0; i < set->n; i++)
@@ -171,7 +189,8 @@ ww_auth_keyset_t *ww_auth_keyset_ref(ww_auth_keyset_t *set) {
 
 void ww_auth_keyset_unref(ww_auth_keyset_t *set) {
     if (!set || atomic_fetch_sub(&set->refs, 1) != 1) return;
-    for (size_t i = 0; i < set->n; i++) EVP_PKEY_free(set->keys[i].pkey);
+    for (size_t i = 0; i < set->n; i++)
+        EVP_PKEY_free(set->keys[i].pkey);
     free(set->keys);
     free(set);
 }

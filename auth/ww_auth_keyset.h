@@ -17,10 +17,10 @@
 #ifndef WW_AUTH_KEYSET_H
 #define WW_AUTH_KEYSET_H
 
+#include "ww_err.h"
+
 #include <openssl/evp.h>
 #include <stddef.h>
-
-#include "ww_err.h"
 
 typedef enum ww_auth_alg {
     WW_AUTH_ALG_NONE = 0,
@@ -29,9 +29,9 @@ typedef enum ww_auth_alg {
 } ww_auth_alg_t;
 
 typedef struct ww_auth_key {
-    char kid[128];      /* "" when the JWK has none */
-    ww_auth_alg_t alg;  /* the only algorithm this key verifies */
-    EVP_PKEY *pkey;     /* owned by the keyset */
+    char kid[128];     /* "" when the JWK has none */
+    ww_auth_alg_t alg; /* the only algorithm this key verifies */
+    EVP_PKEY *pkey;    /* owned by the keyset */
 } ww_auth_key_t;
 
 typedef struct ww_auth_keyset ww_auth_keyset_t;

@@ -5,9 +5,11 @@
 #include <string.h>
 
 /* Pointer array and characters live in one block, so one free() releases it. */
-static char **build(const char *const *items, const size_t *lens, size_t n, int *oom) {
+static char **build(const char *const *items, const size_t *lens, size_t n,
+                    int *oom) {
     size_t bytes = (n + 1) * sizeof(char *);
-    for (size_t i = 0; i < n; i++) bytes += lens[i] + 1;
+    for (size_t i = 0; i < n; i++)
+        bytes += lens[i] + 1;
     char **out = malloc(bytes);
     if (!out) {
         if (oom) *oom = 1;
@@ -27,7 +29,8 @@ static char **build(const char *const *items, const size_t *lens, size_t n, int 
 char **ww_auth_strlist_parse(const char *csv, int *oom) {
     if (!csv) return NULL;
     size_t cap = 1;
-    for (const char *c = csv; *c; c++) cap += *c == ',';
+    for (const char *c = csv; *c; c++)
+        cap += *c == ',';
     const char **items = malloc(cap * sizeof *items);
     size_t *lens = malloc(cap * sizeof *lens);
     size_t n = 0;
@@ -40,8 +43,10 @@ char **ww_auth_strlist_parse(const char *csv, int *oom) {
         const char *end = strchr(p, ',');
         if (!end) end = p + strlen(p);
         const char *a = p, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t')) a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
         if (b > a) {
             items[n] = a;
             lens[n++] = (size_t)(b - a);
@@ -64,7 +69,8 @@ char **ww_auth_strlist_copy(const char *const *list, int *oom) {
         if (oom) *oom = 1;
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) lens[i] = strlen(list[i]);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(list[i]);
     char **out = build(list, lens, n, oom);
     free(lens);
     return out;
@@ -78,8 +84,11 @@ int ww_auth_strlist_contains(const char *const *list, const char *s) {
 
 size_t ww_auth_strlist_len(const char *const *list) {
     size_t n = 0;
-    while (list && list[n]) n++;
+    while (list && list[n])
+        n++;
     return n;
 }
 
-void ww_auth_strlist_free(char **list) { free(list); }
+void ww_auth_strlist_free(char **list) {
+    free(list);
+}

@@ -18,10 +18,10 @@
 #ifndef WW_AUTH_TLS_H
 #define WW_AUTH_TLS_H
 
-#include <grpc/grpc_security.h>
-
 #include "ww_auth_config.h"
 #include "ww_err.h"
+
+#include <grpc/grpc_security.h>
 
 ww_code_t ww_auth_tls_server_credentials(const char *cert_file,
                                          const char *key_file,

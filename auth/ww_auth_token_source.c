@@ -1,12 +1,17 @@
 /* ww_auth_token_source.c - metadata-server identity tokens for gRPC calls. */
 #include "ww_auth_token_source.h"
 
+#include "ww_auth_http.h"
+#include "ww_auth_jwt.h"
 #include "ww_clock.h"
+#include "ww_env.h"
+#include "ww_log.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/string_util.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,12 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ww_auth_http.h"
-#include "ww_auth_jwt.h"
-#include "ww_env.h"
-#include "ww_log.h"
-
-#define IDENTITY_PATH "/computeMetadata/v1/instance/service-accounts/default/identity"
+#define IDENTITY_PATH                                                          \
+    "/computeMetadata/v1/instance/service-accounts/default/identity"
 /* A token this close to exp is no longer handed out at all. */
 #define MIN_REMAINING_S 10
 
@@ -35,20 +36,24 @@ struct ww_auth_token_source {
     long timeout_ms, margin_s, retry_ms;
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t idle;
-    char *bearer;        /* "Bearer <token>" or NULL */
+    char *bearer; /* "Bearer <token>" or NULL */
     int64_t exp, refresh_at;
     int64_t fail_until_ms;
     ww_err_t last_err;
     int fetching;
     pending_t *pending;
-    unsigned long fetches;
+    atomic_ulong fetches; /* read without the lock, as the verifier's stats */
 };
 
-static int64_t wall_s(void) { return (int64_t)time(NULL); }
+static int64_t wall_s(void) {
+    return (int64_t)time(NULL);
+}
 
-
-ww_code_t ww_auth_audience_for_target(const char *target, char *buf, size_t size, ww_err_t *err) {
-    if (!target) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "no target to derive an audience from");
+ww_code_t ww_auth_audience_for_target(const char *target, char *buf,
+                                      size_t size, ww_err_t *err) {
+    if (!target)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "no target to derive an audience from");
     const char *t = target;
     static const char *const schemes[] = {"dns:///", "dns:", "ipv4:", "ipv6:"};
     for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
@@ -63,7 +68,9 @@ ww_code_t ww_auth_audience_for_target(const char *target, char *buf, size_t size
     } else {
         n = strcspn(t, ":/,");
     }
-    if (n == 0) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "no host in target \"%.100s\"", target);
+    if (n == 0)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "no host in target \"%.100s\"", target);
     if ((size_t)snprintf(buf, size, "https://%.*s", (int)n, t) >= size)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "target host too long");
     return WW_OK;
@@ -72,43 +79,66 @@ ww_code_t ww_auth_audience_for_target(const char *target, char *buf, size_t size
 static int host_ok(const char *h) {
     if (!*h) return 0;
     for (; *h; h++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *h)) return 0;
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+                    "6789.-:[]",
+                    *h))
+            return 0;
     return 1;
 }
 
-ww_code_t ww_auth_token_source_new(const ww_auth_token_source_opts_t *opts, ww_auth_token_source_t **out,
+ww_code_t ww_auth_token_source_new(const ww_auth_token_source_opts_t *opts,
+                                   ww_auth_token_source_t **out,
                                    ww_err_t *err) {
     *out = NULL;
     char audience[512];
     if (opts->audience) {
-        if ((size_t)snprintf(audience, sizeof audience, "%s", opts->audience) >= sizeof audience)
-            return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "audience too long");
+        if ((size_t)snprintf(audience, sizeof audience, "%s", opts->audience) >=
+            sizeof audience)
+            return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                              "audience too long");
     } else {
-        ww_code_t rc = ww_auth_audience_for_target(opts->target, audience, sizeof audience, err);
+        ww_code_t rc = ww_auth_audience_for_target(opts->target, audience,
+                                                   sizeof audience, err);
         if (rc != WW_OK) return rc;
     }
-    const char *host = opts->metadata_host ? opts->metadata_host
-                                           : ww_env_str("GCE_METADATA_HOST", "metadata.google.internal");
+    const char *host =
+        opts->metadata_host
+            ? opts->metadata_host
+            : ww_env_str("GCE_METADATA_HOST", "metadata.google.internal");
     if (!host_ok(host))
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "metadata host \"%.100s\" is not a host[:port]", host);
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "metadata host \"%.100s\" is not a host[:port]",
+                          host);
     char *escaped = curl_easy_escape(NULL, audience, 0);
     if (!escaped) return ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
     ww_auth_token_source_t *ts = calloc(1, sizeof *ts);
-    size_t url_len = strlen(host) + strlen(escaped) + sizeof "http://" IDENTITY_PATH "?audience=";
+    size_t url_len = strlen(host) + strlen(escaped) +
+                     sizeof "http://" IDENTITY_PATH "?audience=";
     if (ts) ts->url = malloc(url_len);
     if (!ts || !ts->url) {
         curl_free(escaped);
         free(ts);
         return ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
     }
-    snprintf(ts->url, url_len, "http://%s" IDENTITY_PATH "?audience=%s", host, escaped);
+    snprintf(ts->url, url_len, "http://%s" IDENTITY_PATH "?audience=%s", host,
+             escaped);
     curl_free(escaped);
     atomic_init(&ts->refs, 1);
-    ts->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : WW_AUTH_TOKEN_DEFAULT_TIMEOUT_MS;
-    ts->margin_s = opts->refresh_margin_s > 0 ? opts->refresh_margin_s : WW_AUTH_TOKEN_DEFAULT_MARGIN_S;
-    ts->retry_ms = opts->retry_after_ms > 0 ? opts->retry_after_ms : WW_AUTH_TOKEN_DEFAULT_RETRY_MS;
+    atomic_init(&ts->fetches, 0);
+    ts->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
+                                          : WW_AUTH_TOKEN_DEFAULT_TIMEOUT_MS;
+    ts->margin_s = opts->refresh_margin_s > 0 ? opts->refresh_margin_s
+                                              : WW_AUTH_TOKEN_DEFAULT_MARGIN_S;
+    ts->retry_ms = opts->retry_after_ms > 0 ? opts->retry_after_ms
+                                            : WW_AUTH_TOKEN_DEFAULT_RETRY_MS;
     pthread_mutex_init(&ts->mu, NULL);
-    pthread_cond_init(&ts->idle, NULL);
+    /* Waits for `idle` count on the monotonic clock: a stepped wall clock
+     * must not stretch or cut them. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&ts->idle, &attr);
+    pthread_condattr_destroy(&attr);
     *out = ts;
     return WW_OK;
 }
@@ -128,20 +158,25 @@ void ww_auth_token_source_release(ww_auth_token_source_t *ts) {
 }
 
 /* Validates a metadata answer; on WW_OK *bearer is "Bearer <token>". */
-static ww_code_t parse_answer(ww_auth_token_source_t *ts, const ww_auth_http_response_t *resp,
+static ww_code_t parse_answer(ww_auth_token_source_t *ts,
+                              const ww_auth_http_response_t *resp,
                               char **bearer, int64_t *exp, ww_err_t *err) {
     if (resp->status != 200)
-        return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE, "metadata server answered HTTP %ld for %s",
+        return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
+                                    "metadata server answered HTTP %ld for %s",
                                     resp->status, ts->url);
     size_t len = resp->len;
-    while (len && (resp->body[len - 1] == '\n' || resp->body[len - 1] == '\r' || resp->body[len - 1] == ' '))
+    while (len && (resp->body[len - 1] == '\n' || resp->body[len - 1] == '\r' ||
+                   resp->body[len - 1] == ' '))
         len--;
     ww_err_t why;
     if (ww_auth_jwt_peek_exp(resp->body, len, exp, &why) != WW_OK)
-        return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "metadata server returned no identity token (%s)",
+        return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
+                          "metadata server returned no identity token (%s)",
                           why.msg);
     if (*exp - MIN_REMAINING_S <= wall_s())
-        return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "metadata server returned an expired identity token");
+        return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
+                          "metadata server returned an expired identity token");
     *bearer = malloc(len + 8);
     if (!*bearer) return ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
     memcpy(*bearer, "Bearer ", 7);
@@ -150,17 +185,20 @@ static ww_code_t parse_answer(ww_auth_token_source_t *ts, const ww_auth_http_res
     return WW_OK;
 }
 
-static void complete(pending_t *list, const char *bearer, const ww_err_t *failure) {
+static void complete(pending_t *list, const char *bearer,
+                     const ww_err_t *failure) {
     while (list) {
         pending_t *next = list->next;
         if (bearer) {
-            grpc_metadata md = {.key = grpc_slice_from_static_string("authorization"),
-                                .value = grpc_slice_from_copied_string(bearer)};
+            grpc_metadata md = {
+                .key = grpc_slice_from_static_string("authorization"),
+                .value = grpc_slice_from_copied_string(bearer)};
             list->cb(list->user_data, &md, 1, GRPC_STATUS_OK, NULL);
             grpc_slice_unref(md.value);
         } else {
-            grpc_status_code st = failure->code == WW_ERR_UNAUTHENTICATED ? GRPC_STATUS_UNAUTHENTICATED
-                                                                          : GRPC_STATUS_UNAVAILABLE;
+            grpc_status_code st = failure->code == WW_ERR_UNAUTHENTICATED
+                                      ? GRPC_STATUS_UNAUTHENTICATED
+                                      : GRPC_STATUS_UNAVAILABLE;
             list->cb(list->user_data, NULL, 0, st, failure->msg);
         }
         free(list);
@@ -187,11 +225,13 @@ static void *fetch_main(void *arg) {
     } else {
         ww_err_t inner = err;
         ww_err_set(&err, inner.code, "metadata server %s: %s",
-                   inner.code == WW_ERR_DEADLINE_EXCEEDED ? "too slow" : "unreachable", inner.msg);
+                   inner.code == WW_ERR_DEADLINE_EXCEEDED ? "too slow"
+                                                          : "unreachable",
+                   inner.msg);
     }
 
     pthread_mutex_lock(&ts->mu);
-    ts->fetches++;
+    atomic_fetch_add(&ts->fetches, 1);
     if (rc == WW_OK) {
         free(ts->bearer);
         ts->bearer = bearer;
@@ -199,12 +239,14 @@ static void *fetch_main(void *arg) {
         int64_t now = wall_s();
         /* Short-lived tokens are refreshed after half their remaining life. */
         ts->refresh_at = exp - ts->margin_s;
-        if (ts->refresh_at < now + (exp - now) / 2) ts->refresh_at = now + (exp - now) / 2;
+        if (ts->refresh_at < now + (exp - now) / 2)
+            ts->refresh_at = now + (exp - now) / 2;
         ts->fail_until_ms = 0;
     } else {
         ts->last_err = err;
         ts->fail_until_ms = ww_clock_mono_ms() + ts->retry_ms;
-        ww_log_warn("auth", "identity_token_fetch_failed error=\"%s\"", err.msg);
+        ww_log_warn("auth", "identity_token_fetch_failed error=\"%s\"",
+                    err.msg);
     }
     /* Calls are completed outside the lock; calls arriving meanwhile are
      * answered synchronously from the state just set, and `fetching` stays
@@ -216,7 +258,8 @@ static void *fetch_main(void *arg) {
         char *copy = rc == WW_OK ? strdup(ts->bearer) : NULL;
         pthread_mutex_unlock(&ts->mu);
         ww_err_t failure = err;
-        if (rc == WW_OK && !copy) ww_err_set(&failure, WW_ERR_INTERNAL, "out of memory");
+        if (rc == WW_OK && !copy)
+            ww_err_set(&failure, WW_ERR_INTERNAL, "out of memory");
         complete(waiting, copy, &failure);
         free(copy);
         pthread_mutex_lock(&ts->mu);
@@ -252,18 +295,22 @@ typedef enum { ANSWER_TOKEN, ANSWER_FAIL, ANSWER_WAIT } answer_t;
 static answer_t answer_locked(ww_auth_token_source_t *ts) {
     int64_t now = wall_s();
     if (ts->bearer && now < ts->refresh_at) return ANSWER_TOKEN;
-    if (ts->fail_until_ms && ww_clock_mono_ms() < ts->fail_until_ms) return ANSWER_FAIL;
+    if (ts->fail_until_ms && ww_clock_mono_ms() < ts->fail_until_ms)
+        return ANSWER_FAIL;
     if (ts->bearer && now < ts->exp - MIN_REMAINING_S) {
-        start_fetch_locked(ts); /* refresh in the background, serve the valid token */
+        /* Refresh in the background, serve the valid token meanwhile. */
+        start_fetch_locked(ts);
         return ANSWER_TOKEN;
     }
     return ANSWER_WAIT;
 }
 
-static int plugin_get_metadata(void *state, grpc_auth_metadata_context context,
-                               grpc_credentials_plugin_metadata_cb cb, void *user_data,
-                               grpc_metadata creds_md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
-                               size_t *num_creds_md, grpc_status_code *status, const char **error_details) {
+static int plugin_get_metadata(
+    void *state, grpc_auth_metadata_context context,
+    grpc_credentials_plugin_metadata_cb cb, void *user_data,
+    grpc_metadata creds_md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
+    size_t *num_creds_md, grpc_status_code *status,
+    const char **error_details) {
     (void)context;
     ww_auth_token_source_t *ts = state;
     pthread_mutex_lock(&ts->mu);
@@ -289,12 +336,14 @@ static int plugin_get_metadata(void *state, grpc_auth_metadata_context context,
     free(p);
     *num_creds_md = 0;
     if (a == ANSWER_FAIL) {
-        *status = ts->last_err.code == WW_ERR_UNAUTHENTICATED ? GRPC_STATUS_UNAUTHENTICATED
-                                                              : GRPC_STATUS_UNAVAILABLE;
+        *status = ts->last_err.code == WW_ERR_UNAUTHENTICATED
+                      ? GRPC_STATUS_UNAUTHENTICATED
+                      : GRPC_STATUS_UNAVAILABLE;
         *error_details = gpr_strdup(ts->last_err.msg);
     } else {
         *status = GRPC_STATUS_UNAVAILABLE;
-        *error_details = gpr_strdup("identity token fetch could not be started");
+        *error_details =
+            gpr_strdup("identity token fetch could not be started");
     }
     pthread_mutex_unlock(&ts->mu);
     return 1;
@@ -305,9 +354,12 @@ static char *plugin_debug_string(void *state) {
     return gpr_strdup("ww_auth_token_source(metadata server identity token)");
 }
 
-static void plugin_destroy(void *state) { ww_auth_token_source_release(state); }
+static void plugin_destroy(void *state) {
+    ww_auth_token_source_release(state);
+}
 
-grpc_call_credentials *ww_auth_token_source_call_credentials(ww_auth_token_source_t *ts) {
+grpc_call_credentials *
+ww_auth_token_source_call_credentials(ww_auth_token_source_t *ts) {
     grpc_metadata_credentials_plugin plugin = {
         .get_metadata = plugin_get_metadata,
         .debug_string = plugin_debug_string,
@@ -315,22 +367,41 @@ grpc_call_credentials *ww_auth_token_source_call_credentials(ww_auth_token_sourc
         .state = ts_ref(ts),
         .type = "ww_auth_metadata_identity",
     };
-    grpc_call_credentials *creds =
-        grpc_metadata_credentials_create_from_plugin(plugin, GRPC_PRIVACY_AND_INTEGRITY, NULL);
+    grpc_call_credentials *creds = grpc_metadata_credentials_create_from_plugin(
+        plugin, GRPC_PRIVACY_AND_INTEGRITY, NULL);
     if (!creds) ww_auth_token_source_release(ts);
     return creds;
 }
 
-ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size_t size, ww_err_t *err) {
+/* The monotonic instant `ms` from now, for waits on ts->idle. */
+static struct timespec deadline_in(long ms) {
+    return ww_clock_mono_deadline(ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
+/* With ts->mu held: waits until no fetch is in flight or `deadline`
+ * passes; 1 when idle. fetch_main broadcasts `idle` when it is done. */
+static int wait_idle_locked(ww_auth_token_source_t *ts,
+                            const struct timespec *deadline) {
+    while (ts->fetching)
+        if (pthread_cond_timedwait(&ts->idle, &ts->mu, deadline)) break;
+    return !ts->fetching;
+}
+
+ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf,
+                                     size_t size, ww_err_t *err) {
     ww_code_t rc = WW_OK;
-    int64_t give_up = ww_clock_mono_ms() + ts->timeout_ms + 1000;
+    /* The fetch gives up after timeout_ms; a second more lets it say so. */
+    struct timespec give_up = deadline_in(ts->timeout_ms + 1000);
     pthread_mutex_lock(&ts->mu);
     for (;;) {
         answer_t a = answer_locked(ts);
         if (a == ANSWER_TOKEN) {
             const char *token = ts->bearer + 7;
-            if (strlen(token) >= size) rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "token buffer too small");
-            else strcpy(buf, token);
+            if (strlen(token) >= size)
+                rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                                "token buffer too small");
+            else
+                strcpy(buf, token);
             break;
         }
         if (a == ANSWER_FAIL) {
@@ -338,21 +409,13 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size
             break;
         }
         if (!start_fetch_locked(ts)) {
-            rc = ww_err_set(err, WW_ERR_UNAVAILABLE, "identity token fetch could not be started");
+            rc = ww_err_set(err, WW_ERR_UNAVAILABLE,
+                            "identity token fetch could not be started");
             break;
         }
-        while (ts->fetching && ww_clock_mono_ms() < give_up) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 50 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&ts->idle, &ts->mu, &until);
-        }
-        if (ts->fetching) {
-            rc = ww_err_set(err, WW_ERR_DEADLINE_EXCEEDED, "identity token fetch did not finish in time");
+        if (!wait_idle_locked(ts, &give_up)) {
+            rc = ww_err_set(err, WW_ERR_DEADLINE_EXCEEDED,
+                            "identity token fetch did not finish in time");
             break;
         }
     }
@@ -360,23 +423,15 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf, size
     return rc;
 }
 
-int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts, long timeout_ms) {
-    int64_t give_up = ww_clock_mono_ms() + timeout_ms;
+int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts,
+                                   long timeout_ms) {
+    struct timespec give_up = deadline_in(timeout_ms);
     pthread_mutex_lock(&ts->mu);
-    while (ts->fetching && ww_clock_mono_ms() < give_up) {
-        pthread_mutex_unlock(&ts->mu);
-        struct timespec d = {0, 10 * 1000000L};
-        nanosleep(&d, NULL);
-        pthread_mutex_lock(&ts->mu);
-    }
-    int idle = !ts->fetching;
+    int idle = wait_idle_locked(ts, &give_up);
     pthread_mutex_unlock(&ts->mu);
     return idle;
 }
 
 unsigned long ww_auth_token_source_fetch_count(ww_auth_token_source_t *ts) {
-    pthread_mutex_lock(&ts->mu);
-    unsigned long n = ts->fetches;
-    pthread_mutex_unlock(&ts->mu);
-    return n;
+    return atomic_load(&ts->fetches);
 }

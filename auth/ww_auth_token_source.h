@@ -30,26 +30,26 @@
 #ifndef WW_AUTH_TOKEN_SOURCE_H
 #define WW_AUTH_TOKEN_SOURCE_H
 
+#include "ww_err.h"
+
 #include <grpc/grpc_security.h>
 #include <stddef.h>
 
-#include "ww_err.h"
-
 #define WW_AUTH_TOKEN_DEFAULT_TIMEOUT_MS 2000
-#define WW_AUTH_TOKEN_DEFAULT_MARGIN_S 300
-#define WW_AUTH_TOKEN_DEFAULT_RETRY_MS 1000
-#define WW_AUTH_TOKEN_MAX_BYTES 8192
+#define WW_AUTH_TOKEN_DEFAULT_MARGIN_S   300
+#define WW_AUTH_TOKEN_DEFAULT_RETRY_MS   1000
+#define WW_AUTH_TOKEN_MAX_BYTES          8192
 
 typedef struct ww_auth_token_source_opts {
-    const char *target;         /* gRPC target ("host:port", "dns:///host:port");
-                                   gives the audience https://host */
-    const char *audience;       /* overrides the one derived from target */
-    const char *metadata_host;  /* host[:port]; NULL = GCE_METADATA_HOST or
-                                   metadata.google.internal */
-    long timeout_ms;            /* per fetch; 0 = default */
-    long refresh_margin_s;      /* refresh this long before exp; 0 = default */
-    long retry_after_ms;        /* fail fast this long after a failed fetch;
-                                   0 = default */
+    const char *target;        /* gRPC target ("host:port", "dns:///host:port");
+                                  gives the audience https://host */
+    const char *audience;      /* overrides the one derived from target */
+    const char *metadata_host; /* host[:port]; NULL = GCE_METADATA_HOST or
+                                  metadata.google.internal */
+    long timeout_ms;           /* per fetch; 0 = default */
+    long refresh_margin_s;     /* refresh this long before exp; 0 = default */
+    long retry_after_ms;       /* fail fast this long after a failed fetch;
+                                  0 = default */
 } ww_auth_token_source_opts_t;
 
 typedef struct ww_auth_token_source ww_auth_token_source_t;
@@ -57,8 +57,7 @@ typedef struct ww_auth_token_source ww_auth_token_source_t;
 /* Validates the options (no network). On WW_OK *out holds one reference.
  * Strings are copied. */
 ww_code_t ww_auth_token_source_new(const ww_auth_token_source_opts_t *opts,
-                                   ww_auth_token_source_t **out,
-                                   ww_err_t *err);
+                                   ww_auth_token_source_t **out, ww_err_t *err);
 
 /* Drops the caller's reference. A fetch in flight keeps the source alive
  * until it finishes (at most timeout_ms). NULL is a no-op. */
@@ -75,13 +74,12 @@ ww_code_t ww_auth_token_source_token(ww_auth_token_source_t *ts, char *buf,
  * grpc_call_credentials_release once given to a channel or call). Compose
  * them with TLS channel credentials via
  * grpc_composite_channel_credentials_create. Requires grpc_init(). */
-grpc_call_credentials *ww_auth_token_source_call_credentials(
-    ww_auth_token_source_t *ts);
+grpc_call_credentials *
+ww_auth_token_source_call_credentials(ww_auth_token_source_t *ts);
 
 /* Waits until no fetch is in flight (orderly shutdown, tests); 1 when idle
  * within timeout_ms. */
-int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts,
-                                   long timeout_ms);
+int ww_auth_token_source_wait_idle(ww_auth_token_source_t *ts, long timeout_ms);
 
 /* HTTP requests made so far. */
 unsigned long ww_auth_token_source_fetch_count(ww_auth_token_source_t *ts);

@@ -1,14 +1,14 @@
 /* ww_auth_verifier.c - bearer token -> caller identity. */
 #include "ww_auth_verifier.h"
 
+#include "ww_auth_cache.h"
+#include "ww_auth_strlist.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#include "ww_auth_cache.h"
-#include "ww_auth_strlist.h"
 
 struct ww_auth_verifier {
     ww_auth_jwt_policy_t policy; /* points into the copies below */
@@ -21,22 +21,29 @@ struct ww_auth_verifier {
     atomic_ulong hits, verifications;
 };
 
-static int64_t wall_now(void) { return (int64_t)time(NULL); }
+static int64_t wall_now(void) {
+    return (int64_t)time(NULL);
+}
 
-ww_code_t ww_auth_verifier_new(const ww_auth_verifier_opts_t *opts, ww_auth_jwks_t *jwks,
-                               ww_auth_verifier_t **out, ww_err_t *err) {
+ww_code_t ww_auth_verifier_new(const ww_auth_verifier_opts_t *opts,
+                               ww_auth_jwks_t *jwks, ww_auth_verifier_t **out,
+                               ww_err_t *err) {
     *out = NULL;
     if (!opts->policy.audience || !*opts->policy.audience)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "a JWT audience is required");
-    if (!jwks) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "a JWKS is required");
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "a JWT audience is required");
+    if (!jwks)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "a JWKS is required");
     ww_auth_verifier_t *v = calloc(1, sizeof *v);
     if (!v) return ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
     int oom = 0;
     v->audience = strdup(opts->policy.audience);
     v->issuers = ww_auth_strlist_copy(opts->policy.issuers, &oom);
     v->allowed = ww_auth_strlist_copy(opts->allowed_callers, &oom);
-    v->cache = ww_auth_cache_new(opts->cache_entries ? opts->cache_entries : WW_AUTH_VERIFIER_DEFAULT_CACHE,
-                                 opts->policy.leeway_s);
+    v->cache =
+        ww_auth_cache_new(opts->cache_entries ? opts->cache_entries
+                                              : WW_AUTH_VERIFIER_DEFAULT_CACHE,
+                          opts->policy.leeway_s);
     if (oom || !v->audience || !v->cache) {
         ww_auth_verifier_destroy(v);
         return ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
@@ -61,45 +68,62 @@ void ww_auth_verifier_destroy(ww_auth_verifier_t *v) {
     free(v);
 }
 
-ww_code_t ww_auth_verifier_verify_token(ww_auth_verifier_t *v, const char *token, size_t len,
-                                        int64_t now, ww_auth_jwt_claims_t *claims, ww_err_t *err) {
-    size_t max = v->policy.max_token_bytes ? v->policy.max_token_bytes : WW_AUTH_JWT_DEFAULT_MAX_BYTES;
+ww_code_t ww_auth_verifier_verify_token(ww_auth_verifier_t *v,
+                                        const char *token, size_t len,
+                                        int64_t now,
+                                        ww_auth_jwt_claims_t *claims,
+                                        ww_err_t *err) {
+    size_t max = v->policy.max_token_bytes ? v->policy.max_token_bytes
+                                           : WW_AUTH_JWT_DEFAULT_MAX_BYTES;
     /* Refuse oversized input before hashing it for the cache. */
     if (len > max)
-        return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "token of %zu bytes exceeds the limit of %zu", len,
+        return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
+                          "token of %zu bytes exceeds the limit of %zu", len,
                           max);
-    if (ww_auth_cache_lookup(v->cache, token, len, now, claims->identity, sizeof claims->identity,
-                             &claims->exp)) {
+    if (ww_auth_cache_lookup(v->cache, token, len, now, claims->identity,
+                             sizeof claims->identity, &claims->exp)) {
         atomic_fetch_add(&v->hits, 1);
         return WW_OK;
     }
     atomic_fetch_add(&v->verifications, 1);
-    ww_code_t rc = ww_auth_jwt_verify(token, len, &v->policy, ww_auth_jwks_keys, v->jwks, now, claims, err);
-    if (rc == WW_OK) ww_auth_cache_insert(v->cache, token, len, claims->exp, claims->identity);
+    ww_code_t rc = ww_auth_jwt_verify(token, len, &v->policy, ww_auth_jwks_keys,
+                                      v->jwks, now, claims, err);
+    if (rc == WW_OK)
+        ww_auth_cache_insert(v->cache, token, len, claims->exp,
+                             claims->identity);
     return rc;
 }
 
-ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method, const char *authorization,
-                                        char *identity, size_t identity_size, ww_err_t *err) {
+ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method,
+                                        const char *authorization,
+                                        char *identity, size_t identity_size,
+                                        ww_err_t *err) {
     ww_auth_verifier_t *v = ctx;
     (void)method; /* one policy per service; the runtime picks the methods */
     if (identity_size) identity[0] = '\0';
     if (!authorization)
-        return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
-                          "missing authorization metadata (expected \"Bearer <id token>\")");
+        return ww_err_set(
+            err, WW_ERR_UNAUTHENTICATED,
+            "missing authorization metadata (expected \"Bearer <id token>\")");
     /* RFC 7235: the scheme is case-insensitive, then one or more spaces. */
     if (strncasecmp(authorization, "Bearer ", 7) != 0)
-        return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "authorization scheme is not Bearer");
+        return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
+                          "authorization scheme is not Bearer");
     const char *token = authorization + 7;
-    while (*token == ' ') token++;
+    while (*token == ' ')
+        token++;
     size_t len = strlen(token);
-    if (len == 0) return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "empty bearer token");
+    if (len == 0)
+        return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "empty bearer token");
 
     ww_auth_jwt_claims_t claims;
-    ww_code_t rc = ww_auth_verifier_verify_token(v, token, len, v->now(), &claims, err);
+    ww_code_t rc =
+        ww_auth_verifier_verify_token(v, token, len, v->now(), &claims, err);
     if (rc != WW_OK) return rc;
-    if (v->allowed && !ww_auth_strlist_contains((const char *const *)v->allowed, claims.identity))
-        return ww_err_set(err, WW_ERR_PERMISSION_DENIED, "caller %s is not allowed to call this service",
+    if (v->allowed && !ww_auth_strlist_contains((const char *const *)v->allowed,
+                                                claims.identity))
+        return ww_err_set(err, WW_ERR_PERMISSION_DENIED,
+                          "caller %s is not allowed to call this service",
                           claims.identity);
     if (identity_size <= strlen(claims.identity))
         return ww_err_set(err, WW_ERR_INTERNAL, "identity buffer too small");
@@ -107,7 +131,8 @@ ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method, const cha
     return WW_OK;
 }
 
-void ww_auth_verifier_stats(ww_auth_verifier_t *v, unsigned long *cache_hits, unsigned long *verifications) {
+void ww_auth_verifier_stats(ww_auth_verifier_t *v, unsigned long *cache_hits,
+                            unsigned long *verifications) {
     if (cache_hits) *cache_hits = atomic_load(&v->hits);
     if (verifications) *verifications = atomic_load(&v->verifications);
 }

@@ -20,20 +20,21 @@
 #ifndef WW_AUTH_VERIFIER_H
 #define WW_AUTH_VERIFIER_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "ww_auth_jwks.h"
 #include "ww_auth_jwt.h"
 #include "ww_err.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define WW_AUTH_VERIFIER_DEFAULT_CACHE 4096
 
 typedef struct ww_auth_verifier_opts {
-    ww_auth_jwt_policy_t policy;         /* strings and list copied */
-    const char *const *allowed_callers;  /* NULL-terminated; NULL = any verified caller */
-    size_t cache_entries;                /* 0 = default; bounded memory */
-    int64_t (*now)(void);                /* clock in seconds; NULL = time(NULL) */
+    ww_auth_jwt_policy_t policy; /* strings and list copied */
+    const char *const
+        *allowed_callers; /* NULL-terminated; NULL = any verified caller */
+    size_t cache_entries; /* 0 = default; bounded memory */
+    int64_t (*now)(void); /* clock in seconds; NULL = time(NULL) */
 } ww_auth_verifier_opts_t;
 
 typedef struct ww_auth_verifier ww_auth_verifier_t;
@@ -42,8 +43,8 @@ typedef struct ww_auth_verifier ww_auth_verifier_t;
  * to the caller (ww_auth_verifier_destroy). INVALID_ARGUMENT when the
  * policy has no audience. */
 ww_code_t ww_auth_verifier_new(const ww_auth_verifier_opts_t *opts,
-                               ww_auth_jwks_t *jwks,
-                               ww_auth_verifier_t **out, ww_err_t *err);
+                               ww_auth_jwks_t *jwks, ww_auth_verifier_t **out,
+                               ww_err_t *err);
 
 /* Only after every call that may use it has finished. NULL is a no-op. */
 void ww_auth_verifier_destroy(ww_auth_verifier_t *v);

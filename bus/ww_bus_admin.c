@@ -1,6 +1,7 @@
 /* ww_bus_admin.c - idempotent topic creation with a partition check. */
 #include "ww_bus_admin.h"
 
+#include "ww_bus_err.h"
 #include "ww_clock.h"
 
 #include <stdio.h>
@@ -11,13 +12,8 @@
 static rd_kafka_t *admin_client(const ww_bus_config_t *cfg, ww_err_t *err) {
     rd_kafka_conf_t *conf = ww_bus_config_producer_conf(cfg, err);
     if (!conf) return NULL;
-    char msg[256];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "admin client: %s", msg);
-    }
-    return rk;
+    return ww_bus_config_client_new(RD_KAFKA_PRODUCER, conf, "admin client",
+                                    err);
 }
 
 /* Metadata of all topics: asking for one by name could auto-create it on

@@ -1,7 +1,7 @@
 /*
  * ww_bus_config.h - Kafka client settings for every bus module, built from
- * the environment plus explicit overrides, and the mapping of librdkafka
- * errors onto the project's error model.
+ * the environment plus explicit overrides (librdkafka's errors as
+ * ww_code_t: ww_bus_err.h).
  *
  * Environment (read once, by ww_bus_config_new):
  *   KAFKA_BROKERS                    bootstrap servers ("host:port,...")
@@ -135,7 +135,9 @@ ww_code_t ww_bus_config_transactional_id(const ww_bus_config_t *cfg,
  *                group.instance.id so several members of one group in one
  *                process stay distinct.
  * reader:        no membership (assign only), read_committed,
- *                enable.auto.commit=false, enable.partition.eof=true; its
+ *                enable.auto.commit=false, enable.partition.eof=true,
+ *                auto.offset.reset=earliest (a start offset deleted by
+ *                retention means the log start); its
  *                group.id "<prefix>ww.reader" only satisfies librdkafka
  *                (rd_kafka_assign / consumer_poll refuse to work without
  *                one): a reader never subscribes, so it never joins or
@@ -158,31 +160,12 @@ rd_kafka_conf_t *ww_bus_config_reader_conf(const ww_bus_config_t *cfg,
 int32_t ww_bus_config_partition_of(const void *key, size_t key_len,
                                    int32_t partitions);
 
-/* Error mapping. `what` names the failed operation for the message
- * ("produce to trainer.events"). The mapping (code, retriable):
- *   broker/transport down, leader or coordinator moving  UNAVAILABLE, yes
- *   timeouts (outcome unknown)                           DEADLINE_EXCEEDED, yes
- *   local queue full                                     RESOURCE_EXHAUSTED, yes
- *   message too large                                    RESOURCE_EXHAUSTED, no
- *   unknown topic/partition                              NOT_FOUND, no
- *   topic already exists                                 ALREADY_EXISTS, no
- *   invalid request/config/partitions/replication        INVALID_ARGUMENT, no
- *   authorization failures                               PERMISSION_DENIED, no
- *   SASL/TLS authentication                              UNAUTHENTICATED, no
- *   fenced producer/instance, invalid epoch              FAILED_PRECONDITION, no
- *   handle being destroyed                               CANCELLED, no
- *   anything else                                        INTERNAL, no
- * Returns the code (WW_OK for RD_KAFKA_RESP_ERR_NO_ERROR, err cleared). */
-ww_code_t ww_bus_err_from_resp(rd_kafka_resp_err_t code, const char *what,
-                               ww_err_t *err);
-
-/* Same for an rd_kafka_error_t (not destroyed; NULL means success). Its own
- * flags win: rd_kafka_error_is_retriable sets retriable; a fatal error is
- * never retriable and *fatal (if not NULL) is set, as the handle must then
- * be recreated; the message says "fatal" or "transaction must be aborted"
- * when librdkafka says so. */
-ww_code_t ww_bus_err_from_error(const rd_kafka_error_t *error,
-                                const char *what, bool *fatal,
-                                ww_err_t *err);
+/* rd_kafka_new(type, conf), for these confs or any other. `conf` is always
+ * taken: by the new handle on success, destroyed on failure (rd_kafka_new
+ * leaves it to the caller then). NULL on failure with INVALID_ARGUMENT
+ * "<what>: <librdkafka's reason>". */
+rd_kafka_t *ww_bus_config_client_new(rd_kafka_type_t type,
+                                     rd_kafka_conf_t *conf, const char *what,
+                                     ww_err_t *err);
 
 #endif

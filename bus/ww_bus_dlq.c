@@ -2,9 +2,9 @@
 #include "ww_bus_dlq.h"
 
 #include <stdio.h>
-#include <time.h>
 
-#include "ww_bus_envelope.h"
+#include "ww_clock.h"
+#include "ww_rfc3339.h"
 
 static void add(rd_kafka_headers_t *h, const char *name, const char *value) {
     rd_kafka_header_add(h, name, -1, value, -1);
@@ -31,10 +31,7 @@ rd_kafka_headers_t *ww_bus_dlq_headers(const rd_kafka_message_t *rec,
     snprintf(num, sizeof num, "%lld", (long long)rec->offset);
     add(h, "ww_dlq_offset", num);
     add(h, "ww_dlq_group", group ? group : "");
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    ww_bus_format_time((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
-                       when, sizeof when);
+    ww_rfc3339_format_ms(ww_clock_wall_ms(), when, sizeof when);
     add(h, "ww_dlq_time", when);
     return h;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ww_bus_config.h"
+#include "ww_bus_err.h"
 
 struct ww_bus_embedded {
     rd_kafka_t *rk; /* the mock cluster lives on this handle's threads */
@@ -35,11 +36,10 @@ ww_bus_embedded_t *ww_bus_embedded_new(int brokers, ww_err_t *err) {
         ww_err_set(err, WW_ERR_INTERNAL, "embedded broker: %s", msg);
         return NULL;
     }
-    emb->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
+    emb->rk = ww_bus_config_client_new(RD_KAFKA_PRODUCER, conf,
+                                       "embedded broker", err);
     if (!emb->rk) {
-        rd_kafka_conf_destroy(conf);
         free(emb);
-        ww_err_set(err, WW_ERR_INTERNAL, "embedded broker: %s", msg);
         return NULL;
     }
     emb->mcluster = rd_kafka_mock_cluster_new(emb->rk, brokers);

@@ -1,209 +1,15 @@
 /* ww_bus_envelope.c - CloudEvents binary mode on Kafka records. */
 #include "ww_bus_envelope.h"
 
+#include "ww_bus_uuid.h"
 #include "ww_clock.h"
+#include "ww_rfc3339.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
-
-/* Random bytes come from the kernel in blocks of 64 UUIDs per thread: one
- * getrandom call per event cost a tenth of the publish time. A fork bumps
- * the generation so a child never reuses its parent's buffered bytes. */
-static atomic_uint fork_generation;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void after_fork_in_child(void) { atomic_fetch_add(&fork_generation, 1); }
-static void register_atfork(void) {
-    pthread_atfork(NULL, NULL, after_fork_in_child);
-}
-
-static _Thread_local struct {
-    unsigned char bytes[64 * 16];
-    size_t used;
-    unsigned generation;
-    bool filled;
-} rnd;
-
-static ww_code_t random_16(unsigned char out[16], ww_err_t *err) {
-    pthread_once(&atfork_once, register_atfork);
-    unsigned gen = atomic_load(&fork_generation);
-    if (!rnd.filled || rnd.used == sizeof rnd.bytes || rnd.generation != gen) {
-        size_t got = 0;
-        while (got < sizeof rnd.bytes) {
-            ssize_t n = getrandom(rnd.bytes + got, sizeof rnd.bytes - got, 0);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                rnd.filled = false;
-                return ww_err_set(err, WW_ERR_INTERNAL, "getrandom: %s",
-                                  strerror(errno));
-            }
-            got += (size_t)n;
-        }
-        rnd.used = 0;
-        rnd.generation = gen;
-        rnd.filled = true;
-    }
-    memcpy(out, rnd.bytes + rnd.used, 16);
-    /* Used bytes are wiped so they do not linger in memory. */
-    memset(rnd.bytes + rnd.used, 0, 16);
-    rnd.used += 16;
-    return WW_OK;
-}
-
-ww_code_t ww_bus_uuid4(char *buf, ww_err_t *err) {
-    unsigned char b[16];
-    ww_code_t rc = random_16(b, err);
-    if (rc) return rc;
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    static const char hex[] = "0123456789abcdef";
-    char *p = buf;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p = '\0';
-    return WW_OK;
-}
-
-/* The text up to the seconds changes once a second; gmtime_r and snprintf
- * per event were a tenth of the publish path. Each thread keeps the last
- * second it formatted. */
-static _Thread_local struct {
-    time_t secs;
-    bool valid;
-    char prefix[24]; /* "2026-11-26T13:40:00." */
-    size_t len;
-} time_cache;
-
-void ww_bus_format_time(int64_t unix_ms, char *buf, size_t size) {
-    time_t secs = (time_t)(unix_ms / 1000);
-    int ms = (int)(unix_ms % 1000);
-    if (ms < 0) {
-        ms += 1000;
-        secs -= 1;
-    }
-    if (!time_cache.valid || time_cache.secs != secs) {
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        int n = snprintf(time_cache.prefix, sizeof time_cache.prefix,
-                         "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
-                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec);
-        if (n < 0 || (size_t)n >= sizeof time_cache.prefix) {
-            /* Years beyond 9999: not worth caching. */
-            time_cache.valid = false;
-            snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ms);
-            return;
-        }
-        time_cache.len = (size_t)n;
-        time_cache.secs = secs;
-        time_cache.valid = true;
-    }
-    /* prefix + "mmmZ" + NUL */
-    if (size < time_cache.len + 5) {
-        snprintf(buf, size, "%s%03dZ", time_cache.prefix, ms);
-        return;
-    }
-    memcpy(buf, time_cache.prefix, time_cache.len);
-    char *p = buf + time_cache.len;
-    p[0] = (char)('0' + ms / 100);
-    p[1] = (char)('0' + ms / 10 % 10);
-    p[2] = (char)('0' + ms % 10);
-    p[3] = 'Z';
-    p[4] = '\0';
-}
-
-/* Reads exactly n digits. */
-static bool digits(const char **p, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i])) return false;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-static bool expect(const char **p, char c) {
-    if (**p != c) return false;
-    (*p)++;
-    return true;
-}
-
-
-ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err) {
-    const char *p = s;
-    int Y, M, D, h, m, sec, ms = 0;
-    if (!digits(&p, 4, &Y) || !expect(&p, '-') || !digits(&p, 2, &M) ||
-        !expect(&p, '-') || !digits(&p, 2, &D) ||
-        !(expect(&p, 'T') || expect(&p, 't')) || !digits(&p, 2, &h) ||
-        !expect(&p, ':') || !digits(&p, 2, &m) || !expect(&p, ':') ||
-        !digits(&p, 2, &sec))
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "ce_time \"%.40s\" is not RFC 3339 "
-                          "(YYYY-MM-DDThh:mm:ss[.fff]Z)", s);
-    if (*p == '.') {
-        p++;
-        int nd = 0;
-        while (isdigit((unsigned char)*p)) {
-            if (nd < 3) ms = ms * 10 + (*p - '0');
-            nd++;
-            p++;
-        }
-        if (nd == 0)
-            return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                              "ce_time \"%.40s\": empty fraction", s);
-        for (int i = nd; i < 3; i++) ms *= 10;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        if (!digits(&p, 2, &oh) || !expect(&p, ':') || !digits(&p, 2, &om) ||
-            oh > 23 || om > 59)
-            return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                              "ce_time \"%.40s\": bad UTC offset", s);
-        offset_min = sign * (oh * 60 + om);
-    } else {
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "ce_time \"%.40s\": missing time zone (Z or "
-                          "+hh:mm)", s);
-    }
-    if (*p)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "ce_time \"%.40s\": trailing characters", s);
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "ce_time \"%.40s\": field out of range", s);
-    /* Civil-day arithmetic: timegm would go through the time-zone
-     * machinery for every decoded record. */
-    int64_t t =
-        ww_clock_days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
-    *unix_ms = (t - (int64_t)offset_min * 60) * 1000 + ms;
-    return WW_OK;
-}
-
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Names and values go with their lengths: the names are constants and
  * the values were measured already, so librdkafka need not strlen them. */
@@ -284,12 +90,18 @@ ww_code_t ww_bus_envelope_encode_reserved(const ProtobufCMessage *msg,
         memcpy(id, meta->id, id_len + 1);
     } else {
         if ((rc = ww_bus_uuid4(id, err))) return rc;
-        id_len = 36;
+        id_len = WW_BUS_UUID_SIZE - 1;
     }
     char when[WW_BUS_TIME_MAX + 1];
-    ww_bus_format_time(meta->time_ms ? meta->time_ms : now_ms(), when,
-                       sizeof when);
-    size_t when_len = strlen(when);
+    int64_t time_ms = meta->time_ms ? meta->time_ms : ww_clock_wall_ms();
+    /* A time the header cannot carry would make a record no consumer
+     * decodes: refused here, before anything is allocated. */
+    size_t when_len = ww_rfc3339_format_ms(time_ms, when, sizeof when);
+    if (when_len == 0)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "event time %lld ms is outside the years "
+                          "0000..9999 that ce_time can carry",
+                          (long long)time_ms);
 
     size_t n = protobuf_c_message_get_packed_size(msg);
     unsigned char *buf = malloc(reserve + n + 1);
@@ -449,7 +261,11 @@ ww_code_t ww_bus_envelope_decode_with(const rd_kafka_headers_t *headers,
                         WW_BUS_CONTENT_TYPE);
         goto fail;
     }
-    if ((rc = ww_bus_parse_time(out->time, &out->time_ms, err))) goto fail;
+    ww_err_t why;
+    if (ww_rfc3339_parse_ms(out->time, &out->time_ms, &why)) {
+        rc = ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "ce_time: %s", why.msg);
+        goto fail;
+    }
     const ProtobufCMessageDescriptor *d = ww_bus_registry_find(reg, out->type);
     if (!d) {
         rc = ww_err_set(err, WW_ERR_NOT_FOUND,

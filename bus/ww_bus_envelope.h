@@ -5,10 +5,10 @@
  *   key     the entity key (chosen by the publisher's caller)
  *   value   the protobuf payload, nothing around it
  *   headers ce_specversion   "1.0"
- *           ce_id            unique per event (UUIDv4 unless given)
+ *           ce_id            unique per event (ww_bus_uuid4 unless given)
  *           ce_type          the payload's full protobuf name
  *           ce_source        who decided it, e.g. "/wildworkouts/trainer"
- *           ce_time          RFC 3339 UTC with milliseconds
+ *           ce_time          RFC 3339 UTC with milliseconds (ww_rfc3339)
  *           content-type     "application/protobuf"
  *           ce_correlationid optional: the request this event belongs to
  *           ce_causationid   optional: the id of the event or command that
@@ -56,7 +56,7 @@ typedef struct ww_bus_envelope_meta {
     const char *id;             /* NULL: a fresh UUIDv4 */
     const char *correlation_id; /* NULL: header left out */
     const char *causation_id;   /* NULL: header left out */
-    int64_t time_ms;            /* Unix ms; 0: now */
+    int64_t time_ms;            /* Unix ms, years 0000..9999; 0: now */
 } ww_bus_envelope_meta_t;
 
 /* A decoded event: the attributes and the unpacked payload. */
@@ -81,8 +81,8 @@ typedef struct ww_bus_event {
  * the payload packs to 0 bytes; caller frees) are set, and id_out (if not
  * NULL, WW_BUS_ID_MAX + 1 bytes) receives ce_id. On failure nothing is
  * allocated: INVALID_ARGUMENT for a missing source, an attribute too long,
- * or a message that is not a protobuf-c message; INTERNAL when the random
- * source fails. */
+ * a time outside years 0000..9999, or a message that is not a protobuf-c
+ * message; INTERNAL when the random source fails. */
 ww_code_t ww_bus_envelope_encode(const ProtobufCMessage *msg,
                                  const ww_bus_envelope_meta_t *meta,
                                  rd_kafka_headers_t **headers, void **value,
@@ -108,7 +108,8 @@ ww_code_t ww_bus_envelope_encode_reserved(const ProtobufCMessage *msg,
  * *out holds no payload (clearing it is still safe) and err says exactly
  * what is wrong, fit for a DLQ reason header:
  *   INVALID_ARGUMENT  missing/empty/oversized header, wrong spec version or
- *                     content type, bad ce_time, payload that does not parse
+ *                     content type, ce_time that ww_rfc3339_parse refuses
+ *                     (an impossible date too), payload that does not parse
  *   NOT_FOUND         ce_type not in the registry */
 ww_code_t ww_bus_envelope_decode(const rd_kafka_headers_t *headers,
                                  const void *value, size_t len,
@@ -133,17 +134,5 @@ ww_code_t ww_bus_envelope_decode_message(const rd_kafka_message_t *rkm,
 
 /* Frees the payload and zeroes the event. Safe on a zeroed event. */
 void ww_bus_event_clear(ww_bus_event_t *ev);
-
-/* Writes a fresh UUIDv4 (36 chars + NUL) from the kernel's CSPRNG into
- * buf (at least 37 bytes). INTERNAL when the random source fails. */
-ww_code_t ww_bus_uuid4(char *buf, ww_err_t *err);
-
-/* Formats Unix ms as RFC 3339 UTC "2026-11-26T13:40:00.123Z" into buf
- * (at least 25 bytes). */
-void ww_bus_format_time(int64_t unix_ms, char *buf, size_t size);
-
-/* Parses RFC 3339 ("...Z" or "...+hh:mm", optional fraction) into Unix
- * ms. INVALID_ARGUMENT naming the problem when malformed. */
-ww_code_t ww_bus_parse_time(const char *s, int64_t *unix_ms, ww_err_t *err);
 
 #endif

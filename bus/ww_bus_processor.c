@@ -2,6 +2,7 @@
 #include "ww_bus_processor.h"
 
 #include "ww_bus_dlq.h"
+#include "ww_bus_err.h"
 
 #include "ww_clock.h"
 

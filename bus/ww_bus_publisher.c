@@ -1,7 +1,8 @@
-/* ww_bus_publisher.c - idempotent producer with per-record delivery
- * callbacks served by one delivery thread. */
+/* ww_bus_publisher.c - idempotent producer, delivery callbacks on a thread. */
 #include "ww_bus_publisher.h"
 
+#include "ww_bus_cond.h"
+#include "ww_bus_err.h"
 #include "ww_clock.h"
 
 #include <pthread.h>
@@ -144,12 +145,10 @@ ww_bus_publisher_t *ww_bus_publisher_new(const ww_bus_config_t *cfg,
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    char msg[256];
-    pub->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
+    pub->rk = ww_bus_config_client_new(RD_KAFKA_PRODUCER, conf, "producer",
+                                       err);
     if (!pub->rk) {
-        rd_kafka_conf_destroy(conf);
         free(pub);
-        ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "producer: %s", msg);
         return NULL;
     }
     pthread_rwlockattr_t attr;
@@ -253,16 +252,6 @@ ww_code_t ww_bus_publisher_publish_nowait(ww_bus_publisher_t *pub,
                    false, err);
 }
 
-static void deadline_after(struct timespec *ts, int ms) {
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
                                         const char *topic, const void *key,
                                         size_t key_len,
@@ -274,7 +263,7 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
     sync_wait_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    ww_bus_cond_init_mono(&w->cv); /* for the monotonic deadline below */
     w->refs = 2;
     ww_code_t rc = ww_bus_publisher_publish(pub, topic, key, key_len, msg,
                                             meta, sync_done, w, event_id, err);
@@ -283,8 +272,7 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
         sync_unref(w);
         return rc;
     }
-    struct timespec deadline;
-    deadline_after(&deadline, timeout_ms);
+    struct timespec deadline = ww_clock_mono_deadline(timeout_ms);
     pthread_mutex_lock(&w->mu);
     while (!w->done) {
         if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline)) break;

@@ -1,10 +1,11 @@
-/* ww_bus_registry.c - known event types. A sorted array: programs register
- * tens of types, lookups happen per record. */
+/* ww_bus_registry.c - the event types a program knows, by ce_type. */
 #include "ww_bus_registry.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* A sorted array: programs register tens of types, lookups happen per
+ * record. */
 struct ww_bus_registry {
     const ProtobufCMessageDescriptor **items; /* sorted by name */
     size_t n, cap;

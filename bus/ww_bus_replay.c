@@ -13,16 +13,6 @@
 
 enum { LOOKUP_TIMEOUT_MS = 15000 };
 
-
-static bool set(rd_kafka_conf_t *conf, const char *k, const char *v,
-                ww_err_t *err) {
-    char buf[256];
-    if (rd_kafka_conf_set(conf, k, v, buf, sizeof buf) == RD_KAFKA_CONF_OK)
-        return true;
-    ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "replay: %s=%s: %s", k, v, buf);
-    return false;
-}
-
 /* The state of one replay, freed in one place. */
 typedef struct replay {
     rd_kafka_t *rk;
@@ -111,22 +101,14 @@ ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
     int64_t t0 = ww_clock_mono_ms();
     int64_t deadline = cfg->timeout_ms ? t0 + cfg->timeout_ms : 0;
 
+    /* The reader conf: read_committed, no commits, EOF events, a
+     * never-joined group.id, a deleted start offset meaning the log start. */
     rd_kafka_conf_t *conf = ww_bus_config_reader_conf(bus, err);
     if (!conf) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
-    char buf[512];
-    /* The reader conf says read_committed, no commits, EOF events and a
-     * never-joined group.id; records deleted by retention under a start
-     * offset mean "from the log start". */
-    if (!set(conf, "auto.offset.reset", "earliest", err)) {
-        rd_kafka_conf_destroy(conf);
-        return err ? err->code : WW_ERR_INVALID_ARGUMENT;
-    }
     replay_t r = {0};
-    r.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, buf, sizeof buf);
-    if (!r.rk) {
-        rd_kafka_conf_destroy(conf);
-        return ww_err_set(err, WW_ERR_INTERNAL, "replay consumer: %s", buf);
-    }
+    r.rk = ww_bus_config_client_new(RD_KAFKA_CONSUMER, conf,
+                                    "replay consumer", err);
+    if (!r.rk) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     rd_kafka_poll_set_consumer(r.rk);
 
     ww_code_t rc = plan(&r, cfg, err);

@@ -1,8 +1,9 @@
-/* ww_bus_subscriber.c - group consumer: decode, handle, retry, dead-letter,
- * and commit only what was finished. */
+/* ww_bus_subscriber.c - group consumer: handle, retry, dead-letter, commit. */
 #include "ww_bus_subscriber.h"
 
+#include "ww_bus_cond.h"
 #include "ww_bus_dlq.h"
+#include "ww_bus_err.h"
 
 #include "ww_clock.h"
 
@@ -119,14 +120,7 @@ static bool stopping(ww_bus_subscriber_t *sub) {
 
 /* Sleeps ms unless close is called; returns false when interrupted. */
 static bool sleep_unless_stopped(ww_bus_subscriber_t *sub, int ms) {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = ww_clock_mono_deadline(ms);
     pthread_mutex_lock(&sub->mu);
     while (!sub->stop &&
            pthread_cond_timedwait(&sub->cv, &sub->mu, &deadline) == 0) {
@@ -226,16 +220,11 @@ static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 
 static bool dlq_client(ww_bus_subscriber_t *sub, ww_err_t *err) {
     if (sub->dlq) return true;
-    char msg[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_dup(sub->dlq_conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_dlq_delivery);
-    sub->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
-    if (!sub->dlq) {
-        rd_kafka_conf_destroy(conf);
-        ww_err_set(err, WW_ERR_INTERNAL, "DLQ producer: %s", msg);
-        return false;
-    }
-    return true;
+    sub->dlq = ww_bus_config_client_new(RD_KAFKA_PRODUCER, conf,
+                                        "DLQ producer", err);
+    return sub->dlq != NULL;
 }
 
 /* One attempt at writing the dead letter, waiting for the acknowledgement. */
@@ -243,7 +232,7 @@ static ww_code_t dlq_write_once(ww_bus_subscriber_t *sub,
                                 const rd_kafka_message_t *m,
                                 const char *reason, int attempts,
                                 ww_err_t *err) {
-    if (!dlq_client(sub, err)) return WW_ERR_INTERNAL;
+    if (!dlq_client(sub, err)) return WW_ERR_INVALID_ARGUMENT;
     char dlq_topic[512];
     rd_kafka_headers_t *h = ww_bus_dlq_headers(
         m, sub->group_id, reason, attempts, dlq_topic, sizeof dlq_topic);
@@ -472,7 +461,7 @@ ww_bus_subscriber_t *ww_bus_subscriber_new(const ww_bus_config_t *cfg,
     }
     arena_init(&sub->arena);
     pthread_mutex_init(&sub->mu, NULL);
-    pthread_cond_init(&sub->cv, NULL);
+    ww_bus_cond_init_mono(&sub->cv); /* backoff sleeps: monotonic deadlines */
     sub->registry = o->registry;
     sub->handler = o->handler;
     sub->opaque = o->opaque;
@@ -507,13 +496,9 @@ ww_bus_subscriber_t *ww_bus_subscriber_new(const ww_bus_config_t *cfg,
     rd_kafka_conf_set_opaque(conf, sub);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-    char msg[256];
-    sub->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
-    if (!sub->rk) {
-        rd_kafka_conf_destroy(conf);
-        ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "consumer: %s", msg);
-        goto fail;
-    }
+    sub->rk = ww_bus_config_client_new(RD_KAFKA_CONSUMER, conf, "consumer",
+                                       err);
+    if (!sub->rk) goto fail;
     rd_kafka_poll_set_consumer(sub->rk);
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_new((int)sub->n_topics);

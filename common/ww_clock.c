@@ -1,5 +1,7 @@
-/* ww_clock.c - monotonic time and civil-day arithmetic. */
+/* ww_clock.c - monotonic and wall time, deadlines, civil-day arithmetic. */
 #include "ww_clock.h"
+
+#include <stdbool.h>
 
 int64_t ww_clock_mono_ns(void) {
     struct timespec ts;
@@ -9,6 +11,12 @@ int64_t ww_clock_mono_ns(void) {
 
 int64_t ww_clock_mono_ms(void) {
     return ww_clock_mono_ns() / 1000000;
+}
+
+int64_t ww_clock_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct timespec ww_clock_mono_deadline(int timeout_ms) {
@@ -46,4 +54,12 @@ void ww_clock_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     *d = (int)(doy - (153 * mp + 2) / 5 + 1);
     *m = (int)(mp < 10 ? mp + 3 : mp - 9);
     *y = yoe + era * 400 + (*m <= 2);
+}
+
+int ww_clock_days_in_month(int64_t year, int month) {
+    static const int days[12] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12) return 0;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return days[month - 1] + (month == 2 && leap);
 }

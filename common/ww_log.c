@@ -1,6 +1,8 @@
 /* ww_log.c - structured log lines. */
 #include "ww_log.h"
 
+#include "ww_rfc3339.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,19 +84,18 @@ void ww_log(ww_log_level_t level, const char *component, const char *fmt,
     if (!ww_log_enabled(level)) return;
     char line[2048];
     struct timespec ts;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line,
-                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                     names[level], component);
+    size_t n = ww_rfc3339_format(ts.tv_sec, (int32_t)ts.tv_nsec, 3, line,
+                                 sizeof line);
+    int c = snprintf(line + n, sizeof line - n, " %s %s ", names[level],
+                     component);
+    if (c > 0) n += (size_t)c;
+    if (n > sizeof line - 2) n = sizeof line - 2;
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    int m = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    size_t len = n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2) len = sizeof line - 2;
     line[len++] = '\n';
     if (!batch || level >= WW_LOG_WARN) {

@@ -2,9 +2,9 @@
 #include "ww_time.h"
 
 #include "ww_clock.h"
+#include "ww_rfc3339.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static int64_t floor_mod(int64_t a, int64_t m) {
     int64_t r = a % m;
@@ -44,18 +44,12 @@ bool ww_time_hour_in_schedule(int64_t hour) {
 }
 
 
-static bool is_leap(int year) {
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
 ww_code_t ww_time_from_utc(int year, int month, int day, int hour,
                            int64_t *seconds, ww_err_t *err) {
-    static const int month_days[12] = {31, 28, 31, 30, 31, 30,
-                                       31, 31, 30, 31, 30, 31};
     if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 ||
         hour < 0 || hour > 23)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "unable to parse time");
-    int max_day = month_days[month - 1] + (month == 2 && is_leap(year));
+    int max_day = ww_clock_days_in_month(year, month);
     if (day > max_day)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "unable to parse time");
     *seconds =
@@ -65,24 +59,8 @@ ww_code_t ww_time_from_utc(int year, int month, int day, int hour,
 }
 
 const char *ww_time_format(int64_t seconds, char buf[WW_TIME_FORMAT_SIZE]) {
-    if (seconds < WW_TIME_MIN_SECONDS || seconds > WW_TIME_MAX_SECONDS) {
+    if (seconds < WW_TIME_MIN_SECONDS || seconds > WW_TIME_MAX_SECONDS ||
+        ww_rfc3339_format(seconds, 0, 0, buf, WW_TIME_FORMAT_SIZE) == 0)
         snprintf(buf, WW_TIME_FORMAT_SIZE, "invalid-time");
-        return buf;
-    }
-    int64_t days = (seconds - floor_mod(seconds, WW_TIME_DAY_SECONDS)) /
-                   WW_TIME_DAY_SECONDS;
-    int64_t sod = floor_mod(seconds, WW_TIME_DAY_SECONDS);
-    int64_t y;
-    int m, d;
-    ww_clock_civil_from_days(days, &y, &m, &d);
-    /* Digits by hand: every field's range is known, snprintf's is not. */
-    int fields[6] = {(int)y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-                     (int)(sod % 60)};
-    static const char layout[] = "0000-00-00T00:00:00Z";
-    static const int ends[6] = {3, 6, 9, 12, 15, 18}; /* last digit of each */
-    memcpy(buf, layout, sizeof layout);
-    for (int f = 0; f < 6; f++)
-        for (int i = ends[f], v = fields[f]; v > 0; i--, v /= 10)
-            buf[i] = (char)('0' + v % 10);
     return buf;
 }

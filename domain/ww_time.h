@@ -63,9 +63,10 @@ bool ww_time_hour_in_schedule(int64_t hour);
 ww_code_t ww_time_from_utc(int year, int month, int day, int hour,
                            int64_t *seconds, ww_err_t *err);
 
-/* Writes `seconds` as "YYYY-MM-DDTHH:MM:SSZ" into buf (which must hold
- * WW_TIME_FORMAT_SIZE bytes) and returns buf. Seconds outside the valid
- * range are written as "invalid-time". */
+/* Writes `seconds` as "YYYY-MM-DDTHH:MM:SSZ" (ww_rfc3339_format without a
+ * fraction) into buf (which must hold WW_TIME_FORMAT_SIZE bytes) and
+ * returns buf. Seconds outside the valid range are written as
+ * "invalid-time". */
 const char *ww_time_format(int64_t seconds, char buf[WW_TIME_FORMAT_SIZE]);
 
 #endif

@@ -1,6 +1,6 @@
-/*
- * ww-embedded-kafka: one in-process Kafka (librdkafka's mock cluster) for a
- * machine without a broker, shared by every process that is given its
+/* ww-embedded-kafka - one shared in-process Kafka for a machine without one.
+ *
+ * librdkafka's mock cluster, reachable by every process that is given its
  * address. Creates both services' topics (WW_TOPIC_PREFIX,
  * WW_KAFKA_PARTITIONS as the services read them), prints the bootstrap
  * address as the first line on stdout, and runs until SIGTERM or SIGINT.
@@ -8,31 +8,17 @@
  * The mock writes no transaction markers: read_committed is not enforced
  * and exactly-once holds on a real broker only.
  */
-#include "ww_host_backbone.h"
 #include "ww_bus_embedded.h"
+#include "ww_host_backbone.h"
 #include "ww_log.h"
+#include "ww_rpc_server.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 
-static int wait_for_signal(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    int sig = 0;
-    sigwait(&set, &sig);
-    return sig;
-}
-
 int main(void) {
-    /* Blocked before any thread starts, so only sigwait sees them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* Blocked before any thread starts, so only the wait below sees them:
+     * the same signals, the same way, as the service binaries. */
+    ww_rpc_server_block_signals();
 
     ww_err_t err;
     int partitions;
@@ -67,7 +53,7 @@ int main(void) {
                 "cluster: no transaction markers, exactly-once holds on a "
                 "real broker only\"",
                 ww_bus_embedded_bootstrap(emb), partitions);
-    wait_for_signal();
+    ww_rpc_server_wait_signal();
     rc = 0;
 out:
     if (rc)

@@ -9,6 +9,7 @@
 #include "ww_bus_envelope.h"
 #include "ww_bus_publisher.h"
 #include "ww_bus_tail.h"
+#include "ww_bus_uuid.h"
 #include "ww_bus_waiters.h"
 #include "ww_log.h"
 

@@ -1,4 +1,4 @@
-/* Builds the server's and the clients' security from ww_auth's pieces. */
+/* ww_host_security.c - server and client security from ww_auth's pieces. */
 #include "ww_host_security.h"
 
 #include "ww_auth_jwks.h"

@@ -1,3 +1,4 @@
+/* ww_host_serve.c - the main loop both service binaries share. */
 #include "ww_host_serve.h"
 
 #include "ww_env.h"
