@@ -178,7 +178,11 @@ class Saga(unittest.TestCase):
         # at once: B waits for its model to catch up instead of NOT_FOUND
         self.assertEqual(self.b.get(uid).user_id, user)
         self.assertEqual(self.b.cancel(uid), 1)
-        self.assertEqual(self.a.get(uid).status, Status.CANCELED)
+        # B reads its own write at once; A follows the same log shortly
+        self.assertEqual(self.b.get(uid).status, Status.CANCELED)
+        self.assertEqual(eventually(lambda: self.a.get(uid).status,
+                                    Status.CANCELED, timeout=5),
+                         Status.CANCELED)
         self.assertStatus(lambda: self.b.get(str(uuid.uuid4())),
                           C.NOT_FOUND, "not found")
 
