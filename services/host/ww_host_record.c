@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-void ww_host_record_key(const rd_kafka_message_t *rec, char *buf,
-                        size_t size) {
+void ww_host_record_key(const rd_kafka_message_t *rec, char *buf, size_t size) {
     size_t n = rec->key_len < size - 1 ? rec->key_len : size - 1;
     if (n) memcpy(buf, rec->key, n);
     buf[n] = '\0';
@@ -25,9 +24,8 @@ void ww_host_record_header(const rd_kafka_message_t *rec, const char *name,
     }
 }
 
-ww_bus_registry_t *ww_host_record_registry(
-    const ProtobufCMessageDescriptor *const *(*list)(size_t *n),
-    ww_err_t *err) {
+static ww_bus_registry_t *registry(ww_host_record_types_fn list,
+                                   ww_err_t *err) {
     ww_bus_registry_t *r = ww_bus_registry_new();
     if (!r) {
         ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
@@ -40,6 +38,28 @@ ww_bus_registry_t *ww_host_record_registry(
         return NULL;
     }
     return r;
+}
+
+ww_code_t ww_host_record_vocab_init(ww_host_record_vocab_t *v,
+                                    ww_host_record_types_fn commands,
+                                    ww_host_record_types_fn events,
+                                    ww_host_record_types_fn peer,
+                                    ww_err_t *err) {
+    *v = (ww_host_record_vocab_t){0};
+    if (!(v->commands = registry(commands, err)) ||
+        !(v->events = registry(events, err)) ||
+        !(v->peer = registry(peer, err))) {
+        ww_host_record_vocab_clear(v);
+        return err ? err->code : WW_ERR_INTERNAL;
+    }
+    return WW_OK;
+}
+
+void ww_host_record_vocab_clear(ww_host_record_vocab_t *v) {
+    ww_bus_registry_destroy(v->commands);
+    ww_bus_registry_destroy(v->events);
+    ww_bus_registry_destroy(v->peer);
+    *v = (ww_host_record_vocab_t){0};
 }
 
 static const void *field(const ProtobufCMessage *msg, const char *name,
@@ -87,10 +107,11 @@ ww_code_t ww_host_record_copy(char *dst, size_t size, const char *src,
     return WW_OK;
 }
 
-ww_code_t ww_host_record_read_origin(
-    const Wildworkouts__Events__V1__CommandOrigin *o,
-    char caller[WW_DEDUP_CALLER_MAX + 1], char key[WW_DEDUP_KEY_MAX + 1],
-    ww_shard_origin_t *origin, ww_err_t *err) {
+ww_code_t
+ww_host_record_read_origin(const Wildworkouts__Events__V1__CommandOrigin *o,
+                           char caller[WW_DEDUP_CALLER_MAX + 1],
+                           char key[WW_DEDUP_KEY_MAX + 1],
+                           ww_shard_origin_t *origin, ww_err_t *err) {
     caller[0] = key[0] = '\0';
     memset(origin, 0, sizeof *origin);
     origin->caller = caller;

@@ -1,22 +1,22 @@
 /*
  * ww_host_record.h - small readers both services use on Kafka records and
  * on the generated command messages: the key as text, a header, the
- * registry of a topic's types, a command's meta and string fields.
+ * registries of a worker's topics, a command's meta and string fields.
  *
  * Pure helpers; thread-safe.
  */
 #ifndef WW_HOST_RECORD_H
 #define WW_HOST_RECORD_H
 
-#include <librdkafka/rdkafka.h>
-#include <protobuf-c/protobuf-c.h>
-#include <stddef.h>
-
 #include "ww_bus_registry.h"
 #include "ww_dedup.h"
 #include "ww_err.h"
 #include "ww_schemas.h"
 #include "ww_shard.h"
+
+#include <librdkafka/rdkafka.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
 
 /* The record's key as text into buf (keys are ids; cut to size - 1). */
 void ww_host_record_key(const rd_kafka_message_t *rec, char *buf, size_t size);
@@ -26,11 +26,25 @@ void ww_host_record_key(const rd_kafka_message_t *rec, char *buf, size_t size);
 void ww_host_record_header(const rd_kafka_message_t *rec, const char *name,
                            char *buf, size_t size);
 
-/* A registry of the types `list` returns (ww_schemas_*), or NULL with err
- * set. Caller owns it. */
-ww_bus_registry_t *ww_host_record_registry(
-    const ProtobufCMessageDescriptor *const *(*list)(size_t *n),
-    ww_err_t *err);
+/* The types of one topic (ww_schemas_*). */
+typedef const ProtobufCMessageDescriptor *const *(*ww_host_record_types_fn)(
+    size_t *n);
+
+/* What a service's worker decodes: its own commands and events, and the
+ * events of its peer that its translator reads. */
+typedef struct ww_host_record_vocab {
+    ww_bus_registry_t *commands, *events, *peer;
+} ww_host_record_vocab_t;
+
+/* Fills *v with the three registries, all or none (err set, *v zeroed).
+ * The caller owns them: ww_host_record_vocab_clear. */
+ww_code_t ww_host_record_vocab_init(ww_host_record_vocab_t *v,
+                                    ww_host_record_types_fn commands,
+                                    ww_host_record_types_fn events,
+                                    ww_host_record_types_fn peer,
+                                    ww_err_t *err);
+/* Destroys the registries of *v and zeroes it; a zeroed *v is a no-op. */
+void ww_host_record_vocab_clear(ww_host_record_vocab_t *v);
 
 /* The CommandMeta of a generated command (its field `meta`), or NULL. */
 const Wildworkouts__Events__V1__CommandMeta *
@@ -50,10 +64,11 @@ void ww_host_record_origin(const Wildworkouts__Events__V1__CommandMeta *meta,
 /* A fact's origin read back (o may be NULL): caller and key copied into
  * the buffers, *origin pointing at them. INVALID_ARGUMENT when a string
  * does not fit or a keyed origin lacks its digest. */
-ww_code_t ww_host_record_read_origin(
-    const Wildworkouts__Events__V1__CommandOrigin *o,
-    char caller[WW_DEDUP_CALLER_MAX + 1], char key[WW_DEDUP_KEY_MAX + 1],
-    ww_shard_origin_t *origin, ww_err_t *err);
+ww_code_t
+ww_host_record_read_origin(const Wildworkouts__Events__V1__CommandOrigin *o,
+                           char caller[WW_DEDUP_CALLER_MAX + 1],
+                           char key[WW_DEDUP_KEY_MAX + 1],
+                           ww_shard_origin_t *origin, ww_err_t *err);
 
 /* Copies `src` (NULL = "") into dst[size], or refuses what does not fit
  * with INVALID_ARGUMENT naming `field`. */

@@ -80,6 +80,8 @@ ww_code_t ww_host_service_new(const ww_host_service_config_t *cfg,
                 ww_host_backbone_topic(bb, WW_HOST_BACKBONE_PEER_EVENTS),
             .commands_topic = commands,
             .group = group,
+            .source = cfg->source,
+            .facts_types = cfg->peer_types,
             .translate = cfg->translate,
             .ctx = cfg->ctx,
         };

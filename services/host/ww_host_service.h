@@ -31,10 +31,10 @@ typedef struct ww_host_service_config {
     const ww_host_backbone_t *backbone; /* borrowed */
     const ww_host_model_ops_t *model_ops;
     const ww_host_decider_ops_t *decider_ops;
-    /* The translator's reaction to a peer fact (NULL: no translator). */
-    ww_code_t (*translate)(void *ctx, ww_bus_processor_t *p,
-                           const char *commands_topic,
-                           const rd_kafka_message_t *rec, ww_err_t *err);
+    /* The translator's reaction to a peer fact (NULL: no translator; see
+     * ww_host_translator.h), and the peer's event types it decodes. */
+    ww_code_t (*translate)(void *ctx, ww_host_fact_t *fact, ww_err_t *err);
+    const ww_bus_registry_t *peer_types;
     void *ctx; /* passed to every operation; must outlive the service */
 } ww_host_service_config_t;
 

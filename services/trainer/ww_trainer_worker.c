@@ -2,10 +2,6 @@
  * Kafka records. */
 #include "ww_trainer_worker.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "ww_bus_envelope.h"
 #include "ww_bus_registry.h"
 #include "ww_host_record.h"
@@ -13,10 +9,13 @@
 #include "ww_trainer_codec.h"
 #include "ww_trainer_roster.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 struct ww_trainer_worker {
-    ww_bus_registry_t *commands; /* trainer.commands */
-    ww_bus_registry_t *events;   /* trainer.events */
-    ww_bus_registry_t *peer;     /* users.events */
+    /* trainer.commands, trainer.events, users.events */
+    ww_host_record_vocab_t vocab;
 };
 
 typedef Wildworkouts__Events__V1__CommandMeta meta_t;
@@ -32,7 +31,9 @@ static const ww_time_t *to_time(const Google__Protobuf__Timestamp *ts,
 
 /* --------------------------------------------------------------- fold */
 
-static void *new_roster(void) { return ww_trainer_roster_new(); }
+static void *new_roster(void) {
+    return ww_trainer_roster_new();
+}
 
 static ww_code_t fold(void *ctx, ww_shard_t *shard,
                       const rd_kafka_message_t *rec, bool *skipped,
@@ -40,7 +41,8 @@ static ww_code_t fold(void *ctx, ww_shard_t *shard,
     ww_trainer_worker_t *w = ctx;
     ww_bus_event_t ev = {0};
     ww_trainer_codec_fact_t f;
-    ww_code_t rc = ww_bus_envelope_decode_message(rec, w->events, &ev, err);
+    ww_code_t rc =
+        ww_bus_envelope_decode_message(rec, w->vocab.events, &ev, err);
     if (rc == WW_OK) rc = ww_trainer_codec_decode(&ev, &f, err);
     if (rc == WW_OK)
         rc = ww_trainer_roster_apply(ww_shard_state(shard), f.trainer_id,
@@ -87,9 +89,8 @@ static ww_code_t commit_decision(const decision_ctx_t *c,
         return ww_host_decider_refuse(c->d, c->rec, c->ev, &dec->err, err);
     ww_bus_processor_t *p = ww_host_decider_processor(c->d);
     for (size_t i = 0; i < dec->n_facts; i++) {
-        ww_code_t rc = ww_trainer_roster_apply(ww_shard_state(c->shard),
-                                               c->trainer_id, &dec->facts[i],
-                                               err);
+        ww_code_t rc = ww_trainer_roster_apply(
+            ww_shard_state(c->shard), c->trainer_id, &dec->facts[i], err);
         if (rc == WW_OK)
             rc = ww_shard_record(c->shard, c->rec->offset, origin,
                                  dec->balance_refund, err);
@@ -191,7 +192,8 @@ static ww_code_t decide(void *ctx, ww_host_decider_t *d, ww_shard_t *shard,
     ww_trainer_worker_t *w = ctx;
     ww_bus_event_t ev = {0};
     ww_err_t why = {0};
-    if (ww_bus_envelope_decode_message(rec, w->commands, &ev, &why) != WW_OK) {
+    if (ww_bus_envelope_decode_message(rec, w->vocab.commands, &ev, &why) !=
+        WW_OK) {
         ww_bus_event_clear(&ev);
         return ww_host_decider_poison(d, rec, &why, err);
     }
@@ -212,8 +214,8 @@ static ww_code_t decide(void *ctx, ww_host_decider_t *d, ww_shard_t *shard,
     ww_code_t rc;
     if (ww_trainer_roster_check_id(c.trainer_id, &why) != WW_OK)
         rc = ww_host_decider_refuse(d, rec, &ev, &why, err);
-    else if ((rc = ww_host_decider_dedup(d, shard, rec, &ev, &answered,
-                                         &origin, err)) == WW_OK &&
+    else if ((rc = ww_host_decider_dedup(d, shard, rec, &ev, &answered, &origin,
+                                         err)) == WW_OK &&
              !answered) {
         ww_trainer_decision_t dec;
         decide_command(
@@ -228,70 +230,44 @@ static ww_code_t decide(void *ctx, ww_host_decider_t *d, ww_shard_t *shard,
 
 /* ---------------------------------------------------------- translate */
 
-#define TRANSLATOR "trainer.translator"
-
-static ww_code_t translate(void *ctx, ww_bus_processor_t *p,
-                           const char *commands_topic,
-                           const rd_kafka_message_t *rec, ww_err_t *err) {
-    ww_trainer_worker_t *w = ctx;
-    ww_bus_event_t ev = {0};
-    ww_err_t why = {0};
-    if (ww_bus_envelope_decode_message(rec, w->peer, &ev, &why) != WW_OK) {
-        ww_bus_event_clear(&ev);
-        char reason[300];
-        snprintf(reason, sizeof reason, "undecodable: %s", why.msg);
-        return ww_bus_processor_dlq(p, rec, reason, 0, err);
-    }
+/* The users' answer to a training's debit becomes its settlement. */
+static ww_code_t translate(void *ctx, ww_host_fact_t *fact, ww_err_t *err) {
+    (void)ctx;
+    const ww_bus_event_t *ev = fact->event;
     Wildworkouts__Events__V1__SettleTrainingCommand cmd =
         WILDWORKOUTS__EVENTS__V1__SETTLE_TRAINING_COMMAND__INIT;
-    const ProtobufCMessageDescriptor *d = ev.descriptor;
+    const ProtobufCMessageDescriptor *d = ev->descriptor;
     const char *trainer = NULL;
     bool react = false;
     if (d == &wildworkouts__events__v1__training_balance_changed__descriptor) {
         const Wildworkouts__Events__V1__TrainingBalanceChanged *e =
-            (const void *)ev.payload;
-        react = e->reason == WILDWORKOUTS__EVENTS__V1__BALANCE_CHANGE_REASON__BALANCE_CHANGE_REASON_TRAINING_DEBIT;
+            (const void *)ev->payload;
+        react =
+            e->reason ==
+            WILDWORKOUTS__EVENTS__V1__BALANCE_CHANGE_REASON__BALANCE_CHANGE_REASON_TRAINING_DEBIT;
         cmd.training_uuid = e->training_uuid;
         cmd.debited = true;
         trainer = e->trainer_id;
-    } else if (d ==
-               &wildworkouts__events__v1__training_balance_rejected__descriptor) {
+    } else if (
+        d == &wildworkouts__events__v1__training_balance_rejected__descriptor) {
         const Wildworkouts__Events__V1__TrainingBalanceRejected *e =
-            (const void *)ev.payload;
-        react = e->reason == WILDWORKOUTS__EVENTS__V1__BALANCE_CHANGE_REASON__BALANCE_CHANGE_REASON_TRAINING_DEBIT;
+            (const void *)ev->payload;
+        react =
+            e->reason ==
+            WILDWORKOUTS__EVENTS__V1__BALANCE_CHANGE_REASON__BALANCE_CHANGE_REASON_TRAINING_DEBIT;
         cmd.training_uuid = e->training_uuid;
         cmd.debited = false;
         cmd.reason = e->message;
         trainer = e->trainer_id;
     }
-    ww_code_t rc = WW_OK;
-    if (!react) goto out; /* not a fact the trainer reacts to */
-    if (!trainer || !*trainer) {
-        rc = ww_bus_processor_dlq(p, rec, "a training debit without trainer_id",
-                                  1, err);
-        goto out;
-    }
-    /* A reaction is idempotent by training uuid in the domain: no key. */
-    meta_t meta = WILDWORKOUTS__EVENTS__V1__COMMAND_META__INIT;
-    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    at.seconds = ev.time_ms / 1000;
-    at.nanos = (int32_t)(ev.time_ms % 1000) * 1000000;
-    meta.issued_at = &at;
-    meta.correlation_id = ev.correlation_id;
-    meta.caller = (char *)TRANSLATOR;
-    cmd.meta = &meta;
+    if (!react) return WW_OK; /* not a fact the trainer reacts to */
+    if (!trainer || !*trainer)
+        return ww_host_translator_refuse(
+            fact, "a training debit without trainer_id", err);
+    cmd.meta = &fact->meta;
     cmd.trainer_id = (char *)trainer;
-    cmd.balance_event_id = ev.id;
-    ww_bus_envelope_meta_t env = {
-        .source = WW_TRAINER_SOURCE,
-        .correlation_id = ev.correlation_id[0] ? ev.correlation_id : NULL,
-        .causation_id = ev.id,
-    };
-    rc = ww_host_decider_produce(p, commands_topic, RD_KAFKA_PARTITION_UA,
-                                 trainer, &cmd.base, &env, NULL, err);
-out:
-    ww_bus_event_clear(&ev);
-    return rc;
+    cmd.balance_event_id = (char *)ev->id;
+    return ww_host_translator_react(fact, trainer, &cmd.base, err);
 }
 
 /* ---------------------------------------------------------- lifecycle */
@@ -307,13 +283,12 @@ static const ww_host_decider_ops_t decider_ops = {.decide = decide};
 ww_code_t ww_trainer_worker_new(ww_trainer_worker_t **out, ww_err_t *err) {
     ww_trainer_worker_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    w->commands = ww_host_record_registry(ww_schemas_trainer_commands, err);
-    w->events = ww_host_record_registry(ww_schemas_trainer_events, err);
-    w->peer = ww_host_record_registry(ww_schemas_users_events, err);
-    if (!w->commands || !w->events || !w->peer) {
-        ww_trainer_worker_destroy(w);
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
-                          "cannot build the trainer's registries");
+    ww_code_t rc = ww_host_record_vocab_init(
+        &w->vocab, ww_schemas_trainer_commands, ww_schemas_trainer_events,
+        ww_schemas_users_events, err);
+    if (rc != WW_OK) {
+        free(w);
+        return rc;
     }
     *out = w;
     return WW_OK;
@@ -321,14 +296,13 @@ ww_code_t ww_trainer_worker_new(ww_trainer_worker_t **out, ww_err_t *err) {
 
 void ww_trainer_worker_destroy(ww_trainer_worker_t *w) {
     if (!w) return;
-    ww_bus_registry_destroy(w->commands);
-    ww_bus_registry_destroy(w->events);
-    ww_bus_registry_destroy(w->peer);
+    ww_host_record_vocab_clear(&w->vocab);
     free(w);
 }
 
-ww_host_service_config_t ww_trainer_worker_service(ww_trainer_worker_t *w,
-                                                   const ww_host_backbone_t *bb) {
+ww_host_service_config_t
+ww_trainer_worker_service(ww_trainer_worker_t *w,
+                          const ww_host_backbone_t *bb) {
     return (ww_host_service_config_t){
         .name = "trainer",
         .source = WW_TRAINER_SOURCE,
@@ -336,6 +310,7 @@ ww_host_service_config_t ww_trainer_worker_service(ww_trainer_worker_t *w,
         .model_ops = &model_ops,
         .decider_ops = &decider_ops,
         .translate = translate,
+        .peer_types = w->vocab.peer,
         .ctx = w,
     };
 }

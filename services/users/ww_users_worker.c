@@ -2,10 +2,6 @@
  * records. */
 #include "ww_users_worker.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "ww_bus_envelope.h"
 #include "ww_bus_registry.h"
 #include "ww_host_record.h"
@@ -13,15 +9,20 @@
 #include "ww_users_codec.h"
 #include "ww_users_domain.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 struct ww_users_worker {
-    ww_bus_registry_t *commands; /* users.commands */
-    ww_bus_registry_t *events;   /* users.events */
-    ww_bus_registry_t *peer;     /* trainer.events */
+    /* users.commands, users.events, trainer.events */
+    ww_host_record_vocab_t vocab;
 };
 
 /* --------------------------------------------------------------- fold */
 
-static void *new_state(void) { return ww_users_state_new(); }
+static void *new_state(void) {
+    return ww_users_state_new();
+}
 
 static ww_code_t fold(void *ctx, ww_shard_t *shard,
                       const rd_kafka_message_t *rec, bool *skipped,
@@ -29,7 +30,8 @@ static ww_code_t fold(void *ctx, ww_shard_t *shard,
     ww_users_worker_t *w = ctx;
     ww_bus_event_t ev = {0};
     ww_users_codec_fact_t f;
-    ww_code_t rc = ww_bus_envelope_decode_message(rec, w->events, &ev, err);
+    ww_code_t rc =
+        ww_bus_envelope_decode_message(rec, w->vocab.events, &ev, err);
     if (rc == WW_OK) rc = ww_users_codec_decode(&ev, &f, err);
     if (rc == WW_OK) rc = ww_users_apply(ww_shard_state(shard), &f.fact, err);
     ww_bus_event_clear(&ev);
@@ -76,10 +78,9 @@ static ww_code_t commit_decision(ww_host_decider_t *d, ww_shard_t *shard,
         char id[WW_BUS_ID_MAX + 1];
         ww_bus_envelope_meta_t meta = ww_host_decider_fact_meta(
             d, rec, (int)i, ev->correlation_id, ev->id, id);
-        rc = ww_host_decider_produce(ww_host_decider_processor(d),
-                                     ww_host_decider_events_topic(d),
-                                     rec->partition, f->user_id, event, &meta,
-                                     NULL, err);
+        rc = ww_host_decider_produce(
+            ww_host_decider_processor(d), ww_host_decider_events_topic(d),
+            rec->partition, f->user_id, event, &meta, NULL, err);
         if (rc != WW_OK) return rc;
     }
     ww_host_outcome_t o = {.code = WW_OK,
@@ -120,7 +121,8 @@ static ww_code_t decide(void *ctx, ww_host_decider_t *d, ww_shard_t *shard,
     ww_users_worker_t *w = ctx;
     ww_bus_event_t ev = {0};
     ww_err_t why = {0};
-    if (ww_bus_envelope_decode_message(rec, w->commands, &ev, &why) != WW_OK) {
+    if (ww_bus_envelope_decode_message(rec, w->vocab.commands, &ev, &why) !=
+        WW_OK) {
         ww_bus_event_clear(&ev);
         return ww_host_decider_poison(d, rec, &why, err);
     }
@@ -139,75 +141,47 @@ static ww_code_t decide(void *ctx, ww_host_decider_t *d, ww_shard_t *shard,
 
 /* ---------------------------------------------------------- translate */
 
-#define TRANSLATOR "users.translator"
-
-static ww_code_t translate(void *ctx, ww_bus_processor_t *p,
-                           const char *commands_topic,
-                           const rd_kafka_message_t *rec, ww_err_t *err) {
-    ww_users_worker_t *w = ctx;
-    ww_bus_event_t ev = {0};
-    ww_err_t why = {0};
-    if (ww_bus_envelope_decode_message(rec, w->peer, &ev, &why) != WW_OK) {
-        ww_bus_event_clear(&ev);
-        char reason[300];
-        snprintf(reason, sizeof reason, "undecodable: %s", why.msg);
-        return ww_bus_processor_dlq(p, rec, reason, 0, err);
-    }
-    Wildworkouts__Events__V1__CommandMeta meta =
-        WILDWORKOUTS__EVENTS__V1__COMMAND_META__INIT;
-    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    at.seconds = ev.time_ms / 1000;
-    at.nanos = (int32_t)(ev.time_ms % 1000) * 1000000;
-    meta.issued_at = &at;
-    meta.correlation_id = ev.correlation_id;
-    meta.caller = (char *)TRANSLATOR;
+/* A scheduled training becomes its debit, a canceled one its refund. */
+static ww_code_t translate(void *ctx, ww_host_fact_t *fact, ww_err_t *err) {
+    (void)ctx;
+    const ww_bus_event_t *ev = fact->event;
     Wildworkouts__Events__V1__DebitTrainingCommand debit =
         WILDWORKOUTS__EVENTS__V1__DEBIT_TRAINING_COMMAND__INIT;
     Wildworkouts__Events__V1__RefundTrainingCommand refund =
         WILDWORKOUTS__EVENTS__V1__REFUND_TRAINING_COMMAND__INIT;
     const ProtobufCMessage *cmd = NULL;
     const char *user = NULL;
-    if (ev.descriptor == &wildworkouts__events__v1__training_scheduled__descriptor) {
+    if (ev->descriptor ==
+        &wildworkouts__events__v1__training_scheduled__descriptor) {
         const Wildworkouts__Events__V1__TrainingScheduled *e =
-            (const void *)ev.payload;
-        debit.meta = &meta;
+            (const void *)ev->payload;
+        debit.meta = &fact->meta;
         debit.user_id = e->user_id;
         user = e->user_id;
         debit.training_uuid = e->training_uuid;
-        debit.source_event_id = ev.id;
+        debit.source_event_id = (char *)ev->id;
         debit.trainer_id = e->trainer_id;
         cmd = &debit.base;
-    } else if (ev.descriptor ==
+    } else if (ev->descriptor ==
                &wildworkouts__events__v1__training_canceled__descriptor) {
         const Wildworkouts__Events__V1__TrainingCanceled *e =
-            (const void *)ev.payload;
+            (const void *)ev->payload;
         if (e->refund > 0) { /* no refund: nothing to pay */
-            refund.meta = &meta;
+            refund.meta = &fact->meta;
             refund.user_id = e->user_id;
             user = e->user_id;
             refund.training_uuid = e->training_uuid;
             refund.refund = e->refund;
-            refund.source_event_id = ev.id;
+            refund.source_event_id = (char *)ev->id;
             refund.trainer_id = e->trainer_id;
             cmd = &refund.base;
         }
     }
-    ww_code_t rc = WW_OK;
-    if (cmd && (!user || !*user))
-        rc = ww_bus_processor_dlq(p, rec, "a training fact without user_id", 1,
-                                  err);
-    else if (cmd) {
-        /* Reactions are idempotent by training uuid in the domain. */
-        ww_bus_envelope_meta_t env = {
-            .source = WW_USERS_SOURCE,
-            .correlation_id = ev.correlation_id[0] ? ev.correlation_id : NULL,
-            .causation_id = ev.id,
-        };
-        rc = ww_host_decider_produce(p, commands_topic, RD_KAFKA_PARTITION_UA,
-                                     user, cmd, &env, NULL, err);
-    }
-    ww_bus_event_clear(&ev);
-    return rc;
+    if (!cmd) return WW_OK; /* not a fact the users service reacts to */
+    if (!user || !*user)
+        return ww_host_translator_refuse(
+            fact, "a training fact without user_id", err);
+    return ww_host_translator_react(fact, user, cmd, err);
 }
 
 /* ---------------------------------------------------------- lifecycle */
@@ -223,13 +197,12 @@ static const ww_host_decider_ops_t decider_ops = {.decide = decide};
 ww_code_t ww_users_worker_new(ww_users_worker_t **out, ww_err_t *err) {
     ww_users_worker_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    w->commands = ww_host_record_registry(ww_schemas_users_commands, err);
-    w->events = ww_host_record_registry(ww_schemas_users_events, err);
-    w->peer = ww_host_record_registry(ww_schemas_trainer_events, err);
-    if (!w->commands || !w->events || !w->peer) {
-        ww_users_worker_destroy(w);
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
-                          "cannot build the users' registries");
+    ww_code_t rc = ww_host_record_vocab_init(
+        &w->vocab, ww_schemas_users_commands, ww_schemas_users_events,
+        ww_schemas_trainer_events, err);
+    if (rc != WW_OK) {
+        free(w);
+        return rc;
     }
     *out = w;
     return WW_OK;
@@ -237,9 +210,7 @@ ww_code_t ww_users_worker_new(ww_users_worker_t **out, ww_err_t *err) {
 
 void ww_users_worker_destroy(ww_users_worker_t *w) {
     if (!w) return;
-    ww_bus_registry_destroy(w->commands);
-    ww_bus_registry_destroy(w->events);
-    ww_bus_registry_destroy(w->peer);
+    ww_host_record_vocab_clear(&w->vocab);
     free(w);
 }
 
@@ -252,6 +223,7 @@ ww_host_service_config_t ww_users_worker_service(ww_users_worker_t *w,
         .model_ops = &model_ops,
         .decider_ops = &decider_ops,
         .translate = translate,
+        .peer_types = w->vocab.peer,
         .ctx = w,
     };
 }
