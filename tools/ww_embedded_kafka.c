@@ -6,7 +6,9 @@
  * address as the first line on stdout, and runs until SIGTERM or SIGINT.
  *
  * The mock writes no transaction markers: read_committed is not enforced
- * and exactly-once holds on a real broker only.
+ * and exactly-once holds on a real broker only. It keeps no topic settings
+ * either (no retention, no compaction, memory only): the services see that
+ * the cluster is the mock and do not check them.
  */
 #include "ww_bus_embedded.h"
 #include "ww_host_backbone.h"

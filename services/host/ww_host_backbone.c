@@ -6,6 +6,7 @@
 #include "ww_env.h"
 #include "ww_log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,30 +14,52 @@
 #include <unistd.h>
 
 struct ww_host_backbone {
+    char svc[32]; /* the log lines' component */
     ww_bus_config_t *cfg;
     ww_bus_embedded_t *embedded; /* NULL with a configured cluster */
     int partitions;
     char topics[WW_HOST_BACKBONE__TOPICS][256];
 };
 
-/* Facts are the source of truth and must outlive every consumer, and so
- * must dead letters until an operator looked at them; replies only matter
- * while their caller waits. */
-static const ww_bus_topic_config_t forever[] = {{"retention.ms", "-1"}};
-static const ww_bus_topic_config_t replies_configs[] = {
-    {"retention.ms", "3600000"}};
+/* The settings the catalogue (schemas/README.md) fixes, by kind of topic.
+ * Facts are the source of truth and must outlive every consumer, and so
+ * must dead letters until an operator looked at them: neither time nor size
+ * may delete them, and compaction would keep only the last record of each
+ * key. Snapshots are kept the same way, compacted: the newest one of each
+ * key stays. Replies only matter while their caller waits; Kafka deletes
+ * only closed segments, so a segment is closed every hour too, or "one
+ * hour" would mean up to the default segment.ms of 7 days. Commands keep
+ * the broker's defaults and are not checked. */
+static const ww_bus_topic_config_t forever[] = {
+    {"cleanup.policy", "delete"},
+    {"retention.ms", "-1"},
+    {"retention.bytes", "-1"},
+};
+static const ww_bus_topic_config_t compacted[] = {
+    {"cleanup.policy", "compact"},
+    {"retention.ms", "-1"},
+    {"retention.bytes", "-1"},
+};
+static const ww_bus_topic_config_t short_lived[] = {
+    {"cleanup.policy", "delete"},
+    {"retention.ms", "3600000"},
+    {"segment.ms", "3600000"},
+};
+#define RULE(a) a, sizeof a / sizeof *a
 
 static const struct {
     bool peer; /* the peer's topic, not the service's */
     const char *suffix;
-    const ww_bus_topic_config_t *configs;
+    const ww_bus_topic_config_t *configs; /* NULL: the broker's defaults */
+    size_t n_configs;
 } topics[WW_HOST_BACKBONE__TOPICS] = {
-    [WW_HOST_BACKBONE_COMMANDS] = {false, ".commands", NULL},
-    [WW_HOST_BACKBONE_EVENTS] = {false, ".events", forever},
-    [WW_HOST_BACKBONE_REPLIES] = {false, ".replies", replies_configs},
-    [WW_HOST_BACKBONE_COMMANDS_DLQ] = {false, ".commands.dlq", forever},
-    [WW_HOST_BACKBONE_PEER_EVENTS] = {true, ".events", forever},
-    [WW_HOST_BACKBONE_PEER_EVENTS_DLQ] = {true, ".events.dlq", forever},
+    [WW_HOST_BACKBONE_COMMANDS] = {false, ".commands", NULL, 0},
+    [WW_HOST_BACKBONE_EVENTS] = {false, ".events", RULE(forever)},
+    [WW_HOST_BACKBONE_REPLIES] = {false, ".replies", RULE(short_lived)},
+    [WW_HOST_BACKBONE_SNAPSHOTS] = {false, ".snapshots", RULE(compacted)},
+    [WW_HOST_BACKBONE_COMMANDS_DLQ] = {false, ".commands.dlq", RULE(forever)},
+    [WW_HOST_BACKBONE_PEER_EVENTS] = {true, ".events", RULE(forever)},
+    [WW_HOST_BACKBONE_PEER_EVENTS_DLQ] = {true, ".events.dlq", RULE(forever)},
 };
 
 ww_code_t ww_host_backbone_partitions_from_env(int *partitions, ww_err_t *err) {
@@ -72,7 +95,7 @@ ww_code_t ww_host_backbone_topic_specs(
             .partitions = partitions,
             .replication_factor = -1,
             .configs = topics[t].configs,
-            .n_configs = topics[t].configs ? 1 : 0,
+            .n_configs = topics[t].n_configs,
         };
     }
     *count = n;
@@ -106,6 +129,185 @@ static ww_code_t check_or_create(ww_host_backbone_t *bb,
     return ww_bus_admin_ensure_topics(bb->cfg, specs, count, timeout_ms, err);
 }
 
+/* Appends printf output to buf (size bytes), cut off when full. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...) {
+    size_t len = strlen(buf);
+    if (len + 1 >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+/* True when topic i of c has `want` as its own setting; *found receives
+ * what the broker reported (NULL: nothing). A right value inherited from a
+ * broker setting is not enough: a broker-wide change would apply to the
+ * topic. */
+static bool setting_is_right(const ww_bus_admin_configs_t *c, size_t i,
+                             const ww_bus_topic_config_t *want,
+                             const ww_bus_admin_setting_t **found) {
+    *found = ww_bus_admin_configs_find(c, i, want->name);
+    return *found && (*found)->source == WW_BUS_ADMIN_SOURCE_TOPIC &&
+           (*found)->value && !strcmp((*found)->value, want->value);
+}
+
+/* How many settings of topic i of c differ from spec's; with `report`, one
+ * ERROR line each. */
+static size_t differences(const ww_host_backbone_t *bb,
+                          const ww_bus_admin_configs_t *c, size_t i,
+                          const ww_bus_topic_spec_t *spec, bool report) {
+    size_t wrong = 0;
+    for (size_t k = 0; k < spec->n_configs; k++) {
+        const ww_bus_admin_setting_t *found;
+        if (setting_is_right(c, i, &spec->configs[k], &found)) continue;
+        wrong++;
+        if (!report) continue;
+        bool inherited = found && found->value &&
+                         !strcmp(found->value, spec->configs[k].value);
+        ww_log_error(bb->svc,
+                     "event=topic_setting_wrong topic=%s setting=%s found=%s "
+                     "from=%s want=%s%s",
+                     spec->name, spec->configs[k].name,
+                     found && found->value ? found->value : "none",
+                     found ? ww_bus_admin_source_name(found->source) : "none",
+                     spec->configs[k].value,
+                     inherited ? " msg=\"the right value, but not the "
+                                 "topic's own: a broker-wide change would "
+                                 "apply to it\""
+                               : "");
+    }
+    return wrong;
+}
+
+/* Gives topic i of c the settings of spec with one AlterConfigs. It
+ * replaces all of the topic's own settings, so the others it has are sent
+ * again unchanged; a setting whose value the broker does not disclose
+ * cannot be, and the topic is then left alone. */
+static ww_code_t fix_topic(const ww_host_backbone_t *bb,
+                           const ww_bus_admin_configs_t *c, size_t i,
+                           const ww_bus_topic_spec_t *spec, int timeout_ms,
+                           ww_err_t *err) {
+    size_t n;
+    const ww_bus_admin_setting_t *have = ww_bus_admin_configs_topic(c, i, &n);
+    ww_bus_topic_config_t *set = calloc(n + spec->n_configs, sizeof *set);
+    if (!set)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    size_t m = 0;
+    char changed[512] = "", kept[512] = "";
+    for (size_t k = 0; k < spec->n_configs; k++) {
+        const ww_bus_admin_setting_t *found;
+        if (!setting_is_right(c, i, &spec->configs[k], &found))
+            append(changed, sizeof changed, "%s%s %s (%s) -> %s",
+                   *changed ? "; " : "", spec->configs[k].name,
+                   found && found->value ? found->value : "none",
+                   found ? ww_bus_admin_source_name(found->source) : "none",
+                   spec->configs[k].value);
+        set[m++] = spec->configs[k];
+    }
+    ww_code_t rc = WW_OK;
+    for (size_t j = 0; j < n && rc == WW_OK; j++) {
+        if (have[j].source != WW_BUS_ADMIN_SOURCE_TOPIC) continue;
+        bool ruled = false;
+        for (size_t k = 0; k < spec->n_configs && !ruled; k++)
+            ruled = !strcmp(have[j].name, spec->configs[k].name);
+        if (ruled) continue;
+        if (!have[j].value) {
+            rc = ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                            "topic %s: cannot fix its settings without "
+                            "losing its setting %s, whose value the broker "
+                            "does not disclose; fix them by hand",
+                            spec->name, have[j].name);
+            break;
+        }
+        set[m++] = (ww_bus_topic_config_t){have[j].name, have[j].value};
+        append(kept, sizeof kept, "%s%s=%s", *kept ? "; " : "", have[j].name,
+               have[j].value);
+    }
+    if (rc == WW_OK)
+        rc = ww_bus_admin_alter_configs(bb->cfg, spec->name, set, m, timeout_ms,
+                                        err);
+    if (rc == WW_OK)
+        ww_log_warn(bb->svc,
+                    "event=topic_fixed topic=%s changed=\"%s\" kept=\"%s\" "
+                    "msg=\"WW_KAFKA_FIX_TOPICS: settings as the catalogue "
+                    "says\"",
+                    spec->name, changed, *kept ? kept : "-");
+    free(set);
+    return rc;
+}
+
+/* Describes the topics of specs that the catalogue fixes settings of
+ * (their indexes into specs: idx[0..*n-1]). */
+static ww_code_t describe_ruled(const ww_host_backbone_t *bb,
+                                const ww_bus_topic_spec_t *specs, int count,
+                                int timeout_ms, size_t *idx, size_t *n,
+                                ww_bus_admin_configs_t **out, ww_err_t *err) {
+    const char *names[WW_HOST_BACKBONE__TOPICS];
+    *n = 0;
+    for (int t = 0; t < count; t++)
+        if (specs[t].n_configs) {
+            idx[*n] = (size_t)t;
+            names[(*n)++] = specs[t].name;
+        }
+    return ww_bus_admin_describe_configs(bb->cfg, names, *n, timeout_ms, out,
+                                         err);
+}
+
+/* The settings the catalogue fixes, checked on every topic that has them:
+ * the wrong ones are reported and refused, or with WW_KAFKA_FIX_TOPICS set
+ * fixed and checked again. Not on librdkafka's mock cluster, which has no
+ * admin API (and keeps nothing beyond its process anyway). */
+static ww_code_t check_settings(ww_host_backbone_t *bb,
+                                const ww_bus_topic_spec_t *specs, int count,
+                                int timeout_ms, ww_err_t *err) {
+    bool mock = false;
+    ww_code_t rc = ww_bus_admin_is_mock(bb->cfg, timeout_ms, &mock, err);
+    if (rc) return rc;
+    if (mock) {
+        ww_log_warn(bb->svc,
+                    "event=topic_settings_unchecked msg=\"the cluster is "
+                    "librdkafka's mock, which has no DescribeConfigs and "
+                    "keeps nothing beyond its process: retention and "
+                    "cleanup policy of the topics are not checked\"");
+        return WW_OK;
+    }
+    size_t idx[WW_HOST_BACKBONE__TOPICS], n;
+    ww_bus_admin_configs_t *c;
+    if ((rc = describe_ruled(bb, specs, count, timeout_ms, idx, &n, &c, err)))
+        return rc;
+    bool fix = ww_env_bool("WW_KAFKA_FIX_TOPICS");
+    size_t wrong = 0;
+    char names[200] = "";
+    for (size_t i = 0; i < n && rc == WW_OK; i++) {
+        if (!differences(bb, c, i, &specs[idx[i]], !fix)) continue;
+        wrong++;
+        append(names, sizeof names, "%s%s", *names ? ", " : "",
+               specs[idx[i]].name);
+        if (fix) rc = fix_topic(bb, c, i, &specs[idx[i]], timeout_ms, err);
+    }
+    ww_bus_admin_configs_destroy(c);
+    if (rc || !wrong) return rc;
+    if (!fix)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "%zu topic%s not as the catalogue says (one "
+                          "topic_setting_wrong line per setting above); start "
+                          "once with WW_KAFKA_FIX_TOPICS=1 to fix: %s",
+                          wrong, wrong == 1 ? " is" : "s are", names);
+    /* What the broker holds now, not what was asked for. */
+    if ((rc = describe_ruled(bb, specs, count, timeout_ms, idx, &n, &c, err)))
+        return rc;
+    for (size_t i = 0; i < n && rc == WW_OK; i++)
+        if (differences(bb, c, i, &specs[idx[i]], true))
+            rc = ww_err_set(err, WW_ERR_INTERNAL,
+                            "topic %s: the broker accepted the fixed settings "
+                            "but does not report them",
+                            specs[idx[i]].name);
+    ww_bus_admin_configs_destroy(c);
+    return rc;
+}
+
 /* The instance name when WW_INSTANCE_ID says none. */
 static ww_code_t default_instance(ww_bus_config_t *cfg, const char *svc,
                                   const char *listen_addr, ww_err_t *err) {
@@ -131,6 +333,7 @@ ww_code_t ww_host_backbone_open(const char *svc, const char *peer,
     *out = NULL;
     ww_host_backbone_t *bb = calloc(1, sizeof *bb);
     if (!bb) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    snprintf(bb->svc, sizeof bb->svc, "%s", svc);
     ww_code_t rc = ww_host_backbone_partitions_from_env(&bb->partitions, err);
     if (rc) goto fail;
     if (!(bb->cfg = ww_bus_config_new(err))) {
@@ -172,10 +375,9 @@ ww_code_t ww_host_backbone_open(const char *svc, const char *peer,
     for (;;) {
         /* Each attempt gets what is left, within 1..10 s. */
         int64_t left = deadline - ww_clock_mono_ms();
-        int attempt_ms = left < 1000    ? 1000
-                         : left > 10000 ? 10000
-                                        : (int)left;
+        int attempt_ms = left < 1000 ? 1000 : left > 10000 ? 10000 : (int)left;
         rc = check_or_create(bb, specs, count, attempt_ms, err);
+        if (rc == WW_OK) rc = check_settings(bb, specs, count, attempt_ms, err);
         if (rc == WW_OK || !err || !err->retriable ||
             ww_clock_mono_ms() >= deadline)
             break;
@@ -187,12 +389,15 @@ ww_code_t ww_host_backbone_open(const char *svc, const char *peer,
     if (rc) goto fail;
     ww_log_info(svc,
                 "event=backbone brokers=%s instance=%s partitions=%d "
-                "topics=%s,%s,%s (+ dead letters)",
+                "topics=%s,%s,%s,%s (+ dead letters)",
                 brokers,
                 ww_bus_config_instance_id(bb->cfg)
                     ? ww_bus_config_instance_id(bb->cfg)
                     : "-",
-                bb->partitions, bb->topics[0], bb->topics[1], bb->topics[2]);
+                bb->partitions, bb->topics[WW_HOST_BACKBONE_COMMANDS],
+                bb->topics[WW_HOST_BACKBONE_EVENTS],
+                bb->topics[WW_HOST_BACKBONE_REPLIES],
+                bb->topics[WW_HOST_BACKBONE_SNAPSHOTS]);
     *out = bb;
     return WW_OK;
 fail:
