@@ -255,6 +255,39 @@ static ww_code_t describe_ruled(const ww_host_backbone_t *bb,
                                          err);
 }
 
+/* Reads the settings back until every topic has the catalogue's (the
+ * broker that answers may see a change a moment after the controller
+ * took it), within timeout_ms; then reports what still differs. */
+static ww_code_t await_fixed(const ww_host_backbone_t *bb,
+                             const ww_bus_topic_spec_t *specs, int count,
+                             int timeout_ms, ww_err_t *err) {
+    int64_t deadline = ww_clock_mono_ms() + timeout_ms;
+    for (;;) {
+        size_t idx[WW_HOST_BACKBONE__TOPICS], n, wrong = 0;
+        ww_bus_admin_configs_t *c;
+        ww_code_t rc =
+            describe_ruled(bb, specs, count, timeout_ms, idx, &n, &c, err);
+        if (rc) return rc;
+        bool last = ww_clock_mono_ms() >= deadline;
+        const char *first = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (differences(bb, c, i, &specs[idx[i]], last)) {
+                wrong++;
+                if (!first) first = specs[idx[i]].name;
+            }
+        if (wrong)
+            ww_err_set(err, WW_ERR_INTERNAL,
+                       "topic %s: the broker accepted the catalogue's "
+                       "settings but does not report them within %d ms",
+                       first, timeout_ms);
+        ww_bus_admin_configs_destroy(c);
+        if (!wrong) return WW_OK;
+        if (last) return WW_ERR_INTERNAL;
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* The settings the catalogue fixes, checked on every topic that has them:
  * the wrong ones are reported and refused, or with WW_KAFKA_FIX_TOPICS set
  * fixed and checked again. Not on librdkafka's mock cluster, which has no
@@ -295,17 +328,7 @@ static ww_code_t check_settings(ww_host_backbone_t *bb,
                           "topic_setting_wrong line per setting above); start "
                           "once with WW_KAFKA_FIX_TOPICS=1 to fix: %s",
                           wrong, wrong == 1 ? " is" : "s are", names);
-    /* What the broker holds now, not what was asked for. */
-    if ((rc = describe_ruled(bb, specs, count, timeout_ms, idx, &n, &c, err)))
-        return rc;
-    for (size_t i = 0; i < n && rc == WW_OK; i++)
-        if (differences(bb, c, i, &specs[idx[i]], true))
-            rc = ww_err_set(err, WW_ERR_INTERNAL,
-                            "topic %s: the broker accepted the fixed settings "
-                            "but does not report them",
-                            specs[idx[i]].name);
-    ww_bus_admin_configs_destroy(c);
-    return rc;
+    return await_fixed(bb, specs, count, timeout_ms, err);
 }
 
 /* The instance name when WW_INSTANCE_ID says none. */
