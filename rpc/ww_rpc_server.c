@@ -504,6 +504,19 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
         if (rc != WW_OK) return rc;
         s->health_added = true;
     }
+    /* Health answers from the first accepted call on, so a Watch never
+     * sees SERVICE_UNKNOWN for a name being served. Names the owner set
+     * before start keep their status. */
+    ww_rpc_health_status_t initial = s->cfg.start_not_serving
+                                         ? WW_RPC_HEALTH_NOT_SERVING
+                                         : WW_RPC_HEALTH_SERVING;
+    for (size_t i = 0; i <= s->n_methods; i++) {
+        if (i < s->n_methods && s->methods[i].is_health) continue;
+        const char *name =
+            i < s->n_methods ? s->methods[i].service->descriptor->name : "";
+        if (ww_rpc_health_get(s->health, name) == WW_RPC_HEALTH_UNKNOWN)
+            ww_rpc_health_set(s->health, name, initial, NULL);
+    }
     grpc_arg args[2];
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -569,17 +582,6 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
             return ww_err_set(err, WW_ERR_INTERNAL,
                               "rpc server: cannot start thread");
         w->thread_started = true;
-    }
-    /* Names the owner set before start keep their status. */
-    ww_rpc_health_status_t initial = s->cfg.start_not_serving
-                                         ? WW_RPC_HEALTH_NOT_SERVING
-                                         : WW_RPC_HEALTH_SERVING;
-    for (size_t i = 0; i <= s->n_methods; i++) {
-        if (i < s->n_methods && s->methods[i].is_health) continue;
-        const char *name =
-            i < s->n_methods ? s->methods[i].service->descriptor->name : "";
-        if (ww_rpc_health_get(s->health, name) == WW_RPC_HEALTH_UNKNOWN)
-            ww_rpc_health_set(s->health, name, initial, NULL);
     }
     ww_log_info("rpc",
                 "event=listening addr=%s port=%d threads=%d methods=%zu "
