@@ -25,7 +25,9 @@
  *
  *   WW_KAFKA_PARTITIONS      partitions of each service topic (default 6)
  *   WW_KAFKA_START_TIMEOUT_MS  how long a broker that does not answer yet is
- *                            retried at start (default 30000)
+ *                            retried at start (default 30000); the start's
+ *                            replay may also stall this long at most
+ *                            (ww_host_service.h)
  *
  * Thread safety: open and destroy on one thread; the getters are safe from
  * any thread in between.

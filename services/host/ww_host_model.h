@@ -110,7 +110,9 @@ ww_code_t ww_host_model_when_caught_up(ww_host_model_t *m, int timeout_ms,
                                        ww_host_model_fn fn, void *opaque,
                                        ww_err_t *err);
 
-/* Blocks until caught up with the events as of the call (start-up). */
+/* Blocks until caught up with the events as of the call (tools and
+ * benchmarks; the services' start waits in slices, see
+ * ww_host_model_wait_reached). */
 ww_code_t ww_host_model_wait_caught_up(ww_host_model_t *m, int timeout_ms,
                                        ww_err_t *err);
 
