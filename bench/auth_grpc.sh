@@ -47,7 +47,7 @@ printf '%s.%s.%s' "$header" "$payload" "$sig" >"$work/meta/token"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port
+source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_serving
 
 coproc META { exec python3 "$WW_ROOT/tests/auth/fake_metadata.py" "$work/meta"; }
 pids+=($!)
@@ -63,7 +63,8 @@ WW_LOG_LEVEL=warn WW_LISTEN_ADDR=127.0.0.1:$p_tls \
   WW_TLS_CERT="$work/pki/server.pem" WW_TLS_KEY="$work/pki/server.key" \
   WW_JWKS="$work/jwks.json" WW_JWT_AUDIENCE=https://localhost \
   taskset -c "$server_cpu" "$trainer" 2>"$work/tls.log" & pids+=($!); pid_tls=$!
-wait_port "$p_plain"; wait_port "$p_tls"
+wait_serving "$p_plain"
+wait_serving "$p_tls" 60 -tls -tls-ca-cert="$work/pki/ca.pem" -tls-server-name=localhost
 sleep 1
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }

@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
     double replay_s = (now_us() - t0) / 1e6;
     ww_host_model_stats_t st = ww_host_model_stats(m);
     int64_t ends[PARTITIONS];
-    if (ww_host_model_ends(m, ends, &err)) die("ends", &err);
+    if (ww_host_model_ends(m, ends, 10000, &err)) die("ends", &err);
     int big = 0;
     for (int i = 1; i < PARTITIONS; i++)
         if (ends[i] > ends[big]) big = i;

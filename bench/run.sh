@@ -78,7 +78,7 @@ PY
 frame hour.bin trainer.IsHourAvailableRequest 'time { seconds: 1796130000 }'
 frame user.bin users.GetTrainingBalanceRequest 'user_id: "bench-user"'
 
-source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port
+source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port, wait_serving
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
@@ -108,6 +108,8 @@ port[go]=$(free_port)
 taskset -c "$server_cpu" "$work/goserver" -addr 127.0.0.1:${port[go]} 2>"$work/go.log" &
 pids+=($!); pid[go]=$!; log[go]="$work/go.log"
 for k in "${!port[@]}"; do wait_port "${port[$k]}" 5; done
+# ours listen at once and serve once their read models caught up
+for k in "${!port[@]}"; do [ "$k" = go ] || wait_serving "${port[$k]}" 60; done
 sleep 1
 
 rss_kib() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }

@@ -12,7 +12,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../scripts/lib.sh"
-source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_port
+source "$WW_ROOT/tests/support/ww_test_proc.sh" # free_port, wait_serving
+"$WW_ROOT/scripts/go-tools.sh" >/dev/null        # grpc-health-probe
 build=${WW_BUILD_DIR:-$WW_ROOT/build}
 secs=${BENCH_SECONDS:-5}
 : "${KAFKA_BROKERS:?run through scripts/with-kafka.sh}"
@@ -30,7 +31,7 @@ WW_INSTANCE_ID=bench-trainer WW_LISTEN_ADDR=127.0.0.1:$tp \
   "$build/services/trainer/trainer" 2>"$work/trainer.log" & pids+=($!)
 WW_INSTANCE_ID=bench-users WW_LISTEN_ADDR=127.0.0.1:$up \
   "$build/services/users/users" 2>"$work/users.log" & pids+=($!)
-wait_port "$tp" 60 && wait_port "$up" 60
+wait_serving "$tp" 120 && wait_serving "$up" 120
 echo
 echo "### ScheduleTraining through the log"
 "$build/bench/bench_schedule" 127.0.0.1:$tp 127.0.0.1:$up "$secs" 1 16 64

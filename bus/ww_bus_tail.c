@@ -375,23 +375,13 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     return WW_OK;
 }
 
-ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
-                                     ww_err_t *err) {
-    if (!t) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "tail: NULL");
+ww_code_t ww_bus_tail_wait_positions(ww_bus_tail_t *t, const int64_t *ends,
+                                     int timeout_ms, ww_err_t *err) {
+    if (!t || !ends)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "tail: tail and ends are required");
     struct timespec deadline = ww_clock_mono_deadline(timeout_ms);
-    int64_t *ends = malloc((size_t)t->count * sizeof *ends);
-    if (!ends)
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    int lookup_timeout = timeout_ms >= 0 && timeout_ms < LOOKUP_TIMEOUT_MS
-                             ? (timeout_ms > 0 ? timeout_ms : 1)
-                             : LOOKUP_TIMEOUT_MS;
-    ww_code_t rc = ww_bus_offsets_lookup(t->rk, t->topic, t->count,
-                                         RD_KAFKA_OFFSET_END, lookup_timeout,
-                                         ends, err);
-    if (rc) {
-        free(ends);
-        return rc;
-    }
+    ww_code_t rc = WW_OK;
     pthread_mutex_lock(&t->lock);
     for (;;) {
         if (t->failed) {
@@ -423,6 +413,30 @@ ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
         }
     }
     pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
+                                     ww_err_t *err) {
+    if (!t) return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "tail: NULL");
+    int64_t start = ww_clock_mono_ms();
+    int64_t *ends = malloc((size_t)t->count * sizeof *ends);
+    if (!ends)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    int lookup_timeout = timeout_ms >= 0 && timeout_ms < LOOKUP_TIMEOUT_MS
+                             ? (timeout_ms > 0 ? timeout_ms : 1)
+                             : LOOKUP_TIMEOUT_MS;
+    ww_code_t rc = ww_bus_offsets_lookup(t->rk, t->topic, t->count,
+                                         RD_KAFKA_OFFSET_END, lookup_timeout,
+                                         ends, err);
+    if (rc == WW_OK) {
+        int left = timeout_ms;
+        if (timeout_ms >= 0) {
+            int64_t l = timeout_ms - (ww_clock_mono_ms() - start);
+            left = l > 0 ? (int)l : 0;
+        }
+        rc = ww_bus_tail_wait_positions(t, ends, left, err);
+    }
     free(ends);
     return rc;
 }

@@ -18,9 +18,9 @@
  *
  * Threads: the handler and on_idle run in the tail's thread, one record at
  * a time, in offset order within a partition. Every other function may be
- * called from any thread (wait_caught_up from many at once), except
- * destroy, which must not be called from the handler nor while a
- * wait_caught_up is in progress.
+ * called from any thread (the waits from many at once), except destroy,
+ * which must not be called from the handler nor while a wait_caught_up or
+ * wait_positions is in progress.
  */
 #ifndef WW_BUS_TAIL_H
 #define WW_BUS_TAIL_H
@@ -78,6 +78,14 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
  * retriable), or the handler's error that stopped the tail. */
 ww_code_t ww_bus_tail_wait_caught_up(ww_bus_tail_t *t, int timeout_ms,
                                      ww_err_t *err);
+
+/* Blocks until the tail's position has reached ends[p] in every partition
+ * (ends[] of ww_bus_tail_partitions() entries, e.g. from ww_bus_tail_ends
+ * captured earlier), or timeout_ms passes (negative: no limit). Errors:
+ * DEADLINE_EXCEEDED (where it stands, in the message), CANCELLED (the tail
+ * is stopping), or the handler's error that stopped the tail. */
+ww_code_t ww_bus_tail_wait_positions(ww_bus_tail_t *t, const int64_t *ends,
+                                     int timeout_ms, ww_err_t *err);
 
 /* The answer of ww_bus_tail_when_caught_up: WW_OK once everything committed
  * before the call was handled; DEADLINE_EXCEEDED after its timeout;

@@ -103,8 +103,9 @@ void ww_rpc_call__set_identity(ww_rpc_call_t *call, const char *identity) {
 }
 
 void ww_rpc_call__set_idempotency_key(ww_rpc_call_t *call, const char *key) {
-    snprintf(call->idempotency_key, sizeof call->idempotency_key, "%s", key);
-    call->has_idempotency_key = true;
+    snprintf(call->idempotency_key, sizeof call->idempotency_key, "%s",
+             key ? key : "");
+    call->has_idempotency_key = key != NULL;
 }
 
 static void call_free(ww_rpc_call_t *call) {

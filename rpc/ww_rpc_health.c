@@ -128,6 +128,10 @@ ww_rpc_health_t *ww_rpc_health_new(void) {
 ww_code_t ww_rpc_health_set(ww_rpc_health_t *h, const char *service,
                             ww_rpc_health_status_t status, ww_err_t *err) {
     pthread_mutex_lock(&h->mu);
+    if (h->shut_down) { /* stays NOT_SERVING */
+        pthread_mutex_unlock(&h->mu);
+        return WW_OK;
+    }
     ww_rpc_health_entry_t *e = find(h, service);
     if (!e) {
         size_t len = strlen(service);

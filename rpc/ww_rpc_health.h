@@ -3,7 +3,8 @@
  * current status of a service name ("" = the whole server), Watch streams it
  * and then every change. Each ww_rpc_server owns one (see
  * ww_rpc_server_health()); services added to the server are SERVING once it
- * starts, and everything turns NOT_SERVING when it shuts down.
+ * starts (NOT_SERVING with the server's start_not_serving, until the owner
+ * says otherwise), and everything turns NOT_SERVING when it shuts down.
  *
  * Thread-safety: every function may be called from any thread.
  */
@@ -26,7 +27,9 @@ typedef enum ww_rpc_health_status {
 ww_rpc_health_t *ww_rpc_health_new(void);
 
 /* Sets the status of `service` (copied; "" = the server) and pushes it to
- * every Watch of that name. Fails only on allocation failure. */
+ * every Watch of that name. After ww_rpc_health_shutdown it changes nothing
+ * and returns WW_OK: a server that stops stays NOT_SERVING, even when its
+ * owner reports ready late. Fails only on allocation failure. */
 ww_code_t ww_rpc_health_set(ww_rpc_health_t *health, const char *service,
                             ww_rpc_health_status_t status, ww_err_t *err);
 

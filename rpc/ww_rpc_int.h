@@ -59,8 +59,9 @@ ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init);
 
 /* What the server learnt before the handler: the caller's identity
  * (truncated to WW_RPC_IDENTITY_SIZE - 1) and the idempotency-key (at most
- * WW_RPC_KEY_MAX characters; checked by the server). Copied; only before
- * the handler runs, on the dispatching thread. */
+ * WW_RPC_KEY_MAX characters; checked by the server; NULL forgets it, so
+ * the call's result is not remembered). Copied; only before the handler
+ * runs, on the dispatching thread. */
 void ww_rpc_call__set_identity(ww_rpc_call_t *call, const char *identity);
 void ww_rpc_call__set_idempotency_key(ww_rpc_call_t *call, const char *key);
 

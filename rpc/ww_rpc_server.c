@@ -232,6 +232,22 @@ static bool answered_from_cache(ww_rpc_server_t *s, ww_rpc_call_t *call) {
     return true;
 }
 
+/* The owner's admission check; a refusal is not remembered under the
+ * call's idempotency-key: the handler never ran, and a retry once the
+ * owner is ready must run it. */
+static bool admitted(ww_rpc_server_t *s, const ww_rpc_method_t *m,
+                     ww_rpc_call_t *call) {
+    if (!s->cfg.admit || m->is_health) return true;
+    ww_err_t err;
+    ww_err_clear(&err);
+    ww_code_t rc = s->cfg.admit(s->cfg.admit_ctx, m->path, &err);
+    if (rc == WW_OK) return true;
+    ww_rpc_call__set_idempotency_key(call, NULL);
+    ww_rpc_call__finish(call, ww_rpc_status_from_code(rc),
+                        err.msg[0] ? err.msg : "not admitted now", NULL);
+    return false;
+}
+
 /* The decoded request, or NULL once the call was answered. */
 static ProtobufCMessage *unpack(const ww_rpc_method_t *m, ww_rpc_call_t *call,
                                 grpc_slice bytes) {
@@ -266,6 +282,10 @@ static void dispatch(ww_rpc_server_t *s, const ww_rpc_method_t *m,
         authenticated(s, m, call) && !answered_from_cache(s, call))
         req = unpack(m, call, bytes);
     grpc_slice_unref(bytes);
+    if (req && !admitted(s, m, call)) {
+        protobuf_c_message_free_unpacked(req, NULL);
+        req = NULL;
+    }
     if (req) invoke(m, call, req);
 }
 
@@ -484,6 +504,19 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
         if (rc != WW_OK) return rc;
         s->health_added = true;
     }
+    /* Health answers from the first accepted call on, so a Watch never
+     * sees SERVICE_UNKNOWN for a name being served. Names the owner set
+     * before start keep their status. */
+    ww_rpc_health_status_t initial = s->cfg.start_not_serving
+                                         ? WW_RPC_HEALTH_NOT_SERVING
+                                         : WW_RPC_HEALTH_SERVING;
+    for (size_t i = 0; i <= s->n_methods; i++) {
+        if (i < s->n_methods && s->methods[i].is_health) continue;
+        const char *name =
+            i < s->n_methods ? s->methods[i].service->descriptor->name : "";
+        if (ww_rpc_health_get(s->health, name) == WW_RPC_HEALTH_UNKNOWN)
+            ww_rpc_health_set(s->health, name, initial, NULL);
+    }
     grpc_arg args[2];
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -550,15 +583,28 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
                               "rpc server: cannot start thread");
         w->thread_started = true;
     }
-    for (size_t i = 0; i < s->n_methods; i++) {
-        if (s->methods[i].is_health) continue;
-        const char *name = s->methods[i].service->descriptor->name;
-        if (ww_rpc_health_get(s->health, name) == WW_RPC_HEALTH_UNKNOWN)
-            ww_rpc_health_set(s->health, name, WW_RPC_HEALTH_SERVING, NULL);
+    ww_log_info("rpc",
+                "event=listening addr=%s port=%d threads=%d methods=%zu "
+                "serving=%s",
+                s->listen_addr, s->port, s->n_workers, s->n_methods,
+                ww_rpc_health_get(s->health, "") == WW_RPC_HEALTH_SERVING
+                    ? "true"
+                    : "false");
+    return WW_OK;
+}
+
+ww_code_t ww_rpc_server_set_serving(ww_rpc_server_t *s,
+                                    ww_rpc_health_status_t status,
+                                    ww_err_t *err) {
+    /* Services are added before start only, and methods never change
+     * after: reading them from any thread is safe. */
+    for (size_t i = 0; i <= s->n_methods; i++) {
+        if (i < s->n_methods && s->methods[i].is_health) continue;
+        const char *name =
+            i < s->n_methods ? s->methods[i].service->descriptor->name : "";
+        ww_code_t rc = ww_rpc_health_set(s->health, name, status, err);
+        if (rc != WW_OK) return rc;
     }
-    ww_rpc_health_set(s->health, "", WW_RPC_HEALTH_SERVING, NULL);
-    ww_log_info("rpc", "event=listening addr=%s port=%d threads=%d methods=%zu",
-                s->listen_addr, s->port, s->n_workers, s->n_methods);
     return WW_OK;
 }
 

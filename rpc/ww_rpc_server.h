@@ -43,7 +43,20 @@
  *     services leave it off, because their writes are commands and
  *     idempotency lives in the facts on Kafka (services/host/ww_host_write.h:
  *     across instances and restarts, bound to the request, decided once).
+ *   - admit() refused (after decoding)       -> its status (not run; not
+ *     remembered under the idempotency-key, so a retry once the owner is
+ *     ready runs)
  * Every finished call logs one line: method, status, duration.
+ *
+ * Health and readiness: grpc.health.v1.Health is served by itself (see
+ * ww_rpc_health.h). Once the server starts, "" (the whole server) and the
+ * name of every added service ("trainer.TrainerService") are SERVING, or
+ * NOT_SERVING with `start_not_serving`: for an owner that must prepare
+ * after it listens (a read model catching up), so probes see it is not
+ * ready instead of finding no port. The owner turns them SERVING with
+ * ww_rpc_server_set_serving once ready; until then `admit` is the natural
+ * place to refuse calls (UNAVAILABLE, saying why). A status set before
+ * start is kept by start.
  *
  * Security hooks (no cryptography here):
  *   - `credentials` (borrowed, NULL = plaintext): passed to
@@ -79,6 +92,14 @@ typedef ww_code_t (*ww_rpc_authenticate_fn)(void *ctx, const char *method,
                                             size_t identity_size,
                                             ww_err_t *err);
 
+/* Whether a call may run now, asked on the queue thread after
+ * authentication and decoding, right before the handler; never for health
+ * methods. WW_OK admits; any other code (normally WW_ERR_UNAVAILABLE, with
+ * err saying why and when to retry) ends the call with that status and
+ * err's message. Must be thread-safe and fast: no I/O, no waiting. */
+typedef ww_code_t (*ww_rpc_admit_fn)(void *ctx, const char *method,
+                                     ww_err_t *err);
+
 typedef struct ww_rpc_server_config {
     const char *listen_addr; /* "127.0.0.1:0" picks a free port */
     int threads;             /* 0: one per core it may run on */
@@ -89,6 +110,10 @@ typedef struct ww_rpc_server_config {
     ww_rpc_authenticate_fn authenticate;  /* NULL: everyone, identity "" */
     void *auth_ctx;
     bool authenticate_health;
+    /* Health starts NOT_SERVING for "" and every service (see the top). */
+    bool start_not_serving;
+    ww_rpc_admit_fn admit; /* NULL: every call is admitted */
+    void *admit_ctx;
 } ww_rpc_server_config_t;
 
 /* Creates a stopped server (calls grpc_init; ww_rpc_server_destroy balances
@@ -97,8 +122,9 @@ typedef struct ww_rpc_server_config {
 ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
                             ww_rpc_server_t **out, ww_err_t *err);
 
-/* Serves `service` (borrowed; must outlive the server) and reports it
- * SERVING in health once started. Only before ww_rpc_server_start. */
+/* Serves `service` (borrowed; must outlive the server) and reports it in
+ * health once started (SERVING, or NOT_SERVING with start_not_serving).
+ * Only before ww_rpc_server_start. */
 ww_code_t ww_rpc_server_add_service(ww_rpc_server_t *server,
                                     ProtobufCService *service, ww_err_t *err);
 
@@ -108,6 +134,16 @@ ww_rpc_health_t *ww_rpc_server_health(ww_rpc_server_t *server);
 
 /* Binds, starts the queue threads and arms the requests. */
 ww_code_t ww_rpc_server_start(ww_rpc_server_t *server, ww_err_t *err);
+
+/* Sets the health of "" and of every added service to `status` at once
+ * (each Watch of those names sees it): how an owner that started with
+ * start_not_serving reports it is ready. From any thread once
+ * ww_rpc_server_start returned, until ww_rpc_server_destroy (before start:
+ * on the thread that adds the services); after shutdown it changes nothing
+ * (everything stays NOT_SERVING). Fails only on allocation failure. */
+ww_code_t ww_rpc_server_set_serving(ww_rpc_server_t *server,
+                                    ww_rpc_health_status_t status,
+                                    ww_err_t *err);
 
 /* The bound port (useful with ":0"); 0 before start. */
 int ww_rpc_server_port(const ww_rpc_server_t *server);

@@ -6,7 +6,8 @@
 #   - the pinned Apache Kafka broker jars (scripts/kafka/pom.xml) into
 #     $WW_CACHE/kafka-<version>/libs, outside the build tree,
 #   - Python interop packages (pinned) into $WW_CACHE/venv,
-#   - Go tools (pinned): protoc-gen-go(-grpc) and buf, into $WW_CACHE/go/bin.
+#   - Go tools (pinned): protoc-gen-go(-grpc), grpc-health-probe and buf, into
+#     $WW_CACHE/go/bin.
 #   scripts/bootstrap.sh --run   only what building and running need (the
 #                                run command uses this): the Debian build
 #                                dependencies, no broker, Python, Go or test
@@ -65,6 +66,7 @@ if [ ! -f "$venv/.complete" ] || ! cmp -s "$req" "$venv/.complete"; then
 fi
 
 # Go tools (pinned, built with the machine's Go toolchain into the cache):
-# the grpc-go interop client's code generators and buf for the schema checks.
+# the grpc-go interop client's code generators, the health probe the recovery
+# test runs as Kubernetes would, and buf for the schema checks.
 "$here/go-tools.sh" >/dev/null
 "$here/buf.sh" --version >/dev/null

@@ -40,7 +40,9 @@
  *
  *   WW_KAFKA_PARTITIONS      partitions of each service topic (default 6)
  *   WW_KAFKA_START_TIMEOUT_MS  how long a broker that does not answer yet is
- *                            retried at start (default 30000)
+ *                            retried at start (default 30000); the start's
+ *                            replay may also stall this long at most
+ *                            (ww_host_service.h)
  *   WW_KAFKA_FIX_TOPICS      1/true/yes/on: give existing topics the
  *                            catalogue's settings instead of refusing
  *

@@ -116,7 +116,7 @@ static ww_code_t on_idle(void *opaque, ww_bus_processor_t *p, ww_err_t *err) {
         /* Step 2: the events' ends, captured after step 1. */
         int64_t *ends = malloc((size_t)d->n * sizeof *ends);
         if (!ends) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "no memory");
-        if (ww_host_model_ends(d->model, ends, &e) != WW_OK) {
+        if (ww_host_model_ends(d->model, ends, 10000, &e) != WW_OK) {
             free(ends);
             ww_log_warn("decider", "event=handover_wait step=ends msg=\"%s\"",
                         e.msg);

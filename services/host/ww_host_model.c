@@ -204,9 +204,14 @@ ww_code_t ww_host_model_clone_at(ww_host_model_t *m, int32_t p, int64_t end,
     return rc;
 }
 
-ww_code_t ww_host_model_ends(ww_host_model_t *m, int64_t *ends,
+ww_code_t ww_host_model_ends(ww_host_model_t *m, int64_t *ends, int timeout_ms,
                              ww_err_t *err) {
-    return ww_bus_tail_ends(m->tail, ends, 10000, err);
+    return ww_bus_tail_ends(m->tail, ends, timeout_ms, err);
+}
+
+ww_code_t ww_host_model_wait_reached(ww_host_model_t *m, const int64_t *ends,
+                                     int timeout_ms, ww_err_t *err) {
+    return ww_bus_tail_wait_positions(m->tail, ends, timeout_ms, err);
 }
 
 int64_t ww_host_model_position(ww_host_model_t *m, int32_t p) {

@@ -73,9 +73,19 @@ ww_code_t ww_host_model_clone_at(ww_host_model_t *m, int32_t p, int64_t end,
                                  ww_shard_t **out, ww_err_t *err);
 
 /* The end of every partition now (last stable offsets) into ends[]; blocks
- * one round trip (for an owner's thread, never a gRPC one). */
-ww_code_t ww_host_model_ends(ww_host_model_t *m, int64_t *ends,
+ * one round trip, up to timeout_ms (for an owner's or the start's thread,
+ * never a gRPC one). UNAVAILABLE (retriable) when the broker does not
+ * answer. */
+ww_code_t ww_host_model_ends(ww_host_model_t *m, int64_t *ends, int timeout_ms,
                              ww_err_t *err);
+
+/* Blocks until the model has handled every record before ends[p] in each
+ * partition (ends from ww_host_model_ends), up to timeout_ms: the
+ * start-up replay waits for the end as of the start in slices of this.
+ * DEADLINE_EXCEEDED, CANCELLED, or why the model stopped. Not while the
+ * model is being destroyed. */
+ww_code_t ww_host_model_wait_reached(ww_host_model_t *m, const int64_t *ends,
+                                     int timeout_ms, ww_err_t *err);
 
 /* The next offset the model will handle in partition p. */
 int64_t ww_host_model_position(ww_host_model_t *m, int32_t p);
@@ -100,7 +110,9 @@ ww_code_t ww_host_model_when_caught_up(ww_host_model_t *m, int timeout_ms,
                                        ww_host_model_fn fn, void *opaque,
                                        ww_err_t *err);
 
-/* Blocks until caught up with the events as of the call (start-up). */
+/* Blocks until caught up with the events as of the call (tools and
+ * benchmarks; the services' start waits in slices, see
+ * ww_host_model_wait_reached). */
 ww_code_t ww_host_model_wait_caught_up(ww_host_model_t *m, int timeout_ms,
                                        ww_err_t *err);
 

@@ -37,16 +37,14 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_err_t err;
     const char *addr;
     ww_host_security_server_t *sec = NULL;
+    ww_host_gate_t *gate = NULL;
     ww_rpc_server_t *server = NULL;
     int rc = 1;
     /* Security first: a service that would run unprotected must not even
      * look for its address. */
     if (ww_host_security_server_new(&sec, &err) != WW_OK ||
-        ww_host_serve_listen_addr(c->addr_env, &addr, &err) != WW_OK)
-        goto out;
-    if (c->configure &&
-        c->configure(c->configure_ctx, ww_host_security_server_enabled(sec),
-                     addr, &err) != WW_OK)
+        ww_host_serve_listen_addr(c->addr_env, &addr, &err) != WW_OK ||
+        ww_host_gate_new(c->name, &gate, &err) != WW_OK)
         goto out;
     ww_rpc_server_config_t cfg = {
         .listen_addr = addr,
@@ -57,13 +55,22 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
         .idempotency_cache = 0,
     };
     ww_host_security_server_apply(sec, &cfg);
+    ww_host_gate_apply(gate, &cfg);
     if (ww_rpc_server_new(&cfg, &server, &err) != WW_OK) goto out;
     for (size_t i = 0; i < c->n_services; i++)
         if (ww_rpc_server_add_service(server, c->services[i], &err) != WW_OK)
             goto out;
     if (ww_rpc_server_start(server, &err) != WW_OK) goto out;
+    ww_host_gate_attach(gate, server);
     ww_log_info(c->name, "event=started addr=%s port=%d security=%s", addr,
                 ww_rpc_server_port(server), ww_host_security_server_mode(sec));
+    if (c->configure) {
+        if (c->configure(c->configure_ctx, ww_host_security_server_enabled(sec),
+                         addr, gate, &err) != WW_OK)
+            goto out;
+    } else {
+        ww_host_gate_open(gate);
+    }
     int sig = ww_rpc_server_wait_signal();
     if (atomic_load(&failed))
         ww_log_error(c->name, "event=stopping reason=\"%s\"", fail_why);
@@ -76,8 +83,10 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
 out:
     if (rc == 1)
         ww_log_error(c->name, "event=start_failed msg=\"%s\"", err.msg);
+    ww_host_gate_detach(gate);
     ww_rpc_server_destroy(server);
     if (c->unconfigure) c->unconfigure(c->configure_ctx);
+    ww_host_gate_destroy(gate);
     ww_host_security_server_destroy(sec);
     if (rc == 2) return 1;
     if (rc == 0) ww_log_info(c->name, "event=stopped");

@@ -1,7 +1,17 @@
 /*
  * ww_host_serve.h - the common main loop of a service binary: security mode,
- * listen address, server settings from the environment, run until SIGTERM
- * or SIGINT, graceful shutdown.
+ * listen address, server settings from the environment, listen at once
+ * NOT_SERVING, let the service catch up (configure, then its gate opens),
+ * run until SIGTERM or SIGINT, graceful shutdown.
+ *
+ * Start-up is recovery: the server listens before the service has rebuilt
+ * anything, with health NOT_SERVING ("" and every service) and every call
+ * but health answered UNAVAILABLE "... is catching up (...)" (see
+ * ww_host_gate.h), so an orchestrator's probe (grpc_health_probe, a
+ * Kubernetes readiness or startup probe) sees the instance is not ready
+ * yet instead of a closed port. The service opens the gate once its read
+ * model holds the end of its log as of the start (ww_host_service.h); then
+ * health turns SERVING.
  *
  * Environment:
  *   WW_LISTEN_ADDR       listen here when set, else on the service's own
@@ -21,6 +31,7 @@
 #define WW_HOST_SERVE_H
 
 #include "ww_err.h"
+#include "ww_host_gate.h"
 #include "ww_rpc_server.h"
 
 #include <protobuf-c/protobuf-c.h>
@@ -34,14 +45,17 @@ typedef struct ww_host_serve_config {
     const char *addr_env; /* "TRAINER_GRPC_ADDR" */
     ProtobufCService *services[WW_HOST_SERVE_MAX_SERVICES]; /* borrowed */
     size_t n_services;
-    /* Optional: called on the main thread once the security settings and
-     * the listen address are known, before the server starts: where a
-     * service connects to Kafka, rebuilds its read model and starts its
-     * workers. `authenticated` is false in local mode (calls carry no
-     * identity); `listen_addr` is where the server will listen. A non-OK
-     * return stops the start with err's message. */
+    /* Optional: called on the main thread once the server listens (closed
+     * gate: NOT_SERVING, calls refused): where a service connects to Kafka
+     * and starts its catch-up, which opens `gate` (borrowed, valid until
+     * unconfigure returns) when ready; it may block while Kafka is retried
+     * (WW_KAFKA_START_TIMEOUT_MS), not for the replay. `authenticated` is
+     * false in local mode (calls carry no identity); `listen_addr` is where
+     * the server listens. A non-OK return stops the service with err's
+     * message (exit 1). Without configure the gate opens at start. */
     ww_code_t (*configure)(void *ctx, bool authenticated,
-                           const char *listen_addr, ww_err_t *err);
+                           const char *listen_addr, ww_host_gate_t *gate,
+                           ww_err_t *err);
     /* Optional: called on the main thread after the server stopped (no
      * handler runs any more), also when configure failed: stop workers. */
     void (*unconfigure)(void *ctx);
@@ -61,7 +75,8 @@ ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
 int ww_host_serve_main(const ww_host_serve_config_t *config);
 
 /* Stops the service from any thread because something it cannot serve
- * without failed (a worker fenced by a newer instance, say): the main loop
+ * without failed (a worker fenced by a newer instance, a replay that
+ * cannot catch up, say): the main loop
  * shuts down gracefully and the process exits with 1, so an orchestrator
  * restarts it. */
 void ww_host_serve_fail(const char *why);

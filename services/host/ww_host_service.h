@@ -4,14 +4,36 @@
  * <svc>.commands (group "<svc>.decider"), the translator of the peer's
  * facts (group "<svc>.translator"), and the edge's commands client.
  *
- * Start order: the read model first (it replays the events), then the
- * commands client (its replies reader starts at the end), then the
- * workers. A worker that ends by itself (fenced by a newer instance, a
- * fatal broker error) stops the process (ww_host_serve_fail): an instance
- * must not serve without its decider.
+ * Start-up is recovery. new builds everything; the read model starts
+ * replaying <svc>.events from the beginning at once, and nothing waits.
+ * start runs the catch-up in a thread of its own while the server already
+ * listens with its gate closed (NOT_SERVING, calls UNAVAILABLE, see
+ * ww_host_gate.h):
+ *   1. the end of every events partition, captured once (the end "as of
+ *      the start");
+ *   2. the model reaches it; meanwhile the gate's progress says how far
+ *      ("users.events: 120345 of 300000 offsets read, 40%");
+ *   3. then the workers start: the decider and the translator join their
+ *      groups only now. A decider copies its partitions' shards from this
+ *      model once it reached the ends captured after the stable committed
+ *      offsets (ww_host_decider.h, handover), so it never decides on a
+ *      model that is behind; joining only once caught up also keeps this
+ *      instance from taking partitions (and the translator's) away from
+ *      instances that serve, only to hold them idle during its replay;
+ *   4. the gate opens: health SERVING, every call admitted.
+ * A replay that progresses is never cut short, however long the log. The
+ * start fails (ww_host_serve_fail: a log line naming the topic and where
+ * it stands, exit 1, so an orchestrator restarts it) when the end cannot
+ * be asked, or the replay makes no progress, for WW_KAFKA_START_TIMEOUT_MS
+ * (default 30000): a broker gone for that long.
  *
- * Threads: new/start/stop/destroy on the main thread; the getters from any
- * thread between start and stop.
+ * A worker that ends by itself (fenced by a newer instance, a fatal broker
+ * error) stops the process (ww_host_serve_fail): an instance must not
+ * serve without its decider.
+ *
+ * Threads: new/start/destroy on the main thread; the getters from any
+ * thread between new and destroy (the model and the commands client are
+ * complete at new; the adapters use them only once the gate is open).
  */
 #ifndef WW_HOST_SERVICE_H
 #define WW_HOST_SERVICE_H
@@ -20,6 +42,7 @@
 #include "ww_host_backbone.h"
 #include "ww_host_commands.h"
 #include "ww_host_decider.h"
+#include "ww_host_gate.h"
 #include "ww_host_model.h"
 #include "ww_host_translator.h"
 
@@ -36,23 +59,27 @@ typedef struct ww_host_service_config {
     ww_code_t (*translate)(void *ctx, ww_host_fact_t *fact, ww_err_t *err);
     const ww_bus_registry_t *peer_types;
     void *ctx; /* passed to every operation; must outlive the service */
+    /* Opened once caught up (borrowed, must outlive the service); NULL:
+     * nothing to open. */
+    ww_host_gate_t *gate;
 } ww_host_service_config_t;
 
-/* Builds the read model and waits until it holds every fact committed
- * before the start (up to WW_KAFKA_START_TIMEOUT_MS, default 30000; a
- * long log is replayed in the meantime, with a log line), then builds the
- * commands client, the decider and the translator. Nothing decides yet. */
+/* Builds the read model (replaying from now on), the commands client, the
+ * decider and the translator. Blocks only for the round trips of creating
+ * them; nothing decides yet. */
 ww_code_t ww_host_service_new(const ww_host_service_config_t *cfg,
                               ww_host_service_t **out, ww_err_t *err);
 
-/* Starts the decider's and the translator's threads. */
+/* Starts the catch-up thread (see the top); returns at once. The workers
+ * start, and the gate opens, once the model has caught up. */
 ww_code_t ww_host_service_start(ww_host_service_t *s, ww_err_t *err);
 
 ww_host_model_t *ww_host_service_model(ww_host_service_t *s);
 ww_host_commands_t *ww_host_service_commands(ww_host_service_t *s);
 ww_host_decider_t *ww_host_service_decider(ww_host_service_t *s);
 
-/* Stops the workers (their open batches commit first), the commands client
+/* Stops the catch-up if it still runs (within a fraction of a second),
+ * the workers (their open batches commit first), the commands client
  * (pending commands answered CANCELLED) and the read model; frees. NULL is
  * a no-op. */
 void ww_host_service_destroy(ww_host_service_t *s);

@@ -26,9 +26,11 @@ typedef struct app {
     char **trainer_callers; /* WW_TRAINER_CALLERS, for the adapter */
 } app_t;
 
-/* After the security settings: Kafka, the read model, the workers. */
+/* Once the server listens, NOT_SERVING: Kafka, the read model, and the
+ * catch-up that starts the workers and opens the gate. */
 static ww_code_t configure(void *ctx, bool authenticated,
-                           const char *listen_addr, ww_err_t *err) {
+                           const char *listen_addr, ww_host_gate_t *gate,
+                           ww_err_t *err) {
     app_t *a = ctx;
     int oom = 0;
     a->trainer_callers =
@@ -37,12 +39,14 @@ static ww_code_t configure(void *ctx, bool authenticated,
     ww_trainer_grpc_set_trainer_callers(
         a->grpc, authenticated, (const char *const *)a->trainer_callers);
     ww_code_t rc;
+    ww_host_gate_progress(gate, "connecting to Kafka");
     if ((rc = ww_host_backbone_open("trainer", "users", listen_addr,
                                     &a->backbone, err)) ||
         (rc = ww_trainer_worker_new(&a->worker, err)))
         return rc;
     ww_host_service_config_t sc =
         ww_trainer_worker_service(a->worker, a->backbone);
+    sc.gate = gate;
     if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
     ww_trainer_grpc_attach(a->grpc, ww_host_service_model(a->service),
                            ww_host_service_commands(a->service));

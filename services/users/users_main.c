@@ -19,18 +19,22 @@ typedef struct app {
     ww_host_service_t *service;
 } app_t;
 
-/* After the security settings: Kafka, the read model, the workers. */
+/* Once the server listens, NOT_SERVING: Kafka, the read model, and the
+ * catch-up that starts the workers and opens the gate. */
 static ww_code_t configure(void *ctx, bool authenticated,
-                           const char *listen_addr, ww_err_t *err) {
+                           const char *listen_addr, ww_host_gate_t *gate,
+                           ww_err_t *err) {
     (void)authenticated;
     app_t *a = ctx;
     ww_code_t rc;
+    ww_host_gate_progress(gate, "connecting to Kafka");
     if ((rc = ww_host_backbone_open("users", "trainer", listen_addr,
                                     &a->backbone, err)) ||
         (rc = ww_users_worker_new(&a->worker, err)))
         return rc;
     ww_host_service_config_t sc = ww_users_worker_service(a->worker,
                                                           a->backbone);
+    sc.gate = gate;
     if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
     ww_users_grpc_attach(a->grpc, ww_host_service_model(a->service),
                          ww_host_service_commands(a->service));

@@ -105,6 +105,37 @@ WW_TEST(caught_up_times_out_while_the_handler_lags) {
     ww_bus_config_destroy(base);
 }
 
+/* Waiting for ends captured earlier: the wait is for those positions, not
+ * for what was written since, and a lagging handler times out saying where
+ * the tail stands. */
+WW_TEST(wait_positions_reaches_the_ends_captured_before) {
+    char topic[128];
+    ww_test_unique_name(topic, sizeof topic, "tail-positions");
+    bt_create_topic(topic, 2);
+    bt_produce(topic, RD_KAFKA_PARTITION_UA, 0, 40, "m-%d");
+    ww_bus_config_t *base = bt_bus(NULL);
+    seen_t s = {.lock = PTHREAD_MUTEX_INITIALIZER, .block = 1};
+    ww_bus_tail_t *t;
+    ww_err_t err = {0};
+    ww_bus_tail_config_t cfg = {.topic = topic, .handler = collect,
+                                .opaque = &s};
+    WW_ASSERT_EQ_INT(ww_bus_tail_start(base, &cfg, &t, &err), WW_OK);
+    int64_t ends[2];
+    WW_ASSERT_EQ_INT(ww_bus_tail_ends(t, ends, 10000, &err), WW_OK);
+    WW_ASSERT_EQ_INT(ends[0] + ends[1], 40);
+    WW_ASSERT_EQ_INT(ww_bus_tail_wait_positions(t, ends, 200, &err),
+                     WW_ERR_DEADLINE_EXCEEDED);
+    WW_ASSERT_CONTAINS(err.msg, "partition");
+    bt_produce(topic, RD_KAFKA_PARTITION_UA, 100, 20, "n-%d");
+    __atomic_store_n(&s.block, 0, __ATOMIC_SEQ_CST);
+    WW_ASSERT_EQ_INT(ww_bus_tail_wait_positions(t, ends, 20000, &err), WW_OK);
+    WW_ASSERT(ww_bus_tail_position(t, 0) >= ends[0]);
+    WW_ASSERT(ww_bus_tail_position(t, 1) >= ends[1]);
+    WW_ASSERT(seen_count(&s) >= 40);
+    ww_bus_tail_destroy(t);
+    ww_bus_config_destroy(base);
+}
+
 WW_TEST(starts_from_given_offsets_and_an_empty_topic_is_caught_up) {
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "tail-offsets");
@@ -298,6 +329,7 @@ int main(int argc, char **argv) {
         (ww_test_case_t[]){
             WW_CASE(caught_up_means_everything_committed_before_the_call_was_handled),
             WW_CASE(caught_up_times_out_while_the_handler_lags),
+            WW_CASE(wait_positions_reaches_the_ends_captured_before),
             WW_CASE(starts_from_given_offsets_and_an_empty_topic_is_caught_up),
             WW_CASE(commit_marker_before_an_open_transaction_does_not_hold_the_tail),
             WW_CASE(handler_error_stops_the_tail_and_waits_report_it),

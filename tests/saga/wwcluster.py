@@ -20,7 +20,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop", "python"))
-from wwinterop import free_port  # noqa: E402
+from wwinterop import free_port, wait_serving  # noqa: E402
 
 SESSION_MS = 6000
 TXN_MS = 10000
@@ -44,10 +44,9 @@ class Instance:
         self.proc = subprocess.Popen([self.binary], env=env,
                                      stderr=self.log, stdout=self.log)
         self.channel = grpc.insecure_channel(self.addr)
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=90)
-        except grpc.FutureTimeoutError:
-            raise RuntimeError("%s did not start:\n%s" %
+        # it listens at once, and serves once its read model caught up
+        if not wait_serving(self.channel, 90, self.proc):
+            raise RuntimeError("%s did not start serving:\n%s" %
                                (self.name, self.log_text()[-3000:]))
 
     def signal(self, sig):

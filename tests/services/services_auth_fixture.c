@@ -5,6 +5,7 @@
 #include "ww_auth_tls.h"
 #include "ww_test.h"
 #include "ww_test_proc.h"
+#include "ww_test_serving.h"
 
 #include <grpc/grpc_security.h>
 #include <signal.h>
@@ -52,6 +53,25 @@ pid_t sfx_start_service(const char *bin, int port, const char *audience,
     pid_t pid = sfx_spawn(bin, env, log);
     WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 60000),
                   "server did not start, see %s", log);
+    /* Serving once its read model caught up; health needs no token, and
+     * the fixture's client certificate suits mutual TLS too. */
+    char target[64];
+    snprintf(target, sizeof target, "localhost:%d", port);
+    ww_err_t err = {0};
+    grpc_channel_credentials *chan = NULL;
+    WW_ASSERT_MSG(ww_auth_tls_channel_credentials(
+                      fx_pki_file("ca.pem"), fx_pki_file("client.pem"),
+                      fx_pki_file("client.key"), &chan, &err) == WW_OK,
+                  "%s", err.msg);
+    ww_rpc_client_config_t cfg = {.target = target,
+                                  .channel_credentials = chan};
+    ww_rpc_client_t *c = NULL;
+    ww_code_t rc = ww_rpc_client_new(&cfg, &c, &err);
+    grpc_channel_credentials_release(chan);
+    WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
+    bool serving = ww_test_serving_wait(c, pid, 90000);
+    ww_rpc_client_destroy(c);
+    WW_ASSERT_MSG(serving, "server never served, see %s", log);
     return pid;
 }
 

@@ -4,6 +4,7 @@
 #include "ww_rpc_stubs.h"
 #include "ww_test.h"
 #include "ww_test_proc.h"
+#include "ww_test_serving.h"
 
 #include <signal.h>
 
@@ -97,13 +98,11 @@ static void serves_and_stops(const char *bin, const char *service, int sig,
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     req.service = (char *)service;
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
-    ww_rpc_call_options_t o = {.timeout_ms = 500};
-    int64_t until = ww_test_now_ms() + 60000;
-    ww_code_t rc;
-    while ((rc = ww_rpc_stubs_health_check(c, &req, &resp, &o, &err)) !=
-               WW_OK &&
-           ww_test_now_ms() < until)
-        usleep(50000);
+    ww_rpc_call_options_t o = {.timeout_ms = 2000};
+    /* It listens at once and serves once its read model caught up. */
+    WW_ASSERT_MSG(ww_test_serving_wait(c, pid, 60000),
+                  "%s never served, see %s", bin, log);
+    ww_code_t rc = ww_rpc_stubs_health_check(c, &req, &resp, &o, &err);
     WW_ASSERT_MSG(rc == WW_OK, "health: %s", err.msg);
     WW_ASSERT_EQ_INT(
         resp->status,
@@ -116,6 +115,7 @@ static void serves_and_stops(const char *bin, const char *service, int sig,
         warnings++;
     WW_ASSERT_EQ_INT(warnings, 1);
     WW_ASSERT_CONTAINS(text, "security=plaintext");
+    WW_ASSERT_CONTAINS(text, "event=serving");
     WW_ASSERT_CONTAINS(text, "event=stopped");
     WW_ASSERT_CONTAINS(text, "method=/grpc.health.v1.Health/Check status=OK");
     unlink(log);

@@ -6,6 +6,7 @@
  * service nobody settles it. */
 #include "ww_test.h"
 #include "ww_test_proc.h"
+#include "ww_test_serving.h"
 #include "ww_time.h"
 #include "ww_trainer_stubs.h"
 #include "ww_users_stubs.h"
@@ -50,6 +51,8 @@ static ww_rpc_client_t *start(const char *bin, const char *prefix,
     ww_rpc_client_config_t cc = {.target = target};
     ww_err_t e;
     WW_ASSERT_EQ_INT(ww_rpc_client_new(&cc, &c, &e), WW_OK);
+    WW_ASSERT_MSG(ww_test_serving_wait(c, *pid, 90000),
+                  "%s never served, see %s", bin, log);
     return c;
 }
 

@@ -112,8 +112,7 @@ pid_t ww_test_proc_spawn(const char *const *argv,
     return pid;
 }
 
-/* Whether `pid` has ended; leaves it to be collected. */
-static bool has_ended(pid_t pid) {
+bool ww_test_proc_has_ended(pid_t pid) {
     siginfo_t info = {0};
     return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
            info.si_pid == pid;
@@ -127,7 +126,8 @@ bool ww_test_proc_wait_port(int port, pid_t pid, int timeout_ms) {
         bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
         if (fd >= 0) close(fd);
         if (ok) return true;
-        if ((pid > 0 && has_ended(pid)) || ww_test_now_ms() >= until)
+        if ((pid > 0 && ww_test_proc_has_ended(pid)) ||
+            ww_test_now_ms() >= until)
             return false;
         usleep(20000);
     }

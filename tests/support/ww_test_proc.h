@@ -59,6 +59,9 @@ pid_t ww_test_proc_spawn(const char *const *argv,
  * ww_test_proc_wait to collect. */
 bool ww_test_proc_wait_port(int port, pid_t pid, int timeout_ms);
 
+/* Whether `pid` has ended; leaves it a zombie for ww_test_proc_wait. */
+bool ww_test_proc_has_ended(pid_t pid);
+
 /* Waits up to `timeout_ms` for `pid` to end and collects it: its exit code,
  * 128 + the signal that ended it, or -1 when it was still running (it is
  * then killed with SIGKILL and collected, so no child outlives its case). */

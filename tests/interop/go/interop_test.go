@@ -79,6 +79,20 @@ func start(t *testing.T, env string) *service {
 		t.Fatal(err)
 	}
 	s.conn = conn
+	// It listens at once and serves once its read model caught up.
+	hc := health.NewHealthClient(conn)
+	for {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		r, err := hc.Check(c, &health.HealthCheckRequest{Service: ""})
+		cancel()
+		if err == nil && r.Status == health.HealthCheckResponse_SERVING {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never served: %s", bin, s.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	t.Cleanup(func() {
 		s.conn.Close()
 		s.cmd.Process.Signal(syscall.SIGTERM)

@@ -38,6 +38,26 @@ def free_port():
     return port
 
 
+def wait_serving(channel, timeout, proc=None):
+    """True once grpc.health.v1 Check("") answers SERVING on `channel`; False
+    when `proc` ended first or `timeout` seconds passed. A service listens
+    before its read model caught up and is NOT_SERVING until then, so
+    tests wait for this, not for the port. Raw bytes: an empty request, and
+    SERVING is field 1 = 1."""
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+    until = time.time() + timeout
+    while time.time() < until:
+        try:
+            if check(b"", timeout=2, wait_for_ready=True) == b"\x08\x01":
+                return True
+        except grpc.RpcError:
+            pass
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
 class Service:
     """One service binary on 127.0.0.1:<free port>, GRPC_NO_TLS=true."""
 
@@ -58,6 +78,9 @@ class Service:
         self.proc = subprocess.Popen([binary], env=env, stderr=self.log)
         self.channel = grpc.insecure_channel(self.addr)
         grpc.channel_ready_future(self.channel).result(timeout=60)
+        if not wait_serving(self.channel, 90, self.proc):
+            raise RuntimeError("%s never served:\n%s" %
+                               (binary, self.log_text()[-3000:]))
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Signals the process; returns its exit code (0 = clean, which under
