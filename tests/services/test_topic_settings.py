@@ -82,10 +82,11 @@ class Trainer:
             return f.read()
 
     def wait_started(self, timeout=90):
-        """True once the log says it listens; False when it ended first."""
+        """True once the log says it serves (it listens before it checked
+        its topics); False when it ended first."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if "event=started " in self.text():
+            if "event=serving" in self.text():
                 return True
             if self.proc.poll() is not None:
                 return False
