@@ -5,17 +5,11 @@
  *   - the read model's replay of all of them (what a start waits for),
  *   - a new owner's copy of one partition's shard from the model (what a
  *     handover costs instead of a replay), for the largest partition,
- * against `kcat -C -e` over the same topic (read_committed), in one run.
+ * against `kcat -C -e` over the same topic (read_committed), in one run,
+ * and the process's resident memory before, at and after the catch-up.
  *
  *   bench_rebuild [N]      default 1000000
  */
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-
 #include "ww_bus_admin.h"
 #include "ww_bus_config.h"
 #include "ww_bus_publisher.h"
@@ -24,12 +18,32 @@
 #include "ww_users_domain.h"
 #include "ww_users_worker.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 enum { PARTITIONS = 6, USERS = 10000 };
 
 static int64_t now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Resident memory now (/proc/self/statm), MiB. */
+static double rss_mib(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    return resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
 }
 
 static void die(const char *what, const ww_err_t *err) {
@@ -44,11 +58,11 @@ int main(int argc, char **argv) {
     snprintf(prefix, sizeof prefix, "bench-rebuild-%d.", (int)getpid());
     setenv("WW_TOPIC_PREFIX", prefix, 1);
     ww_bus_config_t *bus = ww_bus_config_new(&err);
-    if (!bus ||
-        ww_bus_config_topic_name(bus, "users.events", topic, sizeof topic, &err))
+    if (!bus || ww_bus_config_topic_name(bus, "users.events", topic,
+                                         sizeof topic, &err))
         die("config", &err);
-    ww_bus_topic_spec_t spec = {.name = topic, .partitions = PARTITIONS,
-                                .replication_factor = -1};
+    ww_bus_topic_spec_t spec = {
+        .name = topic, .partitions = PARTITIONS, .replication_factor = -1};
     if (ww_bus_admin_ensure_topics(bus, &spec, 1, 30000, &err))
         die("topic", &err);
     ww_bus_publisher_t *pub = ww_bus_publisher_new(bus, &err);
@@ -93,6 +107,7 @@ int main(int argc, char **argv) {
     pclose(p);
     double kcat_s = (now_us() - t0) / 1e6;
 
+    double rss_before = rss_mib() * 1048576.0;
     ww_users_worker_t *w;
     if (ww_users_worker_new(&w, &err)) die("worker", &err);
     ww_host_service_config_t sc = ww_users_worker_service(w, NULL);
@@ -103,6 +118,9 @@ int main(int argc, char **argv) {
         ww_host_model_wait_caught_up(m, 600000, &err))
         die("replay", &err);
     double replay_s = (now_us() - t0) / 1e6;
+    double rss_caught_up = rss_mib();
+    struct timespec settle = {0, 300 * 1000000L}; /* the model's idle ticks */
+    nanosleep(&settle, NULL);
     ww_host_model_stats_t st = ww_host_model_stats(m);
     int64_t ends[PARTITIONS];
     if (ww_host_model_ends(m, ends, 10000, &err)) die("ends", &err);
@@ -123,6 +141,13 @@ int main(int argc, char **argv) {
     printf("| %ld | %.1f | %.0f | %.0f | %.2f | %.2f | %.1f |\n", n, fill_s,
            st.applied / replay_s, seen / kcat_s,
            (st.applied / replay_s) / (seen / kcat_s), replay_s, clone_ms);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("RSS: %.0f MiB before the replay, %.0f MiB when caught up, %.0f "
+           "MiB 0.3 s later, peak %.0f "
+           "MiB (the fill's producer included)\n",
+           rss_before / 1048576.0, rss_caught_up, rss_mib(),
+           ru.ru_maxrss / 1024.0);
     if ((long)st.applied != n || seen != n)
         fprintf(stderr, "bench_rebuild: applied %llu, kcat saw %ld, want %ld\n",
                 (unsigned long long)st.applied, seen, n);

@@ -1,7 +1,10 @@
 /* ww_bus_tail.c - read_committed tailing reader with a caught-up signal. */
 #include "ww_bus_tail.h"
 
+#include "ww_bus_config.h"
+#include "ww_bus_offsets.h"
 #include "ww_clock.h"
+#include "ww_log.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -9,18 +12,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "ww_bus_config.h"
-#include "ww_bus_offsets.h"
-#include "ww_log.h"
-
-enum { LOOKUP_TIMEOUT_MS = 15000, ASK_TIMEOUT_MS = 5000 };
+enum { LOOKUP_TIMEOUT_MS = 15000, ASK_TIMEOUT_MS = 5000, BATCH_MAX = 500 };
 
 /* One ww_bus_tail_when_caught_up request. */
 typedef struct catch_up {
     struct catch_up *next;
-    uint64_t seq;      /* registration order: ends are asked after it */
-    int64_t *ends;     /* NULL until the asker captured them */
-    int64_t deadline;  /* monotonic ms; INT64_MAX: none */
+    uint64_t seq;     /* registration order: ends are asked after it */
+    int64_t *ends;    /* NULL until the asker captured them */
+    int64_t deadline; /* monotonic ms; INT64_MAX: none */
     ww_bus_tail_caught_up_fn cb;
     void *opaque;
 } catch_up_t;
@@ -93,8 +92,7 @@ static void answer(ww_bus_tail_t *t, catch_up_t *done, ww_code_t code,
             pthread_mutex_unlock(&t->lock);
             if (!reached)
                 c = ww_err_set(&e, WW_ERR_DEADLINE_EXCEEDED,
-                               "tail of %s did not catch up in time",
-                               t->topic);
+                               "tail of %s did not catch up in time", t->topic);
         }
         w->cb(w->opaque, c, &e);
         free(w->ends);
@@ -154,8 +152,7 @@ static void *asker_main(void *arg) {
             ends ? ww_bus_offsets_lookup(t->rk, t->topic, t->count,
                                          RD_KAFKA_OFFSET_END, ASK_TIMEOUT_MS,
                                          ends, &err)
-                 : ww_err_set(&err, WW_ERR_RESOURCE_EXHAUSTED,
-                              "out of memory");
+                 : ww_err_set(&err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
         catch_up_t *failed = NULL;
         pthread_mutex_lock(&t->lock);
         t->asked_seq = upto;
@@ -182,8 +179,8 @@ static void *asker_main(void *arg) {
         } else {
             if (rc == WW_OK)
                 ww_err_set(&err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-            answer(t, failed, rc == WW_OK ? WW_ERR_RESOURCE_EXHAUSTED
-                                          : WW_ERR_UNAVAILABLE,
+            answer(t, failed,
+                   rc == WW_OK ? WW_ERR_RESOURCE_EXHAUSTED : WW_ERR_UNAVAILABLE,
                    &err, ww_clock_mono_ms());
             settle(t);
         }
@@ -193,20 +190,83 @@ static void *asker_main(void *arg) {
     return NULL;
 }
 
-static void advance(ww_bus_tail_t *t, int32_t p, int64_t next) {
-    if (p < 0 || p >= t->count) return;
+/* Publishes the positions a batch reached (`next[p]`, -1: not moved) and
+ * its record count under one lock, with one wake-up. */
+static void advance(ww_bus_tail_t *t, int64_t *next, uint64_t records) {
+    bool moved = false;
     pthread_mutex_lock(&t->lock);
-    if (next > t->pos[p]) {
-        t->pos[p] = next;
-        pthread_cond_broadcast(&t->moved);
+    for (int p = 0; p < t->count; p++) {
+        if (next[p] > t->pos[p]) {
+            t->pos[p] = next[p];
+            moved = true;
+        }
+        next[p] = -1;
     }
+    t->records += records;
+    if (moved) pthread_cond_broadcast(&t->moved);
     pthread_mutex_unlock(&t->lock);
+}
+
+static void fail_with(ww_bus_tail_t *t, const ww_err_t *why) {
+    pthread_mutex_lock(&t->lock);
+    t->failed = true;
+    t->failure = *why;
+    pthread_cond_broadcast(&t->moved);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Handles one polled record; false when the tail failed. */
+static bool handle(ww_bus_tail_t *t, const rd_kafka_message_t *m, int64_t *next,
+                   uint64_t *records) {
+    bool known = m->partition >= 0 && m->partition < t->count;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (known && m->offset > next[m->partition])
+            next[m->partition] = m->offset;
+        return true;
+    }
+    if (m->err) {
+        ww_log_warn("bus", "tail topic=%s error=\"%s\"", t->topic,
+                    rd_kafka_message_errstr(m));
+        if (m->err != RD_KAFKA_RESP_ERR__FATAL) return true;
+        ww_err_t why;
+        ww_err_set(&why, WW_ERR_INTERNAL, "tail of %s: %s", t->topic,
+                   rd_kafka_message_errstr(m));
+        fail_with(t, &why);
+        return false;
+    }
+    ww_err_t herr = {0};
+    ww_code_t rc = t->handler(t->opaque, m, &herr);
+    if (rc != WW_OK) {
+        ww_log_error("bus",
+                     "tail topic=%s partition=%d offset=%lld handler=%s "
+                     "msg=\"%s\" stopped",
+                     t->topic, (int)m->partition, (long long)m->offset,
+                     ww_code_name(rc), herr.msg);
+        herr.code = rc;
+        fail_with(t, &herr);
+        return false;
+    }
+    (*records)++;
+    if (known && m->offset + 1 > next[m->partition])
+        next[m->partition] = m->offset + 1;
+    return true;
 }
 
 static void *tail_main(void *arg) {
     ww_bus_tail_t *t = arg;
     int64_t idle_due = 0;
-    for (;;) {
+    /* Records are handled in batches of what is already fetched: the
+     * positions, the count and the wake-up of waiters are published once
+     * per batch, not once per record (a replay is thousands a second). */
+    int64_t *next = malloc((size_t)t->count * sizeof *next);
+    if (!next) {
+        ww_err_t why;
+        ww_err_set(&why, WW_ERR_RESOURCE_EXHAUSTED, "tail: out of memory");
+        fail_with(t, &why);
+    }
+    for (int p = 0; next && p < t->count; p++)
+        next[p] = -1;
+    while (next) {
         pthread_mutex_lock(&t->lock);
         bool stop = t->stopping || t->failed;
         bool waiting = t->waits != NULL;
@@ -219,45 +279,18 @@ static void *tail_main(void *arg) {
             idle_due = now + 100;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(t->rk, 100);
-        if (!m) continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            advance(t, m->partition, m->offset);
-        } else if (m->err) {
-            ww_log_warn("bus", "tail topic=%s error=\"%s\"", t->topic,
-                        rd_kafka_message_errstr(m));
-            if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
-                pthread_mutex_lock(&t->lock);
-                t->failed = true;
-                ww_err_set(&t->failure, WW_ERR_INTERNAL, "tail of %s: %s",
-                           t->topic, rd_kafka_message_errstr(m));
-                pthread_cond_broadcast(&t->moved);
-                pthread_mutex_unlock(&t->lock);
-            }
-        } else {
-            ww_err_t herr = {0};
-            ww_code_t rc = t->handler(t->opaque, m, &herr);
-            if (rc != WW_OK) {
-                ww_log_error("bus",
-                             "tail topic=%s partition=%d offset=%lld "
-                             "handler=%s msg=\"%s\" stopped",
-                             t->topic, (int)m->partition, (long long)m->offset,
-                             ww_code_name(rc), herr.msg);
-                pthread_mutex_lock(&t->lock);
-                t->failed = true;
-                t->failure = herr;
-                t->failure.code = rc;
-                pthread_cond_broadcast(&t->moved);
-                pthread_mutex_unlock(&t->lock);
-            } else {
-                pthread_mutex_lock(&t->lock);
-                t->records++;
-                pthread_mutex_unlock(&t->lock);
-                advance(t, m->partition, m->offset + 1);
-            }
+        uint64_t records = 0;
+        bool ok = true;
+        for (int n = 0; m && ok; n++) {
+            ok = handle(t, m, next, &records);
+            rd_kafka_message_destroy(m);
+            m = ok && n < BATCH_MAX ? rd_kafka_consumer_poll(t->rk, 0) : NULL;
         }
-        rd_kafka_message_destroy(m);
+        advance(t, next, records); /* also what a failed batch handled */
+        if (!ok) break;
         if (waiting) settle(t);
     }
+    free(next);
     settle(t); /* a failure answers every request */
     return NULL;
 }
@@ -274,13 +307,12 @@ static bool set(rd_kafka_conf_t *conf, const char *k, const char *v,
 ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
                             const ww_bus_tail_config_t *cfg,
                             ww_bus_tail_t **out, ww_err_t *err) {
-    if (!bus || !cfg || !out || !cfg->topic || !*cfg->topic ||
-        !cfg->handler || (cfg->offsets && cfg->offsets_cnt < 0))
+    if (!bus || !cfg || !out || !cfg->topic || !*cfg->topic || !cfg->handler ||
+        (cfg->offsets && cfg->offsets_cnt < 0))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "tail: bus config, topic and handler are required");
     ww_bus_tail_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    if (!t) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -306,9 +338,17 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     char buf[512];
     /* The reader conf says read_committed, no commits, EOF events and a
      * never-joined group.id; records deleted by retention under a start
-     * offset mean "from the log start". */
+     * offset mean "from the log start".
+     * queued.min.messages: librdkafka 2.0.2 stops fetching for a whole
+     * second once that many records wait in the (forwarded) consumer
+     * queue, so with the default (100,000) a replay idled most of the
+     * time (165,000 records/s against 660,000 with 500,000: bench_rebuild,
+     * docs/benchmarks.md). The price is memory while behind: up to that
+     * many fetched records (~250 MB of them at 1,000,000 small facts);
+     * none once caught up. */
     if (!set(conf, "auto.offset.reset", "earliest", err) ||
-        !set(conf, "fetch.wait.max.ms", "10", err)) {
+        !set(conf, "fetch.wait.max.ms", "10", err) ||
+        !set(conf, "queued.min.messages", "500000", err)) {
         rd_kafka_conf_destroy(conf);
         ww_bus_tail_destroy(t);
         return err ? err->code : WW_ERR_INVALID_ARGUMENT;
@@ -321,9 +361,8 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     }
     rd_kafka_poll_set_consumer(t->rk);
 
-    ww_code_t rc = ww_bus_offsets_partition_count(t->rk, t->topic,
-                                                  LOOKUP_TIMEOUT_MS, &t->count,
-                                                  err);
+    ww_code_t rc = ww_bus_offsets_partition_count(
+        t->rk, t->topic, LOOKUP_TIMEOUT_MS, &t->count, err);
     int64_t *begin = NULL;
     if (!rc) {
         t->pos = calloc((size_t)t->count, sizeof *t->pos);
@@ -451,8 +490,8 @@ ww_code_t ww_bus_tail_when_caught_up(ww_bus_tail_t *t, int timeout_ms,
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     w->cb = cb;
     w->opaque = opaque;
-    w->deadline = timeout_ms < 0 ? INT64_MAX
-                                 : ww_clock_mono_ms() + (int64_t)timeout_ms;
+    w->deadline =
+        timeout_ms < 0 ? INT64_MAX : ww_clock_mono_ms() + (int64_t)timeout_ms;
     pthread_mutex_lock(&t->lock);
     if (t->stopping) {
         pthread_mutex_unlock(&t->lock);
@@ -468,12 +507,14 @@ ww_code_t ww_bus_tail_when_caught_up(ww_bus_tail_t *t, int timeout_ms,
     return WW_OK;
 }
 
-int ww_bus_tail_partitions(const ww_bus_tail_t *t) { return t ? t->count : 0; }
+int ww_bus_tail_partitions(const ww_bus_tail_t *t) {
+    return t ? t->count : 0;
+}
 
 ww_code_t ww_bus_tail_ends(ww_bus_tail_t *t, int64_t *ends, int timeout_ms,
                            ww_err_t *err) {
-    return ww_bus_offsets_lookup(t->rk, t->topic, t->count,
-                                 RD_KAFKA_OFFSET_END, timeout_ms, ends, err);
+    return ww_bus_offsets_lookup(t->rk, t->topic, t->count, RD_KAFKA_OFFSET_END,
+                                 timeout_ms, ends, err);
 }
 
 int64_t ww_bus_tail_position(ww_bus_tail_t *t, int32_t partition) {

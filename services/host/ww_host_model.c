@@ -2,14 +2,15 @@
  * waits for applied commands and for catching up. */
 #include "ww_host_model.h"
 
+#include "ww_bus_tail.h"
+#include "ww_clock.h"
+#include "ww_log.h"
+
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ww_bus_tail.h"
-#include "ww_clock.h"
-#include "ww_log.h"
 
 /* A write's wait for its facts. */
 typedef struct applied_wait {
@@ -23,8 +24,12 @@ typedef struct applied_wait {
 typedef struct part {
     pthread_rwlock_t lock;
     ww_shard_t *shard;
-    atomic_llong applied; /* the shard's last recorded command */
+    atomic_llong applied;  /* the shard's last recorded command */
     applied_wait_t *waits; /* ascending by command offset; under wait_mu */
+    /* How many waits the list holds: the applier skips wait_mu while it is
+     * 0. Raised before the registrant reads `applied`, read after the
+     * applier moved it (both seq_cst), so one of them sees the other. */
+    atomic_int nwaits;
 } part_t;
 
 struct ww_host_model {
@@ -35,7 +40,28 @@ struct ww_host_model {
     ww_bus_tail_t *tail;
     pthread_mutex_t wait_mu;
     atomic_ullong applied_records, skipped_records;
+    /* The tail thread's own: records handled at the last idle tick and at
+     * the last heap trim (see give_back_memory). */
+    uint64_t seen_at_tick, seen_at_trim;
 };
+
+enum { TRIM_AFTER_RECORDS = 100000 };
+
+/* A replay (a start, a long outage) fetches records far faster than they
+ * are applied, and librdkafka's buffers for them are freed into glibc's
+ * heap, which keeps them: 1,000,000 facts left ~330 MiB resident that the
+ * state does not use (bench_rebuild). Once a large replay is over (no
+ * record in the last idle tick after many), hand them back. */
+static void give_back_memory(ww_host_model_t *m) {
+    uint64_t seen =
+        atomic_load(&m->applied_records) + atomic_load(&m->skipped_records);
+    bool quiet = seen == m->seen_at_tick;
+    m->seen_at_tick = seen;
+    if (quiet && seen - m->seen_at_trim >= TRIM_AFTER_RECORDS) {
+        m->seen_at_trim = seen;
+        malloc_trim(0);
+    }
+}
 
 /* Runs the answers of `w` (a detached list) with `code`. */
 static void answer(applied_wait_t *w, ww_code_t code, const char *why) {
@@ -60,6 +86,7 @@ static applied_wait_t *due(ww_host_model_t *m, int32_t p, int64_t applied) {
         w->next = NULL;
         *tail = w;
         tail = &w->next;
+        atomic_fetch_sub(&m->parts[p].nwaits, 1);
     }
     pthread_mutex_unlock(&m->wait_mu);
     return done;
@@ -93,12 +120,13 @@ static ww_code_t on_record(void *opaque, const rd_kafka_message_t *rec,
     atomic_fetch_add(&m->applied_records, 1);
     if (applied > atomic_load(&pt->applied)) {
         atomic_store(&pt->applied, applied);
-        answer(due(m, p, applied), WW_OK, NULL);
+        if (atomic_load(&pt->nwaits) > 0)
+            answer(due(m, p, applied), WW_OK, NULL);
     }
     return WW_OK;
 }
 
-/* Timeouts of the applied waits, from the tail's thread. */
+/* Timeouts of the applied waits and the heap, from the tail's thread. */
 static void on_idle(void *opaque) {
     ww_host_model_t *m = opaque;
     int64_t now = ww_clock_mono_ms();
@@ -114,11 +142,13 @@ static void on_idle(void *opaque) {
             *pp = w->next;
             w->next = late;
             late = w;
+            atomic_fetch_sub(&m->parts[p].nwaits, 1);
         }
     }
     pthread_mutex_unlock(&m->wait_mu);
     answer(late, WW_ERR_DEADLINE_EXCEEDED,
            "the read model did not apply the command's facts in time");
+    give_back_memory(m);
 }
 
 ww_code_t ww_host_model_new(const ww_bus_config_t *bus,
@@ -172,7 +202,9 @@ ww_code_t ww_host_model_new(const ww_bus_config_t *bus,
     return WW_OK;
 }
 
-int ww_host_model_partitions(const ww_host_model_t *m) { return m->n; }
+int ww_host_model_partitions(const ww_host_model_t *m) {
+    return m->n;
+}
 
 const ww_shard_t *ww_host_model_read(ww_host_model_t *m, int32_t p) {
     if (p < 0 || p >= m->n) return NULL;
@@ -228,21 +260,25 @@ ww_code_t ww_host_model_when_applied(ww_host_model_t *m, int32_t p,
     applied_wait_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     w->command_offset = command_offset;
-    w->deadline = timeout_ms < 0 ? INT64_MAX
-                                 : ww_clock_mono_ms() + (int64_t)timeout_ms;
+    w->deadline =
+        timeout_ms < 0 ? INT64_MAX : ww_clock_mono_ms() + (int64_t)timeout_ms;
     w->fn = fn;
     w->opaque = opaque;
     part_t *pt = &m->parts[p];
     pthread_mutex_lock(&m->wait_mu);
-    /* Checked under the lock the applier takes after moving `applied`, so
-     * a wait is either answered here or found by the applier. */
+    /* Counted before `applied` is read, and inserted under the lock the
+     * applier takes once it saw the count: a wait is either answered here
+     * or found by the applier. */
+    atomic_fetch_add(&pt->nwaits, 1);
     if (atomic_load(&pt->applied) >= command_offset) {
+        atomic_fetch_sub(&pt->nwaits, 1);
         pthread_mutex_unlock(&m->wait_mu);
         answer(w, WW_OK, NULL);
         return WW_OK;
     }
     applied_wait_t **pp = &pt->waits;
-    while (*pp && (*pp)->command_offset <= command_offset) pp = &(*pp)->next;
+    while (*pp && (*pp)->command_offset <= command_offset)
+        pp = &(*pp)->next;
     w->next = *pp;
     *pp = w;
     pthread_mutex_unlock(&m->wait_mu);
