@@ -16,6 +16,7 @@
 #include "ww_trainer_stubs.h"
 #include "ww_users_stubs.h"
 #include "wwctl_fixtures.h"
+#include "wwctl_state.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,7 +42,9 @@ static int usage(void) {
             "  users update-balance USER CHANGE\n"
             "  health [trainer|users] [SERVICE]\n"
             "  fixtures   (the demo data, through both services, idempotently)\n"
-            "TIME: RFC 3339, e.g. 2026-12-01T13:00:00Z\n");
+            "%s"
+            "TIME: RFC 3339, e.g. 2026-12-01T13:00:00Z\n",
+            wwctl_state_usage);
     return 2;
 }
 
@@ -319,6 +322,9 @@ int main(int argc, char **argv) {
     if (strcmp(svc, "trainings") == 0) return trainings_cmd(argc - i, argv + i);
     if (strcmp(svc, "users") == 0) return users_cmd(argc - i, argv + i);
     if (strcmp(svc, "health") == 0) return health_cmd(argc - i, argv + i);
+    if (strcmp(svc, "digest") == 0)
+        return wwctl_state_digest(argc - i, argv + i, &opts);
+    if (strcmp(svc, "replay") == 0) return wwctl_state_replay(argc - i, argv + i);
     if (strcmp(svc, "fixtures") == 0 && i == argc) {
         ww_rpc_client_t *t = connect_env("TRAINER_GRPC_ADDR"), *u = NULL;
         if (t) u = connect_env("USERS_GRPC_ADDR");

@@ -4,6 +4,7 @@
 
 #include "ww_bus_tail.h"
 #include "ww_clock.h"
+#include "ww_host_state.h"
 #include "ww_log.h"
 
 #include <malloc.h>
@@ -24,6 +25,10 @@ typedef struct applied_wait {
 typedef struct part {
     pthread_rwlock_t lock;
     ww_shard_t *shard;
+    /* Under the write lock, with the shard: the offset after the last
+     * record folded in (or skipped), and the records of each kind. */
+    int64_t next;
+    uint64_t applied_n, skipped_n;
     atomic_llong applied;  /* the shard's last recorded command */
     applied_wait_t *waits; /* ascending by command offset; under wait_mu */
     /* How many waits the list holds: the applier skips wait_mu while it is
@@ -105,6 +110,13 @@ static ww_code_t on_record(void *opaque, const rd_kafka_message_t *rec,
     pthread_rwlock_wrlock(&pt->lock);
     ww_code_t rc = m->ops->apply(m->ctx, pt->shard, rec, &skipped, &why);
     int64_t applied = ww_shard_last_command(pt->shard);
+    if (rc == WW_OK) {
+        pt->next = rec->offset + 1;
+        if (skipped)
+            pt->skipped_n++;
+        else
+            pt->applied_n++;
+    }
     pthread_rwlock_unlock(&pt->lock);
     if (rc != WW_OK) {
         if (err) *err = why;
@@ -233,6 +245,21 @@ ww_code_t ww_host_model_clone_at(ww_host_model_t *m, int32_t p, int64_t end,
     else if (!(*out = ww_shard_clone(m->parts[p].shard)))
         rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_rwlock_unlock(&m->parts[p].lock);
+    return rc;
+}
+
+ww_code_t ww_host_model_digest(ww_host_model_t *m, int32_t p,
+                               ww_host_model_digest_t *out, ww_err_t *err) {
+    if (p < 0 || p >= m->n)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "no partition %d",
+                          (int)p);
+    part_t *pt = &m->parts[p];
+    pthread_rwlock_rdlock(&pt->lock);
+    ww_code_t rc = ww_host_state_shard_digest(pt->shard, &out->digest, err);
+    out->next = pt->next;
+    out->applied = pt->applied_n;
+    out->skipped = pt->skipped_n;
+    pthread_rwlock_unlock(&pt->lock);
     return rc;
 }
 

@@ -28,13 +28,14 @@
 #ifndef WW_HOST_MODEL_H
 #define WW_HOST_MODEL_H
 
+#include "ww_bus_config.h"
+#include "ww_err.h"
+#include "ww_host_state.h"
+#include "ww_shard.h"
+
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "ww_bus_config.h"
-#include "ww_err.h"
-#include "ww_shard.h"
 
 typedef struct ww_host_model ww_host_model_t;
 
@@ -71,6 +72,21 @@ void ww_host_model_read_end(ww_host_model_t *m, int32_t p);
  * UNAVAILABLE (retriable) while it has not; RESOURCE_EXHAUSTED. */
 ww_code_t ww_host_model_clone_at(ww_host_model_t *m, int32_t p, int64_t end,
                                  ww_shard_t **out, ww_err_t *err);
+
+/* What a partition's state is at a moment: its digest (ww_host_state.h),
+ * the offset after the last events record folded in, and the records
+ * folded in and skipped. */
+typedef struct ww_host_model_digest {
+    ww_host_state_digest_t digest;
+    int64_t next;
+    uint64_t applied, skipped;
+} ww_host_model_digest_t;
+
+/* Partition p's digest, consistent with its `next` (taken under its read
+ * lock: the partition's writer waits while the bytes are built, O(state)).
+ * INVALID_ARGUMENT, RESOURCE_EXHAUSTED. */
+ww_code_t ww_host_model_digest(ww_host_model_t *m, int32_t p,
+                               ww_host_model_digest_t *out, ww_err_t *err);
 
 /* The end of every partition now (last stable offsets) into ends[]; blocks
  * one round trip, up to timeout_ms (for an owner's or the start's thread,

@@ -1,5 +1,5 @@
-/* The trainer service: trainer.TrainerService, trainings.TrainingsService
- * and health over the Kafka backbone. Reads answer from the read model of
+/* The trainer service: trainer.TrainerService, trainings.TrainingsService,
+ * wildworkouts.admin.v1.AdminService and health over the Kafka backbone. Reads answer from the read model of
  * trainer.events; writes are commands decided by the owner of their
  * partition; users' verdicts on debits come in through the translator.
  *
@@ -10,6 +10,7 @@
  * environment. */
 #include "ww_auth_strlist.h"
 #include "ww_env.h"
+#include "ww_host_admin.h"
 #include "ww_host_backbone.h"
 #include "ww_host_serve.h"
 #include "ww_host_service.h"
@@ -23,6 +24,7 @@ typedef struct app {
     ww_trainer_worker_t *worker;
     ww_host_backbone_t *backbone;
     ww_host_service_t *service;
+    ww_host_admin_t *admin;
     char **trainer_callers; /* WW_TRAINER_CALLERS, for the adapter */
 } app_t;
 
@@ -48,6 +50,11 @@ static ww_code_t configure(void *ctx, bool authenticated,
         ww_trainer_worker_service(a->worker, a->backbone);
     sc.gate = gate;
     if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
+    if ((rc = ww_host_admin_attach(
+             a->admin, ww_host_service_model(a->service),
+             ww_bus_config_instance_id(ww_host_backbone_config(a->backbone)),
+             err)))
+        return rc;
     ww_trainer_grpc_attach(a->grpc, ww_host_service_model(a->service),
                            ww_host_service_commands(a->service));
     return ww_host_service_start(a->service, err);
@@ -71,17 +78,24 @@ int main(void) {
                      err.msg);
         return 1;
     }
+    if (ww_host_admin_new("trainer", &app.admin, &err) != WW_OK) {
+        ww_log_error("trainer", "event=start_failed msg=\"%s\"", err.msg);
+        ww_trainer_grpc_destroy(app.grpc);
+        return 1;
+    }
     ww_host_serve_config_t cfg = {
         .name = "trainer",
         .addr_env = "TRAINER_GRPC_ADDR",
         .services = {ww_trainer_grpc_trainer_service(app.grpc),
-                     ww_trainer_grpc_trainings_service(app.grpc)},
-        .n_services = 2,
+                     ww_trainer_grpc_trainings_service(app.grpc),
+                     ww_host_admin_service(app.admin)},
+        .n_services = 3,
         .configure = configure,
         .unconfigure = unconfigure,
         .configure_ctx = &app,
     };
     int rc = ww_host_serve_main(&cfg);
+    ww_host_admin_destroy(app.admin);
     ww_trainer_grpc_destroy(app.grpc);
     return rc;
 }

@@ -1,9 +1,10 @@
-/* The users service: users.UsersService and health over the Kafka
- * backbone. Balances answer from the read model of users.events; changes
- * are commands decided by the owner of their partition; the trainer's
- * bookings and cancellations come in through the translator as debits and
- * refunds. See ww_host_serve.h and ww_host_backbone.h for the
- * environment. */
+/* The users service: users.UsersService, wildworkouts.admin.v1.AdminService
+ * and health over the Kafka backbone. Balances answer from the read model
+ * of users.events; changes are commands decided by the owner of their
+ * partition; the trainer's bookings and cancellations come in through the
+ * translator as debits and refunds. See ww_host_serve.h and
+ * ww_host_backbone.h for the environment. */
+#include "ww_host_admin.h"
 #include "ww_host_backbone.h"
 #include "ww_host_serve.h"
 #include "ww_host_service.h"
@@ -17,6 +18,7 @@ typedef struct app {
     ww_users_worker_t *worker;
     ww_host_backbone_t *backbone;
     ww_host_service_t *service;
+    ww_host_admin_t *admin;
 } app_t;
 
 /* Once the server listens, NOT_SERVING: Kafka, the read model, and the
@@ -36,6 +38,11 @@ static ww_code_t configure(void *ctx, bool authenticated,
                                                           a->backbone);
     sc.gate = gate;
     if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
+    if ((rc = ww_host_admin_attach(
+             a->admin, ww_host_service_model(a->service),
+             ww_bus_config_instance_id(ww_host_backbone_config(a->backbone)),
+             err)))
+        return rc;
     ww_users_grpc_attach(a->grpc, ww_host_service_model(a->service),
                          ww_host_service_commands(a->service));
     return ww_host_service_start(a->service, err);
@@ -52,20 +59,24 @@ int main(void) {
     ww_rpc_server_block_signals();
     app_t app = {0};
     ww_err_t err;
-    if (ww_users_grpc_new(&app.grpc, &err) != WW_OK) {
+    if (ww_users_grpc_new(&app.grpc, &err) != WW_OK ||
+        ww_host_admin_new("users", &app.admin, &err) != WW_OK) {
         ww_log_error("users", "event=start_failed msg=\"%s\"", err.msg);
+        ww_users_grpc_destroy(app.grpc);
         return 1;
     }
     ww_host_serve_config_t cfg = {
         .name = "users",
         .addr_env = "USERS_GRPC_ADDR",
-        .services = {ww_users_grpc_service(app.grpc)},
-        .n_services = 1,
+        .services = {ww_users_grpc_service(app.grpc),
+                     ww_host_admin_service(app.admin)},
+        .n_services = 2,
         .configure = configure,
         .unconfigure = unconfigure,
         .configure_ctx = &app,
     };
     int rc = ww_host_serve_main(&cfg);
+    ww_host_admin_destroy(app.admin);
     ww_users_grpc_destroy(app.grpc);
     return rc;
 }
