@@ -17,7 +17,8 @@ import sys
 # Layer folders, bottom up, with the project folders each may include and the
 # system headers it may use. A folder may always include its own headers.
 # `proto-wkt` is google.protobuf.*, `proto-health` grpc.health.v1 (part of
-# the runtime), `proto-app` the applications' contracts.
+# the runtime), `proto-app` the applications' contracts, `proto-admin`
+# wildworkouts.admin.v1 (served by services/host for both services).
 PURE_C = ("std", "posix-basic")
 LAYERS = {
     "common": {"uses": set(), "system": PURE_C + ("posix-io",)},
@@ -32,21 +33,23 @@ LAYERS = {
              "system": PURE_C + ("posix-io", "threads", "grpc", "openssl",
                                  "curl", "jansson")},
     "services/host": {"uses": {"common", "domain", "bus", "rpc", "auth",
-                               "schemas", "proto-wkt", "proto-health"},
+                               "schemas", "proto-wkt", "proto-health",
+                               "proto-admin"},
                       "system": ("*",)},
     # trainer and users never include each other: they meet only through
     # the event schemas on Kafka and the gRPC contracts.
     "services/trainer": {"uses": {"common", "domain", "bus", "rpc", "auth",
                                   "services/host", "schemas", "proto-wkt",
-                                  "proto-health", "proto-app"},
+                                  "proto-health", "proto-app", "proto-admin"},
                          "system": ("*",)},
     "services/users": {"uses": {"common", "domain", "bus", "rpc", "auth",
                                 "services/host", "schemas", "proto-wkt",
-                                "proto-health", "proto-app"},
+                                "proto-health", "proto-app", "proto-admin"},
                        "system": ("*",)},
     "tools": {"uses": {"common", "domain", "bus", "rpc", "auth",
                        "services/host", "services/trainer", "services/users",
-                       "schemas", "proto-wkt", "proto-health", "proto-app"},
+                       "schemas", "proto-wkt", "proto-health", "proto-app",
+                       "proto-admin"},
               "system": ("*",)},
 }
 
@@ -72,6 +75,7 @@ SYSTEM = {
 GENERATED = {
     "google/protobuf/": "proto-wkt",
     "health.pb-c.h": "proto-health",
+    "admin.pb-c.h": "proto-admin",
     "trainer.pb-c.h": "proto-app",
     "trainings.pb-c.h": "proto-app",
     "users.pb-c.h": "proto-app",
