@@ -38,6 +38,7 @@ struct ww_rpc_call {
     bool has_idempotency_key;
     ww_rpc_call_end_fn on_end;
     void *on_end_ctx;
+    void (*on_free)(void *ctx);
 
     atomic_int refs; /* handler + close op + dispatch + each send batch */
     ww_rpc_tag_t send_tag;
@@ -89,6 +90,7 @@ ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init) {
     grpc_metadata_array_init(init->md);
     call->on_end = init->on_end;
     call->on_end_ctx = init->on_end_ctx;
+    call->on_free = init->on_free;
     call->start_ns = ww_clock_mono_ns();
     atomic_init(&call->refs, 3); /* handler + close op + dispatch */
     call->in_dispatch = true;
@@ -121,7 +123,10 @@ static void call_free(ww_rpc_call_t *call) {
     grpc_metadata_array_destroy(&call->md);
     grpc_call_unref(call->call);
     pthread_mutex_destroy(&call->mu);
+    void (*on_free)(void *) = call->on_free;
+    void *ctx = call->on_end_ctx;
     free(call);
+    if (on_free) on_free(ctx);
 }
 
 static void call_unref(ww_rpc_call_t *call) {

@@ -47,6 +47,10 @@ typedef struct ww_rpc_call_init {
     gpr_timespec deadline;   /* the caller's deadline */
     ww_rpc_call_end_fn on_end;
     void *on_end_ctx;
+    /* Optional: runs with on_end_ctx once the call is gone (its last batch
+     * completed, the core's call released): nothing of it can reach the
+     * queues any more. Any thread; never if ww_rpc_call__new fails. */
+    void (*on_free)(void *ctx);
     /* The method's descriptor (request and response types); NULL for an
      * unknown method, which is only ever answered by ww_rpc_call__finish. */
     const ProtobufCMethodDescriptor *method;

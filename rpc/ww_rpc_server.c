@@ -72,7 +72,7 @@ struct ww_rpc_server {
     bool started;
     bool stopped;
     atomic_bool shutting_down;
-    atomic_long live_calls; /* accepted and not yet ended */
+    atomic_long live_calls; /* accepted and not yet gone (freed) */
 
     pthread_mutex_t mu; /* with cv: shutdown waits (CLOCK_MONOTONIC) */
     pthread_cond_t cv;
@@ -100,8 +100,8 @@ static ww_rpc_idempotency_key_t idempotency_key(const ww_rpc_call_t *call) {
     };
 }
 
-/* Every call's one report (ww_rpc_call_end_fn): its log line, its result
- * remembered under its idempotency-key, and the live count for shutdown. */
+/* Every call's one report (ww_rpc_call_end_fn): its log line and its
+ * result remembered under its idempotency-key. */
 static void on_call_end(void *ctx, ww_rpc_call_t *call,
                         const ww_rpc_call_end_t *end) {
     ww_rpc_server_t *s = ctx;
@@ -119,8 +119,12 @@ static void on_call_end(void *ctx, ww_rpc_call_t *call,
         ww_rpc_idempotency_remember(s->idempotency, &key, end->code,
                                     end->details, end->response);
     }
-    call_ended(s);
 }
+
+/* A call is gone: the live count shutdown waits for. Counted here, not at
+ * its end, because the final batch reaches the core after the end is
+ * reported; the queues must not shut down before it did. */
+static void on_call_free(void *ctx) { call_ended(ctx); }
 
 /* ---------- arming and dispatch ---------- */
 
@@ -308,6 +312,7 @@ static void on_request(ww_rpc_tag_t *tag, bool ok) {
         .deadline = m ? slot->deadline : slot->details.deadline,
         .on_end = on_call_end,
         .on_end_ctx = s,
+        .on_free = on_call_free,
         .method = m ? m->desc : NULL,
     };
     if (!m) {
@@ -671,9 +676,7 @@ void ww_rpc_server_shutdown(ww_rpc_server_t *s, int grace_ms) {
             ww_log_error("rpc", "event=shutdown_calls_pending count=%ld",
                          atomic_load(&s->live_calls));
         else if (!wait_until(s, notified, 0))
-            /* A call counts as ended once its status is decided; its last
-             * batch reaches the core just after. Core notifies once every
-             * call is gone, and the queues must outlive those batches. */
+            /* Every call is gone; the core notifies once it saw that. */
             wait_until(s, notified, 1000);
     }
     grpc_server_destroy(s->server);

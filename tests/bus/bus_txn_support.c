@@ -62,6 +62,21 @@ void bt_create_topic(const char *topic, int partitions) {
     rd_kafka_event_destroy(ev);
     rd_kafka_NewTopic_destroy(nt);
     rd_kafka_queue_destroy(q);
+    /* Created is not yet visible: a reader started at once may find no
+     * such topic in the metadata. Wait until the partitions show. */
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; i++) {
+        const rd_kafka_metadata_t *md = NULL;
+        if (rd_kafka_metadata(rk, 0, t, &md, 5000) == 0) {
+            seen = md->topic_cnt == 1 && !md->topics[0].err &&
+                   md->topics[0].partition_cnt == partitions;
+            rd_kafka_metadata_destroy(md);
+        }
+        if (!seen) usleep(50000);
+    }
+    rd_kafka_topic_destroy(t);
+    WW_ASSERT_MSG(seen, "%s never showed %d partitions", topic, partitions);
     rd_kafka_destroy(rk);
 }
 
