@@ -469,6 +469,13 @@ static ww_code_t state_serialize(const void *s, uint8_t **out, size_t *len,
                                  ww_err_t *err) {
     return ww_users_state_serialize(s, out, len, err);
 }
+static ww_code_t state_deserialize(const uint8_t *buf, size_t len, void **state,
+                                   ww_err_t *err) {
+    ww_users_state_t *s;
+    ww_code_t rc = ww_users_state_deserialize(buf, len, &s, err);
+    if (rc == WW_OK) *state = s;
+    return rc;
+}
 
 const ww_shard_ops_t ww_users_shard_ops = {
     .magic = "WWUP",
@@ -478,4 +485,5 @@ const ww_shard_ops_t ww_users_shard_ops = {
     .commit = state_commit,
     .rollback = state_rollback,
     .serialize = state_serialize,
+    .deserialize = state_deserialize,
 };
