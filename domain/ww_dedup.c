@@ -172,3 +172,64 @@ void ww_dedup_serialize(const ww_dedup_t *d, ww_canon_t *c) {
     }
     free(order);
 }
+
+/* Smallest encoding of an entry: empty caller and key. */
+#define ENTRY_MIN_BYTES (4 + 4 + WW_DEDUP_DIGEST_LEN + 8 + 8)
+
+/* Reads one entry and puts it; false when it failed the reader. */
+static bool read_entry(ww_canon_reader_t *r, ww_dedup_t *d,
+                       int64_t last_command, char *prev_caller,
+                       char *prev_key) {
+    size_t at = ww_canon_reader_pos(r);
+    char caller[WW_DEDUP_CALLER_MAX + 1], key[WW_DEDUP_KEY_MAX + 1];
+    ww_dedup_entry_t e;
+    ww_canon_read_str(r, "caller", caller, WW_DEDUP_CALLER_MAX);
+    ww_canon_read_str(r, "idempotency key", key, WW_DEDUP_KEY_MAX);
+    ww_canon_read_bytes(r, "request digest", e.digest, sizeof e.digest);
+    e.command_offset = ww_canon_read_i64(r, "command offset");
+    e.result = ww_canon_read_i64(r, "result");
+    if (!ww_canon_reader_ok(r)) return false;
+    int order = strcmp(caller, prev_caller);
+    if (!order) order = strcmp(key, prev_key);
+    if (!*key)
+        ww_canon_reader_fail(r, at, "idempotency key",
+                             "of caller \"%.64s\" is empty", caller);
+    else if (d->n > 0 && order <= 0)
+        ww_canon_reader_fail(r, at, "idempotency key",
+                             "\"%.64s\" of caller \"%.64s\" %s", key, caller,
+                             order == 0 ? "repeats"
+                                        : "is not after the key before it "
+                                          "(not ascending)");
+    else if (e.command_offset > last_command)
+        ww_canon_reader_fail(r, at, "idempotency key",
+                             "\"%.64s\" was decided at offset %lld, after "
+                             "the last command %lld",
+                             key, (long long)e.command_offset,
+                             (long long)last_command);
+    if (!ww_canon_reader_ok(r)) return false;
+    if (ww_dedup_put(d, caller, key, &e, NULL) != WW_OK) { /* memory only */
+        ww_canon_reader_oom(r);
+        return false;
+    }
+    memcpy(prev_caller, caller, sizeof caller);
+    memcpy(prev_key, key, sizeof key);
+    return true;
+}
+
+ww_code_t ww_dedup_deserialize(ww_canon_reader_t *r, int64_t last_command,
+                               ww_dedup_t **out, ww_err_t *err) {
+    ww_dedup_t *d = ww_dedup_new();
+    if (!d) ww_canon_reader_oom(r);
+    uint64_t n = ww_canon_read_count(r, "idempotency keys", ENTRY_MIN_BYTES);
+    char prev_caller[WW_DEDUP_CALLER_MAX + 1] = "",
+                                           prev_key[WW_DEDUP_KEY_MAX + 1] = "";
+    for (uint64_t i = 0; i < n && ww_canon_reader_ok(r); i++)
+        if (!read_entry(r, d, last_command, prev_caller, prev_key)) break;
+    ww_code_t rc = ww_canon_reader_status(r, err);
+    if (rc != WW_OK) {
+        ww_dedup_destroy(d);
+        return rc;
+    }
+    *out = d;
+    return WW_OK;
+}

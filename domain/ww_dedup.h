@@ -76,4 +76,17 @@ void ww_dedup_rollback(ww_dedup_t *d);
 struct ww_canon;
 void ww_dedup_serialize(const ww_dedup_t *d, struct ww_canon *c);
 
+/* The inverse, reading from the shard's reader: a table holding exactly
+ * the entries read (none in a transaction). Canonical bytes only: keys
+ * 1..WW_DEDUP_KEY_MAX bytes, callers at most WW_DEDUP_CALLER_MAX, entries
+ * strictly ascending by (caller, key), none decided after `last_command`
+ * (the shard's position, which every recorded key is at or before). WW_OK
+ * and *out (the caller destroys it); else the reader has failed with
+ * INVALID_ARGUMENT (its message names the problem and its byte offset) or
+ * RESOURCE_EXHAUSTED, that failure is returned and copied to *err, and
+ * nothing is allocated. */
+struct ww_canon_reader;
+ww_code_t ww_dedup_deserialize(struct ww_canon_reader *r, int64_t last_command,
+                               ww_dedup_t **out, ww_err_t *err);
+
 #endif

@@ -113,3 +113,52 @@ ww_code_t ww_shard_serialize(const ww_shard_t *s, uint8_t **out, size_t *len,
     ww_dedup_serialize(s->dedup, &c);
     return ww_canon_finish(&c, out, len, err);
 }
+
+/* Reads the domain state's bytes with ops->deserialize; NULL when it (or
+ * the reader before it) failed, with the reader failed. */
+static void *read_state(ww_canon_reader_t *r, const ww_shard_ops_t *ops) {
+    size_t n, at = ww_canon_reader_pos(r) + 8;
+    const uint8_t *bytes = ww_canon_read_blob(r, "state", &n);
+    if (!ww_canon_reader_ok(r)) return NULL;
+    void *state = NULL;
+    ww_err_t e;
+    ww_code_t rc = ops->deserialize(bytes, n, &state, &e);
+    if (rc == WW_ERR_RESOURCE_EXHAUSTED)
+        ww_canon_reader_oom(r);
+    else if (rc != WW_OK)
+        ww_canon_reader_fail(r, at, "state", "%s", e.msg);
+    return rc == WW_OK ? state : NULL;
+}
+
+ww_code_t ww_shard_deserialize(const ww_shard_ops_t *ops, const uint8_t *buf,
+                               size_t len, ww_shard_t **out, ww_err_t *err) {
+    ww_canon_reader_t r;
+    ww_canon_reader_init(&r, buf, len);
+    ww_canon_read_header(&r, ops->magic, 1);
+    size_t at = ww_canon_reader_pos(&r);
+    int64_t last = ww_canon_read_i64(&r, "last command");
+    if (ww_canon_reader_ok(&r) && last < -1)
+        ww_canon_reader_fail(&r, at, "last command", "%lld is below -1 (none)",
+                             (long long)last);
+    void *state = ww_canon_reader_ok(&r) ? read_state(&r, ops) : NULL;
+    ww_dedup_t *d = NULL;
+    if (ww_canon_reader_ok(&r)) ww_dedup_deserialize(&r, last, &d, NULL);
+    ww_code_t rc = ww_canon_reader_finish(&r, err);
+    ww_shard_t *s = NULL;
+    if (rc == WW_OK) {
+        s = ww_shard_new(ops, state); /* takes the state, also on failure */
+        state = NULL;
+        if (!s)
+            rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    if (rc != WW_OK) {
+        if (state) ops->destroy(state);
+        ww_dedup_destroy(d);
+        return rc;
+    }
+    ww_dedup_destroy(s->dedup);
+    s->dedup = d;
+    s->last_command = last;
+    *out = s;
+    return WW_OK;
+}

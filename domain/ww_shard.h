@@ -36,6 +36,10 @@ typedef struct ww_shard_ops {
     void (*rollback)(void *state);
     ww_code_t (*serialize)(const void *state, uint8_t **out, size_t *len,
                            ww_err_t *err);
+    /* The inverse of serialize: a new state from canonical bytes, or
+     * INVALID_ARGUMENT / RESOURCE_EXHAUSTED with nothing allocated. */
+    ww_code_t (*deserialize)(const uint8_t *buf, size_t len, void **state,
+                             ww_err_t *err);
 } ww_shard_ops_t;
 
 typedef struct ww_shard ww_shard_t;
@@ -80,5 +84,21 @@ void ww_shard_rollback(ww_shard_t *s);
  * (ww_dedup_serialize). *out malloc'd (caller frees). */
 ww_code_t ww_shard_serialize(const ww_shard_t *s, uint8_t **out, size_t *len,
                              ww_err_t *err);
+
+/* The inverse (restoring a snapshot): a new shard over `ops` (borrowed,
+ * must outlive it) with the state, idempotency keys and last command
+ * position buf[0..len) describes, and no transaction in progress: it
+ * answers every lookup and applies later facts exactly as the shard that
+ * wrote the bytes. Refused with INVALID_ARGUMENT and a message naming the
+ * problem and its byte offset: a magic other than ops->magic, a version
+ * other than 1, a last command below -1, a state ops->deserialize refuses
+ * (its message is quoted; its offsets count from the state's first byte),
+ * a dedup table ww_dedup_deserialize refuses, truncated or trailing
+ * bytes. Canonical bytes only, so the restored shard serialises to exactly
+ * buf. RESOURCE_EXHAUSTED when out of memory. On WW_OK *out is the new
+ * shard (the caller destroys it); on failure nothing is allocated and
+ * *out is untouched. */
+ww_code_t ww_shard_deserialize(const ww_shard_ops_t *ops, const uint8_t *buf,
+                               size_t len, ww_shard_t **out, ww_err_t *err);
 
 #endif

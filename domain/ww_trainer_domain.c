@@ -88,11 +88,8 @@ fail:
     return NULL;
 }
 
-
-/* The record of `hour`, created "not available" when absent; NULL when out
- * of memory (nothing changed then). */
-static ww_trainer__hour_t *hour_get_or_add(ww_trainer_state_t *s, int64_t hour,
-                                   ww_err_t *err) {
+ww_trainer__hour_t *ww_trainer__hour_get_or_add(ww_trainer_state_t *s,
+                                                int64_t hour, ww_err_t *err) {
     ww_trainer__hour_t *h = ww_trainer__find_hour(s, hour);
     if (h) return h;
     if (!ww_fold_grow((void **)&s->hours, &s->cap_hours, s->n_hours + 1,
@@ -109,15 +106,46 @@ static ww_trainer__hour_t *hour_get_or_add(ww_trainer_state_t *s, int64_t hour,
     return h;
 }
 
+ww_trainer__training_t *
+ww_trainer__training_add(ww_trainer_state_t *s, const char *uuid,
+                         const char *user_id, int64_t hour, const char *notes,
+                         ww_err_t *err) {
+    char *u = strdup(user_id);
+    char *n = strdup(notes);
+    if (!u || !n ||
+        !ww_fold_grow((void **)&s->trainings, &s->cap_trainings,
+                      s->n_trainings + 1, sizeof *s->trainings) ||
+        ww_index_insert(&s->training_ix, ww_index_hash_str(uuid),
+                        (uint32_t)s->n_trainings, NULL) != WW_OK) {
+        free(u);
+        free(n);
+        ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    ww_trainer__training_t *t = &s->trainings[s->n_trainings++];
+    *t = (ww_trainer__training_t){.user_id = u,
+                                  .notes = n,
+                                  .hour = hour,
+                                  .status = WW_TRAINER_TRAINING_PENDING};
+    memcpy(t->uuid, uuid, sizeof t->uuid);
+    ww_trainer__undo_training_added(s);
+    return t;
+}
+
 /* ------------------------------------------------------------- apply */
 
 static bool terminated(const char *buf, size_t size) {
     return memchr(buf, '\0', size) != NULL;
 }
 
+bool ww_trainer__is_working_hour(int64_t hour) {
+    return hour >= WW_TIME_MIN_SECONDS && hour <= WW_TIME_MAX_SECONDS &&
+           ww_time_truncate_hour(hour) == hour &&
+           ww_time_hour_in_schedule(hour);
+}
+
 static ww_code_t check_fact_hour(int64_t hour, ww_err_t *err) {
-    if (hour < WW_TIME_MIN_SECONDS || hour > WW_TIME_MAX_SECONDS ||
-        ww_time_truncate_hour(hour) != hour || !ww_time_hour_in_schedule(hour))
+    if (!ww_trainer__is_working_hour(hour))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact hour %lld is not a working hour",
                           (long long)hour);
@@ -137,7 +165,7 @@ static ww_code_t apply_hour_changed(ww_trainer_state_t *s,
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "fact changes an hour held by training %s",
                           s->trainings[cur->holder].uuid);
-    ww_trainer__hour_t *h = hour_get_or_add(s, f->hour, err);
+    ww_trainer__hour_t *h = ww_trainer__hour_get_or_add(s, f->hour, err);
     if (!h) return WW_ERR_RESOURCE_EXHAUSTED; /* its only failure */
     ww_trainer__undo_hour_set(s, h);
     h->available = f->available;
@@ -160,25 +188,9 @@ static ww_code_t apply_scheduled(ww_trainer_state_t *s,
     if (!h || !h->available || h->scheduled)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "fact books an hour that is not available");
-    char *user_id = strdup(f->user_id);
-    char *notes = strdup(f->notes);
-    if (!user_id || !notes ||
-        !ww_fold_grow((void **)&s->trainings, &s->cap_trainings, s->n_trainings + 1,
-              sizeof *s->trainings) ||
-        ww_index_insert(&s->training_ix, ww_index_hash_str(f->training_uuid),
-                        (uint32_t)s->n_trainings, NULL) != WW_OK) {
-        free(user_id);
-        free(notes);
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    ww_trainer__training_t *t = &s->trainings[s->n_trainings];
-    *t = (ww_trainer__training_t){.user_id = user_id,
-                          .notes = notes,
-                          .hour = f->hour,
-                          .status = WW_TRAINER_TRAINING_PENDING};
-    memcpy(t->uuid, f->training_uuid, sizeof t->uuid);
-    s->n_trainings++;
-    ww_trainer__undo_training_added(s);
+    if (!ww_trainer__training_add(s, f->training_uuid, f->user_id, f->hour,
+                                  f->notes, err))
+        return WW_ERR_RESOURCE_EXHAUSTED;
     ww_trainer__undo_hour_set(s, h);
     h->available = false;
     h->scheduled = true;
@@ -568,6 +580,27 @@ ww_code_t ww_trainer_get_training(const ww_trainer_state_t *s,
         .canceled_by_trainer = t->by_trainer,
     };
     return WW_OK;
+}
+
+void ww_trainer_counts(const ww_trainer_state_t *s, ww_trainer_counts_t *c) {
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < s->n_hours; i++) {
+        const ww_trainer__hour_t *h = &s->hours[i];
+        if (h->available && !h->scheduled) c->hours_available++;
+        if (h->scheduled) c->hours_scheduled++;
+        if (h->holder != WW_TRAINER__NO_HOLDER) c->hours_held++;
+    }
+    c->trainings = s->n_trainings;
+    for (size_t i = 0; i < s->n_trainings; i++) {
+        const ww_trainer__training_t *t = &s->trainings[i];
+        c->trainings_pending += t->status == WW_TRAINER_TRAINING_PENDING;
+        c->trainings_scheduled += t->status == WW_TRAINER_TRAINING_SCHEDULED;
+        c->trainings_rejected += t->status == WW_TRAINER_TRAINING_REJECTED;
+        if (t->status == WW_TRAINER_TRAINING_CANCELED) {
+            c->trainings_canceled++;
+            c->refunds_decided += t->refund;
+        }
+    }
 }
 
 /* ------------------------------------------------- decide + apply */

@@ -371,6 +371,26 @@ ww_code_t ww_trainer_state_serialize(const ww_trainer_state_t *s,
                                      uint8_t **out, size_t *len,
                                      ww_err_t *err);
 
+/* The inverse: rebuilds the state buf[0..len) describes (a snapshot), with
+ * its indexes, no transaction and an empty undo log, so it answers every
+ * lookup and folds later facts exactly as the state that wrote the bytes.
+ * Only canonical bytes are accepted: the rebuilt state must serialise to
+ * exactly buf (entries sorted, no duplicates, no default-valued hours).
+ * Refused with WW_ERR_INVALID_ARGUMENT and a message naming the problem
+ * and its byte offset: another magic or version, truncated or trailing
+ * bytes; an hour that is not the start of a working hour, available and
+ * scheduled at once, held but not scheduled, or with a holder that is not
+ * a PENDING or SCHEDULED training of that hour; a training with an
+ * invalid uuid, user_id (ww_ids.h), hour or notes length, a status out of
+ * range, fields its status cannot have (debited unless SCHEDULED or
+ * CANCELED, a refund or by_trainer unless CANCELED, a negative refund), or
+ * PENDING/SCHEDULED without holding its hour; a boolean other than 0/1.
+ * WW_ERR_RESOURCE_EXHAUSTED when out of memory. On WW_OK *out is a new
+ * state (the caller destroys it); on failure nothing is allocated and *out
+ * is untouched. */
+ww_code_t ww_trainer_state_deserialize(const uint8_t *buf, size_t len,
+                                       ww_trainer_state_t **out, ww_err_t *err);
+
 /* Upper-case name of a status ("PENDING"); static storage. */
 const char *ww_trainer_training_status_name(ww_trainer_training_status_t st);
 

@@ -1,7 +1,8 @@
 /*
  * ww_trainer_domain_int.h - private: the trainer state's layout, shared by
  * the files of the ww_trainer_ domain module (ww_trainer_domain.c: state,
- * decisions, fold; ww_trainer_digest.c: counts, serialisation). Not for use
+ * decisions, fold, counts; ww_trainer_undo.c: the undo log;
+ * ww_trainer_canon.c: canonical bytes written and read). Not for use
  * outside domain/. Names carry the module prefix with a double underscore
  * (private).
  */
@@ -81,5 +82,21 @@ ww_trainer__hour_t *ww_trainer__find_hour(const ww_trainer_state_t *s,
                                           int64_t hour);
 ww_trainer__training_t *ww_trainer__find_training(const ww_trainer_state_t *s,
                                                   const char *uuid);
+
+/* True for the start of a working hour within the valid time range. */
+bool ww_trainer__is_working_hour(int64_t hour);
+
+/* The record of `hour`, added "not available" when absent; NULL when out
+ * of memory (err set, nothing changed). */
+ww_trainer__hour_t *ww_trainer__hour_get_or_add(ww_trainer_state_t *s,
+                                                int64_t hour, ww_err_t *err);
+
+/* Appends a PENDING training (holding nothing yet) whose uuid the caller
+ * knows to be valid and absent; copies the strings. NULL when out of
+ * memory (err set, nothing changed). */
+ww_trainer__training_t *
+ww_trainer__training_add(ww_trainer_state_t *s, const char *uuid,
+                         const char *user_id, int64_t hour, const char *notes,
+                         ww_err_t *err);
 
 #endif

@@ -2,12 +2,13 @@
  * the trainers a transaction added or touched. */
 #include "ww_trainer_roster.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "ww_canon.h"
 #include "ww_fold.h"
 #include "ww_index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct trainer_rec {
     char *id;
@@ -152,14 +153,22 @@ ww_code_t ww_trainer_roster_find_training(const ww_trainer_roster_t *r,
                                           ww_err_t *err) {
     ww_code_t rc = ww_ids_check_training_uuid(uuid, err);
     if (rc != WW_OK) return rc;
+    /* The smallest trainer id wins when two trainers have the uuid, so the
+     * answer depends on the trainers, not on the order they appeared in. */
+    const trainer_rec_t *best = NULL;
     for (size_t i = 0; i < r->n; i++) {
-        if (ww_trainer_get_training(r->recs[i].state, uuid, view, NULL) ==
-            WW_OK) {
-            if (trainer_id) *trainer_id = r->recs[i].id;
-            return WW_OK;
+        ww_trainer_training_view_t v;
+        if ((!best || strcmp(r->recs[i].id, best->id) < 0) &&
+            ww_trainer_get_training(r->recs[i].state, uuid, &v, NULL) ==
+                WW_OK) {
+            best = &r->recs[i];
+            *view = v;
         }
     }
-    return ww_err_set(err, WW_ERR_NOT_FOUND, "training %s not found", uuid);
+    if (!best)
+        return ww_err_set(err, WW_ERR_NOT_FOUND, "training %s not found", uuid);
+    if (trainer_id) *trainer_id = best->id;
+    return WW_OK;
 }
 
 size_t ww_trainer_roster_count(const ww_trainer_roster_t *r) { return r->n; }
@@ -250,6 +259,77 @@ ww_code_t ww_trainer_roster_serialize(const ww_trainer_roster_t *r,
     return ww_canon_finish(&c, out, len, err);
 }
 
+/* Smallest encoding of a trainer: an empty id and an empty state. */
+#define TRAINER_MIN_BYTES (4 + 8)
+
+/* Reads one trainer (id, then its state's bytes) and adds it; false when
+ * it failed the reader. */
+static bool read_trainer(ww_canon_reader_t *rd, ww_trainer_roster_t *r,
+                         char prev[WW_TRAINER_ROSTER_ID_MAX + 1]) {
+    size_t at = ww_canon_reader_pos(rd);
+    char id[WW_TRAINER_ROSTER_ID_MAX + 1];
+    ww_canon_read_str(rd, "trainer_id", id, WW_TRAINER_ROSTER_ID_MAX);
+    size_t n, at_state = ww_canon_reader_pos(rd) + 8;
+    const uint8_t *bytes = ww_canon_read_blob(rd, "trainer state", &n);
+    if (!ww_canon_reader_ok(rd)) return false;
+    ww_err_t e;
+    int order = strcmp(id, prev);
+    if (ww_trainer_roster_check_id(id, &e) != WW_OK)
+        ww_canon_reader_fail(rd, at, "trainer", "%s", e.msg);
+    else if (r->n > 0 && order <= 0)
+        ww_canon_reader_fail(rd, at, "trainer", "\"%s\" %s", id,
+                             order == 0 ? "repeats"
+                                        : "is not after the trainer before "
+                                          "it (not ascending)");
+    if (!ww_canon_reader_ok(rd)) return false;
+    ww_trainer_state_t *st = NULL;
+    ww_code_t rc = ww_trainer_state_deserialize(bytes, n, &st, &e);
+    if (rc != WW_OK) {
+        char what[WW_TRAINER_ROSTER_ID_MAX + 32];
+        snprintf(what, sizeof what, "state of trainer \"%s\"", id);
+        if (rc == WW_ERR_RESOURCE_EXHAUSTED)
+            ww_canon_reader_oom(rd);
+        else
+            ww_canon_reader_fail(rd, at_state, what, "%s", e.msg);
+        return false;
+    }
+    char *copy = strdup(id);
+    if (!copy || ww_index_insert(&r->ix, ww_index_hash_str(id), (uint32_t)r->n,
+                                 NULL) != WW_OK) {
+        free(copy);
+        ww_trainer_state_destroy(st);
+        ww_canon_reader_oom(rd);
+        return false;
+    }
+    r->recs[r->n++] = (trainer_rec_t){.id = copy, .state = st};
+    memcpy(prev, id, WW_TRAINER_ROSTER_ID_MAX + 1);
+    return true;
+}
+
+ww_code_t ww_trainer_roster_deserialize(const uint8_t *buf, size_t len,
+                                        ww_trainer_roster_t **out,
+                                        ww_err_t *err) {
+    ww_canon_reader_t rd;
+    ww_canon_reader_init(&rd, buf, len);
+    ww_trainer_roster_t *r = ww_trainer_roster_new();
+    if (!r) ww_canon_reader_oom(&rd);
+    ww_canon_read_header(&rd, "WWRS", 1);
+    uint64_t n = ww_canon_read_count(&rd, "trainers", TRAINER_MIN_BYTES);
+    if (ww_canon_reader_ok(&rd) &&
+        !ww_fold_grow((void **)&r->recs, &r->cap, (size_t)n, sizeof *r->recs))
+        ww_canon_reader_oom(&rd);
+    char prev[WW_TRAINER_ROSTER_ID_MAX + 1] = "";
+    for (uint64_t i = 0; i < n && ww_canon_reader_ok(&rd); i++)
+        if (!read_trainer(&rd, r, prev)) break;
+    ww_code_t rc = ww_canon_reader_finish(&rd, err);
+    if (rc != WW_OK) {
+        ww_trainer_roster_destroy(r);
+        return rc;
+    }
+    *out = r;
+    return WW_OK;
+}
+
 static void *roster_clone(const void *r) { return ww_trainer_roster_clone(r); }
 static void roster_destroy(void *r) { ww_trainer_roster_destroy(r); }
 static void roster_begin(void *r) { ww_trainer_roster_begin(r); }
@@ -258,6 +338,13 @@ static void roster_rollback(void *r) { ww_trainer_roster_rollback(r); }
 static ww_code_t roster_serialize(const void *r, uint8_t **out, size_t *len,
                                   ww_err_t *err) {
     return ww_trainer_roster_serialize(r, out, len, err);
+}
+static ww_code_t roster_deserialize(const uint8_t *buf, size_t len,
+                                    void **state, ww_err_t *err) {
+    ww_trainer_roster_t *r;
+    ww_code_t rc = ww_trainer_roster_deserialize(buf, len, &r, err);
+    if (rc == WW_OK) *state = r;
+    return rc;
 }
 
 const ww_shard_ops_t ww_trainer_roster_shard_ops = {
@@ -268,4 +355,5 @@ const ww_shard_ops_t ww_trainer_roster_shard_ops = {
     .commit = roster_commit,
     .rollback = roster_rollback,
     .serialize = roster_serialize,
+    .deserialize = roster_deserialize,
 };

@@ -50,7 +50,8 @@ ww_code_t ww_trainer_roster_apply(ww_trainer_roster_t *r,
                                   const char *trainer_id,
                                   const ww_trainer_fact_t *f, ww_err_t *err);
 
-/* The training `uuid` of whichever trainer has it: WW_OK with *trainer_id
+/* The training `uuid` of whichever trainer has it (of two trainers with the
+ * same uuid, the smallest trainer id bytewise): WW_OK with *trainer_id
  * (borrowed) and *view; NOT_FOUND "training <uuid> not found";
  * INVALID_ARGUMENT for a bad uuid. */
 ww_code_t ww_trainer_roster_find_training(const ww_trainer_roster_t *r,
@@ -76,6 +77,19 @@ void ww_trainer_roster_rollback(ww_trainer_roster_t *r);
 ww_code_t ww_trainer_roster_serialize(const ww_trainer_roster_t *r,
                                       uint8_t **out, size_t *len,
                                       ww_err_t *err);
+
+/* The inverse: rebuilds the roster buf[0..len) describes (a snapshot), no
+ * transaction in progress. Canonical bytes only: trainer ids valid and
+ * strictly ascending, each state accepted by ww_trainer_state_deserialize
+ * (whose byte offsets, quoted in the message, count from that state's
+ * first byte), nothing after the last trainer; so the rebuilt roster
+ * serialises to exactly buf. WW_ERR_INVALID_ARGUMENT with a message naming
+ * the problem and its byte offset, WW_ERR_RESOURCE_EXHAUSTED when out of
+ * memory. On WW_OK *out is a new roster (the caller destroys it); on
+ * failure nothing is allocated and *out is untouched. */
+ww_code_t ww_trainer_roster_deserialize(const uint8_t *buf, size_t len,
+                                        ww_trainer_roster_t **out,
+                                        ww_err_t *err);
 
 /* The roster as the state of a ww_shard_t (magic "WWTS"). */
 extern const ww_shard_ops_t ww_trainer_roster_shard_ops;

@@ -1,13 +1,12 @@
 /* ww_users_domain.c - the users' decisions and their fold. */
 #include "ww_users_domain.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include "ww_canon.h"
 #include "ww_fold.h"
 #include "ww_index.h"
 #include "ww_users_domain_int.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 /* ------------------------------------------------------------ lookups */
 
@@ -21,20 +20,22 @@ static bool debit_eq(const void *ctx, uint32_t id, const void *key) {
     return strcmp(s->debits[id].uuid, key) == 0;
 }
 
-static ww_users__user_t *find_user(const ww_users_state_t *s, const char *user_id) {
+ww_users__user_t *ww_users__find_user(const ww_users_state_t *s,
+                                      const char *user_id) {
     int64_t id = ww_index_find(&s->user_ix, ww_index_hash_str(user_id),
                                user_id, user_eq, s);
     return id < 0 ? NULL : &s->users[id];
 }
 
-static ww_users__debit_t *find_debit(const ww_users_state_t *s, const char *uuid) {
+ww_users__debit_t *ww_users__find_debit(const ww_users_state_t *s,
+                                        const char *uuid) {
     int64_t id = ww_index_find(&s->debit_ix, ww_index_hash_str(uuid), uuid,
                                debit_eq, s);
     return id < 0 ? NULL : &s->debits[id];
 }
 
 static int64_t balance_of(const ww_users_state_t *s, const char *user_id) {
-    const ww_users__user_t *u = find_user(s, user_id);
+    const ww_users__user_t *u = ww_users__find_user(s, user_id);
     return u ? u->balance : 0;
 }
 
@@ -91,12 +92,10 @@ fail:
     return NULL;
 }
 
-
-/* The user's record, created with balance 0 when absent; NULL when out of
- * memory (nothing changed then). */
-static ww_users__user_t *user_get_or_add(ww_users_state_t *s, const char *user_id,
-                                   ww_err_t *err) {
-    ww_users__user_t *u = find_user(s, user_id);
+ww_users__user_t *ww_users__user_get_or_add(ww_users_state_t *s,
+                                            const char *user_id,
+                                            ww_err_t *err) {
+    ww_users__user_t *u = ww_users__find_user(s, user_id);
     if (u) return u;
     char *copy = strdup(user_id);
     if (!copy ||
@@ -114,11 +113,9 @@ static ww_users__user_t *user_get_or_add(ww_users_state_t *s, const char *user_i
     return u;
 }
 
-/* Records the debit outcome of a training whose uuid is known absent.
- * Reserves everything first so a failure changes nothing. */
-static ww_code_t add_debit(ww_users_state_t *s, const char *uuid,
-                           ww_users_debit_outcome_t outcome,
-                           const ww_users__user_t *u, ww_err_t *err) {
+ww_code_t ww_users__add_debit(ww_users_state_t *s, const char *uuid,
+                              ww_users_debit_outcome_t outcome,
+                              const ww_users__user_t *u, ww_err_t *err) {
     if (!ww_fold_grow((void **)&s->debits, &s->cap_debits, s->n_debits + 1,
               sizeof *s->debits) ||
         ww_index_insert(&s->debit_ix, ww_index_hash_str(uuid),
@@ -154,7 +151,7 @@ static ww_code_t apply_changed(ww_users_state_t *s, const ww_users_fact_t *f,
             return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                               "a training debit is -1, not %lld",
                               (long long)f->amount_change);
-        if (find_debit(s, f->training_uuid))
+        if (ww_users__find_debit(s, f->training_uuid))
             return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                               "training %s was debited already",
                               f->training_uuid);
@@ -164,7 +161,7 @@ static ww_code_t apply_changed(ww_users_state_t *s, const ww_users_fact_t *f,
             return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                               "a refund is positive, not %lld",
                               (long long)f->amount_change);
-        rec = find_debit(s, f->training_uuid);
+        rec = ww_users__find_debit(s, f->training_uuid);
         if (!rec || rec->outcome != WW_USERS_DEBIT_DEBITED || rec->refunded ||
             strcmp(s->users[rec->user].user_id, f->user_id) != 0)
             return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
@@ -178,11 +175,11 @@ static ww_code_t apply_changed(ww_users_state_t *s, const ww_users_fact_t *f,
     if (next < 0)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "balance cannot be smaller than 0");
-    ww_users__user_t *u = user_get_or_add(s, f->user_id, err);
+    ww_users__user_t *u = ww_users__user_get_or_add(s, f->user_id, err);
     if (!u) return WW_ERR_RESOURCE_EXHAUSTED;
     if (f->reason == WW_USERS_REASON_TRAINING_DEBIT) {
-        ww_code_t rc =
-            add_debit(s, f->training_uuid, WW_USERS_DEBIT_DEBITED, u, err);
+        ww_code_t rc = ww_users__add_debit(s, f->training_uuid,
+                                           WW_USERS_DEBIT_DEBITED, u, err);
         if (rc != WW_OK) return rc;
         ww_users__undo_totals(s);
         s->sum_debits += 1;
@@ -206,16 +203,17 @@ static ww_code_t apply_rejected(ww_users_state_t *s, const ww_users_fact_t *f,
     if (!ww_ids_is_uuid(f->training_uuid))
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "fact has an invalid training_uuid");
-    if (find_debit(s, f->training_uuid))
+    if (ww_users__find_debit(s, f->training_uuid))
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "training %s was debited already", f->training_uuid);
     if (balance_of(s, f->user_id) >= 1)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "user %s has credit, the debit cannot be rejected",
                           f->user_id);
-    ww_users__user_t *u = user_get_or_add(s, f->user_id, err);
+    ww_users__user_t *u = ww_users__user_get_or_add(s, f->user_id, err);
     if (!u) return WW_ERR_RESOURCE_EXHAUSTED;
-    return add_debit(s, f->training_uuid, WW_USERS_DEBIT_REJECTED, u, err);
+    return ww_users__add_debit(s, f->training_uuid, WW_USERS_DEBIT_REJECTED, u,
+                               err);
 }
 
 ww_code_t ww_users_apply(ww_users_state_t *s, const ww_users_fact_t *f,
@@ -308,7 +306,7 @@ ww_code_t ww_users_decide_debit_for_training(const ww_users_state_t *s,
     if (rc != WW_OK) return rc;
     int64_t cur = balance_of(s, user_id);
     d->balance = cur;
-    const ww_users__debit_t *rec = find_debit(s, training_uuid);
+    const ww_users__debit_t *rec = ww_users__find_debit(s, training_uuid);
     if (rec) {
         if (strcmp(s->users[rec->user].user_id, user_id) != 0)
             return ww_err_set(&d->err, WW_ERR_ALREADY_EXISTS,
@@ -345,7 +343,7 @@ ww_code_t ww_users_decide_refund_for_training(const ww_users_state_t *s,
                           (long long)amount);
     int64_t cur = balance_of(s, user_id), next;
     d->balance = cur;
-    const ww_users__debit_t *rec = find_debit(s, training_uuid);
+    const ww_users__debit_t *rec = ww_users__find_debit(s, training_uuid);
     if (amount == 0 || !rec || rec->outcome != WW_USERS_DEBIT_DEBITED ||
         rec->refunded || strcmp(s->users[rec->user].user_id, user_id) != 0)
         return WW_OK;
@@ -364,7 +362,7 @@ ww_users_debit_outcome_t
 ww_users_training_outcome(const ww_users_state_t *s,
                           const char *training_uuid) {
     if (!training_uuid) return WW_USERS_DEBIT_NONE;
-    const ww_users__debit_t *rec = find_debit(s, training_uuid);
+    const ww_users__debit_t *rec = ww_users__find_debit(s, training_uuid);
     return rec ? rec->outcome : WW_USERS_DEBIT_NONE;
 }
 
@@ -445,10 +443,11 @@ ww_code_t ww_users_fixtures_fill(ww_users_state_t *s, ww_err_t *err) {
 
 void ww_users_counts(const ww_users_state_t *s, ww_users_counts_t *c) {
     memset(c, 0, sizeof *c);
-    c->users = s->n_users;
     uint64_t sum = 0;
-    for (size_t i = 0; i < s->n_users; i++)
+    for (size_t i = 0; i < s->n_users; i++) {
+        c->users += s->users[i].balance != 0;
         sum += (uint64_t)s->users[i].balance;
+    }
     c->sum_balances = (int64_t)sum;
     for (size_t i = 0; i < s->n_debits; i++) {
         const ww_users__debit_t *d = &s->debits[i];
@@ -461,58 +460,6 @@ void ww_users_counts(const ww_users_state_t *s, ww_users_counts_t *c) {
     c->sum_refunds = (int64_t)s->sum_refunds;
 }
 
-static int cmp_user_ptr(const void *a, const void *b) {
-    return strcmp((*(const ww_users__user_t *const *)a)->user_id,
-                  (*(const ww_users__user_t *const *)b)->user_id);
-}
-
-static int cmp_debit_ptr(const void *a, const void *b) {
-    return strcmp((*(const ww_users__debit_t *const *)a)->uuid,
-                  (*(const ww_users__debit_t *const *)b)->uuid);
-}
-
-ww_code_t ww_users_state_serialize(const ww_users_state_t *s, uint8_t **out,
-                                   size_t *len, ww_err_t *err) {
-    const ww_users__user_t **users = malloc((s->n_users + 1) * sizeof *users);
-    const ww_users__debit_t **debits = malloc((s->n_debits + 1) * sizeof *debits);
-    if (!users || !debits) {
-        free(users);
-        free(debits);
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    size_t n_users = 0;
-    for (size_t i = 0; i < s->n_users; i++)
-        if (s->users[i].balance != 0) users[n_users++] = &s->users[i];
-    for (size_t i = 0; i < s->n_debits; i++) debits[i] = &s->debits[i];
-    qsort(users, n_users, sizeof *users, cmp_user_ptr);
-    qsort(debits, s->n_debits, sizeof *debits, cmp_debit_ptr);
-
-    ww_canon_t c;
-    ww_canon_init(&c);
-    ww_canon_bytes(&c, "WWUS", 4);
-    ww_canon_u32(&c, 1);
-    ww_canon_u64(&c, n_users);
-    for (size_t i = 0; i < n_users; i++) {
-        ww_canon_str(&c, users[i]->user_id);
-        ww_canon_i64(&c, users[i]->balance);
-    }
-    ww_canon_u64(&c, s->n_debits);
-    for (size_t i = 0; i < s->n_debits; i++) {
-        const ww_users__debit_t *d = debits[i];
-        ww_canon_str(&c, d->uuid);
-        ww_canon_str(&c, s->users[d->user].user_id);
-        ww_canon_u8(&c, (uint8_t)d->outcome);
-        ww_canon_u8(&c, d->refunded);
-        ww_canon_i64(&c, d->refund);
-    }
-    ww_canon_u64(&c, s->sum_updates);
-    ww_canon_u64(&c, s->sum_debits);
-    ww_canon_u64(&c, s->sum_refunds);
-    free(users);
-    free(debits);
-    return ww_canon_finish(&c, out, len, err);
-}
-
 static void *state_clone(const void *s) { return ww_users_state_clone(s); }
 static void state_destroy(void *s) { ww_users_state_destroy(s); }
 static void state_begin(void *s) { ww_users_state_begin(s); }
@@ -521,6 +468,13 @@ static void state_rollback(void *s) { ww_users_state_rollback(s); }
 static ww_code_t state_serialize(const void *s, uint8_t **out, size_t *len,
                                  ww_err_t *err) {
     return ww_users_state_serialize(s, out, len, err);
+}
+static ww_code_t state_deserialize(const uint8_t *buf, size_t len, void **state,
+                                   ww_err_t *err) {
+    ww_users_state_t *s;
+    ww_code_t rc = ww_users_state_deserialize(buf, len, &s, err);
+    if (rc == WW_OK) *state = s;
+    return rc;
 }
 
 const ww_shard_ops_t ww_users_shard_ops = {
@@ -531,4 +485,5 @@ const ww_shard_ops_t ww_users_shard_ops = {
     .commit = state_commit,
     .rollback = state_rollback,
     .serialize = state_serialize,
+    .deserialize = state_deserialize,
 };

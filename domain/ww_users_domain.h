@@ -195,7 +195,7 @@ size_t ww_users_fixture_count(void);
 const char *ww_users_fixture_user(size_t i, int64_t *credits);
 
 typedef struct ww_users_counts {
-    size_t users;             /* users with a balance record */
+    size_t users;             /* users whose balance is not 0 */
     size_t trainings_debited; /* debit decided DEBITED */
     size_t trainings_rejected;
     size_t trainings_refunded;
@@ -226,6 +226,24 @@ void ww_users_counts(const ww_users_state_t *s, ww_users_counts_t *c);
  * WW_ERR_RESOURCE_EXHAUSTED when out of memory. */
 ww_code_t ww_users_state_serialize(const ww_users_state_t *s, uint8_t **out,
                                    size_t *len, ww_err_t *err);
+
+/* The inverse: rebuilds the state buf[0..len) describes (a snapshot), with
+ * its indexes, no transaction and an empty undo log, so it answers every
+ * lookup and folds later facts exactly as the state that wrote the bytes.
+ * Only canonical bytes are accepted: the rebuilt state must serialise to
+ * exactly buf (entries sorted, no duplicates, no zero balances). Refused
+ * with WW_ERR_INVALID_ARGUMENT and a message naming the problem and its
+ * byte offset: another magic or version, truncated or trailing bytes; an
+ * invalid user_id or training uuid (ww_ids.h); a balance of 0 or below; an
+ * outcome other than 1 or 2; a refund of a rejected training, a refunded
+ * training without a positive refund or a refund without `refunded`; a
+ * boolean other than 0/1; totals the entries do not add up to (sum_debits
+ * = trainings debited, sum_refunds = the refunds, sum_updates = balances
+ * - refunds + debits, modulo 2^64). WW_ERR_RESOURCE_EXHAUSTED when out of
+ * memory. On WW_OK *out is a new state (the caller destroys it); on
+ * failure nothing is allocated and *out is untouched. */
+ww_code_t ww_users_state_deserialize(const uint8_t *buf, size_t len,
+                                     ww_users_state_t **out, ww_err_t *err);
 
 /* The users state as the state of a ww_shard_t (magic "WWUP"). */
 extern const ww_shard_ops_t ww_users_shard_ops;

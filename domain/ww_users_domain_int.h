@@ -1,7 +1,8 @@
 /*
  * ww_users_domain_int.h - private: the users state's layout, shared by the
  * files of the ww_users_ domain module (ww_users_domain.c: state,
- * decisions, fold; ww_users_undo.c: the undo log). Not for use outside
+ * decisions, fold; ww_users_undo.c: the undo log; ww_users_canon.c:
+ * canonical bytes written and read). Not for use outside
  * domain/; names carry the module prefix with a double underscore.
  */
 #ifndef WW_USERS_DOMAIN_INT_H
@@ -75,5 +76,23 @@ void ww_users__undo_user_set(ww_users_state_t *s, const ww_users__user_t *u);
 void ww_users__undo_debit_added(ww_users_state_t *s);
 void ww_users__undo_debit_set(ww_users_state_t *s, const ww_users__debit_t *d);
 void ww_users__undo_totals(ww_users_state_t *s);
+
+/* The record of a user / of a training's debit, or NULL. */
+ww_users__user_t *ww_users__find_user(const ww_users_state_t *s,
+                                      const char *user_id);
+ww_users__debit_t *ww_users__find_debit(const ww_users_state_t *s,
+                                        const char *uuid);
+
+/* The user's record, added with balance 0 when absent; NULL when out of
+ * memory (err set, nothing changed). */
+ww_users__user_t *ww_users__user_get_or_add(ww_users_state_t *s,
+                                            const char *user_id, ww_err_t *err);
+
+/* Records the debit outcome of a training whose uuid is known absent (not
+ * refunded). Reserves everything first, so RESOURCE_EXHAUSTED changes
+ * nothing. */
+ww_code_t ww_users__add_debit(ww_users_state_t *s, const char *uuid,
+                              ww_users_debit_outcome_t outcome,
+                              const ww_users__user_t *u, ww_err_t *err);
 
 #endif
