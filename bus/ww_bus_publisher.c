@@ -172,7 +172,7 @@ ww_bus_publisher_t *ww_bus_publisher_new(const ww_bus_config_t *cfg,
 
 /* Both forms of publish; `wait_room` waits for room in a full queue. */
 static ww_code_t publish(ww_bus_publisher_t *pub, const char *topic,
-                         const void *key, size_t key_len,
+                         int32_t partition, const void *key, size_t key_len,
                          const ProtobufCMessage *msg,
                          const ww_bus_envelope_meta_t *meta,
                          ww_bus_delivery_cb cb, void *opaque, char *event_id,
@@ -201,7 +201,7 @@ static ww_code_t publish(ww_bus_publisher_t *pub, const char *topic,
     }
     /* F_BLOCK waits for queue room; the delivery thread makes room. */
     rd_kafka_resp_err_t e = rd_kafka_producev(
-        pub->rk, RD_KAFKA_V_TOPIC(topic),
+        pub->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_KEY((void *)key, key ? key_len : 0),
         RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_HEADERS(headers),
         RD_KAFKA_V_MSGFLAGS(wait_room ? RD_KAFKA_MSG_F_BLOCK : 0),
@@ -237,8 +237,8 @@ ww_code_t ww_bus_publisher_publish(ww_bus_publisher_t *pub, const char *topic,
                                    const ww_bus_envelope_meta_t *meta,
                                    ww_bus_delivery_cb cb, void *opaque,
                                    char *event_id, ww_err_t *err) {
-    return publish(pub, topic, key, key_len, msg, meta, cb, opaque, event_id,
-                   true, err);
+    return publish(pub, topic, RD_KAFKA_PARTITION_UA, key, key_len, msg, meta,
+                   cb, opaque, event_id, true, err);
 }
 
 ww_code_t ww_bus_publisher_publish_nowait(ww_bus_publisher_t *pub,
@@ -248,25 +248,24 @@ ww_code_t ww_bus_publisher_publish_nowait(ww_bus_publisher_t *pub,
                                           const ww_bus_envelope_meta_t *meta,
                                           ww_bus_delivery_cb cb, void *opaque,
                                           char *event_id, ww_err_t *err) {
-    return publish(pub, topic, key, key_len, msg, meta, cb, opaque, event_id,
-                   false, err);
+    return publish(pub, topic, RD_KAFKA_PARTITION_UA, key, key_len, msg, meta,
+                   cb, opaque, event_id, false, err);
 }
 
-ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
-                                        const char *topic, const void *key,
-                                        size_t key_len,
-                                        const ProtobufCMessage *msg,
-                                        const ww_bus_envelope_meta_t *meta,
-                                        int timeout_ms, int32_t *partition,
-                                        int64_t *offset, char *event_id,
-                                        ww_err_t *err) {
+/* publish_sync to `to` (RD_KAFKA_PARTITION_UA: the key's partition). */
+static ww_code_t publish_sync(ww_bus_publisher_t *pub, const char *topic,
+                              int32_t to, const void *key, size_t key_len,
+                              const ProtobufCMessage *msg,
+                              const ww_bus_envelope_meta_t *meta,
+                              int timeout_ms, int32_t *partition,
+                              int64_t *offset, char *event_id, ww_err_t *err) {
     sync_wait_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&w->mu, NULL);
     ww_bus_cond_init_mono(&w->cv); /* for the monotonic deadline below */
     w->refs = 2;
-    ww_code_t rc = ww_bus_publisher_publish(pub, topic, key, key_len, msg,
-                                            meta, sync_done, w, event_id, err);
+    ww_code_t rc = publish(pub, topic, to, key, key_len, msg, meta, sync_done,
+                           w, event_id, true, err);
     if (rc) {
         w->refs = 1; /* the callback will never run */
         sync_unref(w);
@@ -293,6 +292,34 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
     pthread_mutex_unlock(&w->mu);
     sync_unref(w);
     return rc;
+}
+
+ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
+                                        const char *topic, const void *key,
+                                        size_t key_len,
+                                        const ProtobufCMessage *msg,
+                                        const ww_bus_envelope_meta_t *meta,
+                                        int timeout_ms, int32_t *partition,
+                                        int64_t *offset, char *event_id,
+                                        ww_err_t *err) {
+    return publish_sync(pub, topic, RD_KAFKA_PARTITION_UA, key, key_len, msg,
+                        meta, timeout_ms, partition, offset, event_id, err);
+}
+
+ww_code_t ww_bus_publisher_publish_sync_to(ww_bus_publisher_t *pub,
+                                           const char *topic,
+                                           int32_t partition, const void *key,
+                                           size_t key_len,
+                                           const ProtobufCMessage *msg,
+                                           const ww_bus_envelope_meta_t *meta,
+                                           int timeout_ms, int64_t *offset,
+                                           char *event_id, ww_err_t *err) {
+    if (partition < 0)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "publish to %s: partition %d", topic ? topic : "",
+                          (int)partition);
+    return publish_sync(pub, topic, partition, key, key_len, msg, meta,
+                        timeout_ms, NULL, offset, event_id, err);
 }
 
 /* Waits for the delivery thread to drain the out queue (which counts

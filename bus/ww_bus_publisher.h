@@ -87,6 +87,18 @@ ww_code_t ww_bus_publisher_publish_sync(ww_bus_publisher_t *pub,
                                         int64_t *offset, char *event_id,
                                         ww_err_t *err);
 
+/* publish_sync to partition `partition` (>= 0) of `topic` instead of the
+ * key's: for records whose placement is their meaning (a snapshot of
+ * events partition p goes to partition p). */
+ww_code_t ww_bus_publisher_publish_sync_to(ww_bus_publisher_t *pub,
+                                           const char *topic,
+                                           int32_t partition, const void *key,
+                                           size_t key_len,
+                                           const ProtobufCMessage *msg,
+                                           const ww_bus_envelope_meta_t *meta,
+                                           int timeout_ms, int64_t *offset,
+                                           char *event_id, ww_err_t *err);
+
 /* Waits until every queued record was delivered or failed (their callbacks
  * have run). DEADLINE_EXCEEDED with the number still outstanding. */
 ww_code_t ww_bus_publisher_flush(ww_bus_publisher_t *pub, int timeout_ms,

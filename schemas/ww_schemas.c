@@ -31,3 +31,6 @@ LIST(ww_schemas_users_commands,
      &wildworkouts__events__v1__refund_training_command__descriptor)
 
 LIST(ww_schemas_replies, &wildworkouts__events__v1__command_result__descriptor)
+
+LIST(ww_schemas_snapshots,
+     &wildworkouts__events__v1__state_snapshot__descriptor)

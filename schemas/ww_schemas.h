@@ -13,6 +13,7 @@
 
 #include "wildworkouts/events/v1/commands.pb-c.h"
 #include "wildworkouts/events/v1/common.pb-c.h"
+#include "wildworkouts/events/v1/snapshots.pb-c.h"
 #include "wildworkouts/events/v1/trainer_events.pb-c.h"
 #include "wildworkouts/events/v1/users_events.pb-c.h"
 
@@ -26,5 +27,7 @@ const ProtobufCMessageDescriptor *const *ww_schemas_trainer_commands(size_t *n);
 const ProtobufCMessageDescriptor *const *ww_schemas_users_commands(size_t *n);
 /* What <svc>.replies carries (CommandResult). */
 const ProtobufCMessageDescriptor *const *ww_schemas_replies(size_t *n);
+/* What <svc>.snapshots carries (StateSnapshot). */
+const ProtobufCMessageDescriptor *const *ww_schemas_snapshots(size_t *n);
 
 #endif

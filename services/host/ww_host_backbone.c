@@ -39,6 +39,8 @@ static const ww_bus_topic_config_t compacted[] = {
     {"cleanup.policy", "compact"},
     {"retention.ms", "-1"},
     {"retention.bytes", "-1"},
+    /* a snapshot is one record of a whole partition's state */
+    {"max.message.bytes", WW_HOST_BACKBONE_SNAPSHOT_MAX_BYTES_TEXT},
 };
 static const ww_bus_topic_config_t short_lived[] = {
     {"cleanup.policy", "delete"},

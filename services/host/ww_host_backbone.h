@@ -62,6 +62,10 @@ typedef struct ww_host_backbone ww_host_backbone_t;
 
 #define WW_HOST_BACKBONE_DEFAULT_PARTITIONS 6
 
+/* The largest snapshot record (compressed) <svc>.snapshots accepts: 64 MiB. */
+#define WW_HOST_BACKBONE_SNAPSHOT_MAX_BYTES 67108864
+#define WW_HOST_BACKBONE_SNAPSHOT_MAX_BYTES_TEXT "67108864"
+
 /* The service's topics. */
 typedef enum ww_host_backbone_topic {
     WW_HOST_BACKBONE_COMMANDS = 0,

@@ -33,6 +33,7 @@ struct ww_host_decider {
     int64_t *ends; /* NULL until captured */
     ww_shard_t **ready; /* copies made so far, by partition */
     atomic_int owned;
+    atomic_bool *owns; /* per partition, for other threads */
     atomic_ullong handovers, resumed_past;
 };
 
@@ -73,6 +74,7 @@ static ww_code_t on_revoke(void *opaque, ww_bus_processor_t *p,
     /* Another member may decide them next: this state is stale from now. */
     drop_shards(d->shards, d->n);
     atomic_store(&d->owned, 0);
+    for (int i = 0; i < d->n; i++) atomic_store(&d->owns[i], false);
     return WW_OK;
 }
 
@@ -152,6 +154,7 @@ static ww_code_t on_idle(void *opaque, ww_bus_processor_t *p, ww_err_t *err) {
         ww_shard_destroy(d->shards[part]);
         d->shards[part] = d->ready[part];
         d->ready[part] = NULL;
+        atomic_store(&d->owns[part], true);
         ww_log_info("decider",
                     "event=owner topic=%s partition=%d start=%lld "
                     "events_end=%lld last_decided=%lld handover_ms=%lld",
@@ -226,8 +229,10 @@ ww_code_t ww_host_decider_new(const ww_bus_config_t *bus,
     d->ready = calloc((size_t)d->n, sizeof *d->ready);
     d->touched = calloc((size_t)d->n, sizeof *d->touched);
     d->in_txn = calloc((size_t)d->n, sizeof *d->in_txn);
-    if (!d->service || !d->source || !d->commands || !d->events || !d->replies || !d->shards ||
-        !d->ready || !d->touched || !d->in_txn) {
+    d->owns = calloc((size_t)d->n, sizeof *d->owns);
+    if (!d->service || !d->source || !d->commands || !d->events ||
+        !d->replies || !d->shards || !d->ready || !d->touched || !d->in_txn ||
+        !d->owns) {
         ww_host_decider_destroy(d);
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
@@ -433,6 +438,10 @@ ww_code_t ww_host_decider_dedup(ww_host_decider_t *d, const ww_shard_t *shard,
     return ww_host_decider_refuse(d, rec, ev, &why, err);
 }
 
+bool ww_host_decider_owns(ww_host_decider_t *d, int32_t p) {
+    return p >= 0 && p < d->n && atomic_load(&d->owns[p]);
+}
+
 ww_host_decider_stats_t ww_host_decider_stats(ww_host_decider_t *d) {
     return (ww_host_decider_stats_t){atomic_load(&d->owned),
                                      atomic_load(&d->handovers),
@@ -448,6 +457,7 @@ void ww_host_decider_destroy(ww_host_decider_t *d) {
     free(d->ready);
     free(d->touched);
     free(d->in_txn);
+    free(d->owns);
     free(d->service);
     free(d->source);
     free(d->commands);

@@ -165,6 +165,10 @@ typedef struct ww_host_decider_stats {
     uint64_t resumed_past_committed; /* start moved after the facts */
 } ww_host_decider_stats_t;
 
+/* Whether this owner decides commands partition p now (it completed the
+ * handover and was not revoked since). Any thread. */
+bool ww_host_decider_owns(ww_host_decider_t *d, int32_t p);
+
 ww_host_decider_stats_t ww_host_decider_stats(ww_host_decider_t *d);
 
 /* After the processor's run returned. */

@@ -167,31 +167,60 @@ ww_code_t ww_host_model_new(const ww_bus_config_t *bus,
                             const char *events_topic, int partitions,
                             const ww_host_model_ops_t *ops, void *ctx,
                             ww_host_model_t **out, ww_err_t *err) {
+    return ww_host_model_new_from(bus, events_topic, partitions, ops, ctx,
+                                  NULL, out, err);
+}
+
+ww_code_t ww_host_model_new_from(const ww_bus_config_t *bus,
+                                 const char *events_topic, int partitions,
+                                 const ww_host_model_ops_t *ops, void *ctx,
+                                 ww_host_model_start_t *start,
+                                 ww_host_model_t **out, ww_err_t *err) {
     *out = NULL;
-    if (partitions <= 0 || !ops || !ops->apply || !ops->new_state)
+    if (partitions <= 0 || !ops || !ops->apply || !ops->new_state) {
+        if (start)
+            for (int p = 0; p < partitions; p++)
+                ww_shard_destroy(start->parts[p].shard);
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "model: partitions and ops are required");
+    }
     ww_host_model_t *m = calloc(1, sizeof *m);
-    if (!m) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    int64_t *offsets = calloc((size_t)partitions, sizeof *offsets);
+    if (m) m->parts = calloc((size_t)partitions, sizeof *m->parts);
+    if (!m || !m->parts || !offsets) {
+        if (start)
+            for (int p = 0; p < partitions; p++)
+                ww_shard_destroy(start->parts[p].shard);
+        if (m) free(m->parts);
+        free(m);
+        free(offsets);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+    }
     m->ops = ops;
     m->ctx = ctx;
     pthread_mutex_init(&m->wait_mu, NULL);
-    m->parts = calloc((size_t)partitions, sizeof *m->parts);
-    if (!m->parts) {
-        free(m);
-        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    }
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr,
                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     ww_code_t rc = WW_OK;
     for (int p = 0; p < partitions; p++) {
-        pthread_rwlock_init(&m->parts[p].lock, &attr);
-        atomic_init(&m->parts[p].applied, -1);
-        m->parts[p].shard = ww_shard_new(ops->shard_ops, ops->new_state());
+        part_t *pt = &m->parts[p];
+        pthread_rwlock_init(&pt->lock, &attr);
+        ww_host_model_start_part_t *from = start ? &start->parts[p] : NULL;
+        if (from && from->shard) {
+            pt->shard = from->shard; /* taken over */
+            from->shard = NULL;
+            pt->next = offsets[p] = from->next;
+            pt->applied_n = from->applied;
+            pt->skipped_n = from->skipped;
+        } else {
+            pt->shard = ww_shard_new(ops->shard_ops, ops->new_state());
+        }
+        atomic_init(&pt->applied,
+                    pt->shard ? ww_shard_last_command(pt->shard) : -1);
         m->n = p + 1;
-        if (!m->parts[p].shard)
+        if (!pt->shard)
             rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     }
     pthread_rwlockattr_destroy(&attr);
@@ -199,9 +228,12 @@ ww_code_t ww_host_model_new(const ww_bus_config_t *bus,
         ww_bus_tail_config_t tc = {.topic = events_topic,
                                    .handler = on_record,
                                    .opaque = m,
-                                   .on_idle = on_idle};
+                                   .on_idle = on_idle,
+                                   .offsets = offsets,
+                                   .offsets_cnt = partitions};
         rc = ww_bus_tail_start(bus, &tc, &m->tail, err);
     }
+    free(offsets);
     if (rc == WW_OK && ww_bus_tail_partitions(m->tail) != partitions)
         rc = ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                         "%s has %d partitions, want %d", events_topic,
@@ -245,6 +277,22 @@ ww_code_t ww_host_model_clone_at(ww_host_model_t *m, int32_t p, int64_t end,
     else if (!(*out = ww_shard_clone(m->parts[p].shard)))
         rc = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_rwlock_unlock(&m->parts[p].lock);
+    return rc;
+}
+
+ww_code_t ww_host_model_snapshot(ww_host_model_t *m, int32_t p,
+                                 ww_host_model_snapshot_t *out,
+                                 ww_err_t *err) {
+    if (p < 0 || p >= m->n)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "no partition %d",
+                          (int)p);
+    part_t *pt = &m->parts[p];
+    pthread_rwlock_rdlock(&pt->lock);
+    ww_code_t rc = ww_shard_serialize(pt->shard, &out->state, &out->len, err);
+    out->next = pt->next;
+    out->applied = pt->applied_n;
+    out->skipped = pt->skipped_n;
+    pthread_rwlock_unlock(&pt->lock);
     return rc;
 }
 

@@ -60,6 +60,28 @@ ww_code_t ww_host_model_new(const ww_bus_config_t *bus,
                             const ww_host_model_ops_t *ops, void *ctx,
                             ww_host_model_t **out, ww_err_t *err);
 
+/* Where a partition starts instead of empty at the log start: a state
+ * restored from a snapshot (taken over by the model, NULL: none), the
+ * events offset after the records it folds in, and its counts. */
+typedef struct ww_host_model_start_part {
+    ww_shard_t *shard;
+    int64_t next;
+    uint64_t applied, skipped;
+} ww_host_model_start_part_t;
+
+typedef struct ww_host_model_start {
+    ww_host_model_start_part_t *parts; /* `partitions` entries */
+} ww_host_model_start_t;
+
+/* ww_host_model_new with partitions starting from `start` (may be NULL):
+ * each given shard is taken over (also on failure; its entry is set to
+ * NULL) and its partition is tailed from `next`. */
+ww_code_t ww_host_model_new_from(const ww_bus_config_t *bus,
+                                 const char *events_topic, int partitions,
+                                 const ww_host_model_ops_t *ops, void *ctx,
+                                 ww_host_model_start_t *start,
+                                 ww_host_model_t **out, ww_err_t *err);
+
 int ww_host_model_partitions(const ww_host_model_t *m);
 
 /* Read access to partition p's shard, valid until ww_host_model_read_end
@@ -81,6 +103,20 @@ typedef struct ww_host_model_digest {
     int64_t next;
     uint64_t applied, skipped;
 } ww_host_model_digest_t;
+
+/* Partition p's canonical bytes (ww_shard_serialize; `state` malloc'd,
+ * the caller frees it) with the offset and counts they cover, taken under
+ * the partition's read lock: what a snapshot stores. */
+typedef struct ww_host_model_snapshot {
+    uint8_t *state;
+    size_t len;
+    int64_t next;
+    uint64_t applied, skipped;
+} ww_host_model_snapshot_t;
+
+ww_code_t ww_host_model_snapshot(ww_host_model_t *m, int32_t p,
+                                 ww_host_model_snapshot_t *out,
+                                 ww_err_t *err);
 
 /* Partition p's digest, consistent with its `next` (taken under its read
  * lock: the partition's writer waits while the bytes are built, O(state)).

@@ -6,6 +6,7 @@
 #include "ww_clock.h"
 #include "ww_env.h"
 #include "ww_host_serve.h"
+#include "ww_host_snapshot.h"
 #include "ww_host_worker.h"
 #include "ww_log.h"
 
@@ -28,6 +29,7 @@ struct ww_host_service {
     ww_host_commands_t *commands;
     ww_host_decider_t *decider;
     ww_host_translator_t *translator;
+    ww_host_snapshot_writer_t *snapshots;
     ww_host_worker_t *decider_thread, *translator_thread;
 
     /* the catch-up thread */
@@ -221,11 +223,38 @@ ww_code_t ww_host_service_new(const ww_host_service_config_t *cfg,
         ww_host_backbone_topic(bb, WW_HOST_BACKBONE_COMMANDS);
     const char *events = ww_host_backbone_topic(bb, WW_HOST_BACKBONE_EVENTS);
     const char *replies = ww_host_backbone_topic(bb, WW_HOST_BACKBONE_REPLIES);
+    const char *snapshots =
+        ww_host_backbone_topic(bb, WW_HOST_BACKBONE_SNAPSHOTS);
     snprintf(s->events, sizeof s->events, "%s", events);
-    ww_code_t rc =
-        ww_host_model_new(bus, events, ww_host_backbone_partitions(bb),
-                          cfg->model_ops, cfg->ctx, &s->model, err);
-    if (rc != WW_OK) goto fail;
+    int n = ww_host_backbone_partitions(bb);
+    ww_host_snapshot_config_t snap;
+    ww_host_snapshot_config_from_env(&snap);
+    ww_host_model_start_part_t *start = calloc((size_t)n, sizeof *start);
+    int64_t *loaded = calloc((size_t)n, sizeof *loaded);
+    ww_code_t rc = start && loaded ? WW_OK
+                                   : ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                                                "out of memory");
+    /* Recovery starts from the newest snapshots, then replays the events
+     * after them (the catch-up below). */
+    if (rc == WW_OK && s->gate)
+        ww_host_gate_progress(s->gate, "loading the snapshots of %s",
+                              snapshots);
+    if (rc == WW_OK)
+        rc = ww_host_snapshot_load(bus, snapshots, cfg->name,
+                                   cfg->model_ops->shard_ops, n, start, err);
+    for (int p = 0; rc == WW_OK && p < n; p++) loaded[p] = start[p].next;
+    if (rc == WW_OK) {
+        ww_host_model_start_t from = {.parts = start};
+        rc = ww_host_model_new_from(bus, events, n, cfg->model_ops, cfg->ctx,
+                                    &from, &s->model, err);
+    } else if (start) {
+        for (int p = 0; p < n; p++) ww_shard_destroy(start[p].shard);
+    }
+    free(start);
+    if (rc != WW_OK) {
+        free(loaded);
+        goto fail;
+    }
     if ((rc = ww_host_commands_new(bus, commands, replies, cfg->source,
                                    &s->commands, err)) != WW_OK)
         goto fail;
@@ -242,8 +271,19 @@ ww_code_t ww_host_service_new(const ww_host_service_config_t *cfg,
         .ops = cfg->decider_ops,
         .ctx = cfg->ctx,
     };
-    if ((rc = ww_host_decider_new(bus, &dc, &s->decider, err)) != WW_OK)
+    if ((rc = ww_host_decider_new(bus, &dc, &s->decider, err)) != WW_OK) {
+        free(loaded);
         goto fail;
+    }
+    snap.service = cfg->name;
+    snap.source = cfg->source;
+    snap.topic = snapshots;
+    snap.model = s->model;
+    snap.decider = s->decider;
+    snap.loaded = loaded;
+    rc = ww_host_snapshot_writer_new(bus, &snap, &s->snapshots, err);
+    free(loaded);
+    if (rc != WW_OK) goto fail;
     if (cfg->translate) {
         snprintf(group, sizeof group, "%s.translator", cfg->name);
         ww_host_translator_config_t tc = {
@@ -290,6 +330,10 @@ ww_host_decider_t *ww_host_service_decider(ww_host_service_t *s) {
     return s->decider;
 }
 
+ww_host_snapshot_writer_t *ww_host_service_snapshots(ww_host_service_t *s) {
+    return s->snapshots;
+}
+
 void ww_host_service_destroy(ww_host_service_t *s) {
     if (!s) return;
     pthread_mutex_lock(&s->mu);
@@ -303,6 +347,7 @@ void ww_host_service_destroy(ww_host_service_t *s) {
         ww_log_warn(s->name, "event=translator_stopped msg=\"%s\"", e.msg);
     if (ww_host_worker_stop(s->decider_thread, &e) != WW_OK)
         ww_log_warn(s->name, "event=decider_stopped msg=\"%s\"", e.msg);
+    ww_host_snapshot_writer_destroy(s->snapshots);
     ww_host_translator_destroy(s->translator);
     ww_host_decider_destroy(s->decider);
     ww_host_commands_destroy(s->commands);

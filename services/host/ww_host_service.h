@@ -44,6 +44,7 @@
 #include "ww_host_decider.h"
 #include "ww_host_gate.h"
 #include "ww_host_model.h"
+#include "ww_host_snapshot.h"
 #include "ww_host_translator.h"
 
 typedef struct ww_host_service ww_host_service_t;
@@ -77,6 +78,7 @@ ww_code_t ww_host_service_start(ww_host_service_t *s, ww_err_t *err);
 ww_host_model_t *ww_host_service_model(ww_host_service_t *s);
 ww_host_commands_t *ww_host_service_commands(ww_host_service_t *s);
 ww_host_decider_t *ww_host_service_decider(ww_host_service_t *s);
+ww_host_snapshot_writer_t *ww_host_service_snapshots(ww_host_service_t *s);
 
 /* Stops the catch-up if it still runs (within a fraction of a second),
  * the workers (their open batches commit first), the commands client

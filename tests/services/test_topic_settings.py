@@ -45,7 +45,7 @@ FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1",
 SHORT = {"cleanup.policy": "delete", "retention.ms": "3600000",
          "segment.ms": "3600000"}
 COMPACTED = {"cleanup.policy": "compact", "retention.ms": "-1",
-             "retention.bytes": "-1"}
+             "retention.bytes": "-1", "max.message.bytes": "67108864"}
 # The trainer's topics (its peer is users) and what the catalogue says.
 CATALOGUE = {
     "trainer.commands": {},
