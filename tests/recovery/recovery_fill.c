@@ -32,8 +32,8 @@ static int die(const char *what, const ww_err_t *err) {
 
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 0, users = argc > 2 ? atol(argv[2]) : 0;
-    if (n <= 0 || users <= 0 || users > 100000) {
-        fprintf(stderr, "usage: recovery_fill N U (U in 1..100000)\n");
+    if (n <= 0 || users <= 0 || users > 10000000) {
+        fprintf(stderr, "usage: recovery_fill N U (U in 1..10000000)\n");
         return 2;
     }
     ww_err_t err = {0};

@@ -12,7 +12,11 @@ session timeout and continued. Afterwards, from the logs and the services:
   - every instance's digest equals a fresh `wwctl replay` to its offsets,
     and replicas agree.
 
-usage: test_chaos.py TRAINER_BIN USERS_BIN WWCTL_BIN PROTO_DIR
+The second case restarts the broker itself (scripts/kafka.sh restart
+$WW_KAFKA_DIR, so ctest runs it alone) in the middle of the load: the
+same checks, and the services recover without being restarted.
+
+usage: test_chaos.py TRAINER_BIN USERS_BIN WWCTL_BIN PROTO_DIR [TEST...]
 Env (a longer run by hand): WW_CHAOS_OPS (5000), WW_CHAOS_KILLS (10),
 WW_CHAOS_STOPS (3), WW_CHAOS_WORKERS (8), WW_CHAOS_SEED (random)."""
 import collections
@@ -30,7 +34,7 @@ import uuid
 import grpc
 
 TRAINER_BIN, USERS_BIN, WWCTL, PROTO_DIR = sys.argv[1:5]
-del sys.argv[1:]
+del sys.argv[1:5]  # the rest names the tests to run
 OPS = int(os.environ.get("WW_CHAOS_OPS", "5000"))
 KILLS = int(os.environ.get("WW_CHAOS_KILLS", "10"))
 STOPS = int(os.environ.get("WW_CHAOS_STOPS", "3"))
@@ -56,8 +60,7 @@ FINAL = {C.OK, C.FAILED_PRECONDITION, C.INVALID_ARGUMENT, C.NOT_FOUND,
 class Chaos(unittest.TestCase):
     def setUp(self):
         self.rng = random.Random(SEED)
-        print("chaos: seed=%d ops=%d kills=%d stops=%d" %
-              (SEED, OPS, KILLS, STOPS), flush=True)
+        print("chaos: seed=%d" % SEED, flush=True)
         self.cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=2, users=2,
                           partitions=3)
         self.lock = threading.Lock()
@@ -156,17 +159,26 @@ class Chaos(unittest.TestCase):
         part = java_partition(key, self.cl.partitions)
         return next((i for i in insts if i.owns(part)), None)
 
+    def restart_broker(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..")
+        subprocess.run([os.path.join(root, "scripts", "kafka.sh"), "restart",
+                        os.environ["WW_KAFKA_DIR"]], check=True,
+                       capture_output=True, timeout=300)
+
     def chaos(self, stop):
-        events = ["kill"] * KILLS + ["stop"] * STOPS
-        self.rng.shuffle(events)
+        events = self.events
         self.chaos_log = []
         for n, ev in enumerate(events):
-            due = OPS * (n + 1) // (len(events) + 1)
+            due = self.ops * (n + 1) // (len(events) + 1)
             while self.done < due and not stop.is_set():
                 time.sleep(0.05)
             if stop.is_set():
                 return
-            if ev == "kill":
+            if ev == "broker":
+                self.restart_broker()
+                self.chaos_log.append(("broker", "restarted", self.done))
+            elif ev == "kill":
                 inst = self.rng.choice(self.cl.trainers + self.cl.users)
                 inst.kill()
                 time.sleep(0.3)
@@ -185,6 +197,26 @@ class Chaos(unittest.TestCase):
     # ------------------------------------------------------------- test
 
     def test_kills_and_stops_lose_nothing(self):
+        events = ["kill"] * KILLS + ["stop"] * STOPS
+        self.rng.shuffle(events)
+        self.run_chaos(events, OPS)
+        self.assertEqual(sum(1 for e in self.chaos_log if e[0] == "kill"),
+                         KILLS)
+        self.assertEqual(sum(1 for e in self.chaos_log if e[0] == "stop"),
+                         STOPS)
+
+    def test_a_broker_restart_loses_nothing_and_needs_no_restart(self):
+        pids = {i.name: i.proc.pid for i in self.cl.trainers + self.cl.users}
+        self.run_chaos(["broker"], max(OPS // 3, 300))
+        self.assertEqual([e[0] for e in self.chaos_log], ["broker"])
+        # the same processes, all serving again
+        self.assertEqual({i.name: i.proc.pid
+                          for i in self.cl.trainers + self.cl.users}, pids)
+        self.assertTrue(all(i.proc.poll() is None
+                            for i in self.cl.trainers + self.cl.users))
+
+    def run_chaos(self, events, ops):
+        self.events, self.ops = events, ops
         setup = [("users", "UpdateTrainingBalance",
                   wwsaga.users_pb2.UpdateTrainingBalanceRequest(
                       user_id=u, amount_change=INITIAL)) for u in USERS]
@@ -198,7 +230,7 @@ class Chaos(unittest.TestCase):
         chaos = threading.Thread(target=self.chaos, args=(stop,))
         chaos.start()
         started = time.time()
-        left = [OPS]
+        left = [ops]
 
         def worker():
             while True:
@@ -221,11 +253,7 @@ class Chaos(unittest.TestCase):
         print("chaos: %d operations in %.0f s, answers %s, chaos %s" %
               (len(self.acked), took, dict(codes), self.chaos_log),
               flush=True)
-        self.assertEqual(len(self.acked), OPS)
-        self.assertEqual(sum(1 for e in self.chaos_log if e[0] == "kill"),
-                         KILLS)
-        self.assertEqual(sum(1 for e in self.chaos_log if e[0] == "stop"),
-                         STOPS)
+        self.assertEqual(len(self.acked), ops)
         self.settle()
         self.check_log_and_state()
         self.check_digests()
