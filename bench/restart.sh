@@ -38,28 +38,28 @@ trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 now_ms() { date +%s%3N; }
 rss_mib() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-start() { # LOG [VAR=VALUE...]: starts users, sets pid, prints ms to SERVING
+start() { # LOG [VAR=VALUE...]: starts users; sets pid and ms (to SERVING)
   local log=$1; shift
   local t0; t0=$(now_ms)
   env "$@" "$build/services/users/users" >"$work/$log" 2>&1 & pid=$!
   wait_serving "$port" 300
-  echo $(( $(now_ms) - t0 ))
+  ms=$(( $(now_ms) - t0 ))
 }
 stop() { kill "$pid"; wait "$pid" || true; pid=; }
 
-empty_ms=$(start empty.log WW_SNAPSHOT_INTERVAL_MS=0)
+start empty.log WW_SNAPSHOT_INTERVAL_MS=0; empty_ms=$ms
 sleep 1; empty_rss=$(rss_mib "$pid"); stop
 
 "$build/tests/recovery/recovery_fill" "$facts" "$users" >/dev/null
 
-cold_ms=$(start cold.log WW_SNAPSHOT_INTERVAL_MS=0)
+start cold.log WW_SNAPSHOT_INTERVAL_MS=0; cold_ms=$ms
 sleep 1; cold_rss=$(rss_mib "$pid"); stop
 
-start snap.log WW_SNAPSHOT_INTERVAL_MS=200 WW_SNAPSHOT_MIN_RECORDS=1 >/dev/null
+start snap.log WW_SNAPSHOT_INTERVAL_MS=200 WW_SNAPSHOT_MIN_RECORDS=1
 parts=${WW_KAFKA_PARTITIONS:-6}
 for _ in $(seq 600); do
-  n=$(grep -o "event=snapshot topic=[^ ]* partition=[0-9]*" "$work/snap.log" |
-      sort -u | wc -l)
+  n=$( (grep -o "event=snapshot topic=[^ ]* partition=[0-9]*" \
+         "$work/snap.log" || true) | sort -u | wc -l)
   [ "$n" -ge "$parts" ] && break
   sleep 0.1
 done
@@ -69,7 +69,7 @@ snap_bytes=$(grep -o "event=snapshot .* bytes=[0-9]*" "$work/snap.log" |
 snap_ms=$(grep -o "event=snapshot .*duration_ms=[0-9]*" "$work/snap.log" |
           sed 's/.*duration_ms=//' | sort -n | tail -1)
 
-warm_ms=$(start warm.log WW_SNAPSHOT_INTERVAL_MS=0)
+start warm.log WW_SNAPSHOT_INTERVAL_MS=0; warm_ms=$ms
 sleep 1; warm_rss=$(rss_mib "$pid")
 warm_facts=$(grep -o "event=caught_up .*facts=[0-9]*" "$work/warm.log" |
              sed 's/.*facts=//')
@@ -89,7 +89,7 @@ echo "Largest snapshot: $snap_bytes bytes of state, built and published in" \
 
 load() { # LABEL VAR=VALUE...: ghz against UpdateTrainingBalance
   local label=$1; shift
-  start "load-$label.log" "$@" >/dev/null
+  start "load-$label.log" "$@"
   ghz --insecure --proto "$WW_ROOT/proto/users.proto" \
     --call users.UsersService.UpdateTrainingBalance \
     -d '{"user_id":"fill-{{.RequestNumber}}","amount_change":1}' \
