@@ -296,6 +296,17 @@ int wwctl_state_replay(int argc, char **argv) {
         else
             return usage_error("replay: unknown argument");
     }
+    /* Ctrl-C from here on ends the replay cleanly, also before its first
+     * record (the handler sees the flag at the next one). */
+    struct sigaction sa = {.sa_handler = on_sigint};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     ww_err_t err = {0};
     int ret = 1;
     ww_bus_config_t *cfg = ww_bus_config_new(&err);
@@ -351,16 +362,6 @@ int wwctl_state_replay(int argc, char **argv) {
         }
         r.lines[p].partition = p;
     }
-    struct sigaction sa = {.sa_handler = on_sigint};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* wwctl blocks these for its gRPC threads; the replay wants them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     r.tty = isatty(STDERR_FILENO);
     r.started_ms = r.shown_ms = ww_clock_mono_ms();
     ww_bus_replay_config_t rc_cfg = {

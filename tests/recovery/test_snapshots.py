@@ -9,11 +9,15 @@ snapshot that does not decode, and one whose state does not match its
 SHA-256, are each ignored with a WARN line naming the partition, which is
 then replayed from its beginning, to the same digest.
 
-    test_snapshots.py TRAINER_BIN USERS_BIN WWCTL_BIN PROTO_DIR
+`wwctl replay` over a million facts stops cleanly on Ctrl-C: exit 130, a
+line saying how far it got, nothing on stdout.
+
+    test_snapshots.py TRAINER_BIN USERS_BIN WWCTL_BIN FILL_BIN PROTO_DIR
 """
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -22,8 +26,8 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "saga"))
-TRAINER_BIN, USERS_BIN, WWCTL, PROTO_DIR = sys.argv[1:5]
-del sys.argv[1:5]
+TRAINER_BIN, USERS_BIN, WWCTL, FILL_BIN, PROTO_DIR = sys.argv[1:6]
+del sys.argv[1:6]
 import wwsaga  # noqa: E402
 
 wwsaga.load(PROTO_DIR)
@@ -162,6 +166,24 @@ class Snapshots(unittest.TestCase):
         self.assertEqual(self.digest()["sha256"], after["sha256"])
         self.assertEqual(header(newest[2], "ce_type"),
                          "wildworkouts.events.v1.StateSnapshot")
+
+
+    def test_replay_stops_cleanly_on_ctrl_c(self):
+        facts = 1000000
+        subprocess.run([FILL_BIN, str(facts), "10000"], env=self.env,
+                       check=True, capture_output=True, timeout=600)
+        p = subprocess.Popen([WWCTL, "replay", "users"], env=self.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        first = p.stderr.readline()  # the first progress line, after 1 s
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 130, first + err)
+        self.assertEqual(out, "")
+        m = re.search(r"interrupted after (\d+) records", err)
+        self.assertIsNotNone(m, first + err)
+        self.assertGreater(int(m.group(1)), 0)
+        self.assertLess(int(m.group(1)), facts)
 
 
 if __name__ == "__main__":
