@@ -2,18 +2,16 @@
 #include "ww_bus_processor.h"
 
 #include "ww_bus_dlq.h"
+#include "ww_bus_envelope.h"
 #include "ww_bus_err.h"
-
 #include "ww_clock.h"
+#include "ww_log.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "ww_bus_envelope.h"
-#include "ww_log.h"
 
 /* Where one input partition stands in the transaction in progress. */
 typedef struct part_pos {
@@ -25,7 +23,7 @@ typedef struct part_pos {
 struct ww_bus_processor {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
-    rd_kafka_topic_t *input; /* consumer-side handle, for rd_kafka_seek */
+    rd_kafka_topic_t *input;    /* consumer-side handle, for rd_kafka_seek */
     rd_kafka_topic_t **outputs; /* producer-side handles kept known */
     int noutputs;
     char *topic, *group, *txn_id;
@@ -44,14 +42,13 @@ struct ww_bus_processor {
      * ww_bus_processor_assign. */
     rd_kafka_topic_partition_list_t *pending;
 
-    bool failed;          /* a fatal error ended (or will end) run() */
+    bool failed; /* a fatal error ended (or will end) run() */
     ww_err_t failure;
-    int stopping;         /* atomic */
+    int stopping; /* atomic */
 
     pthread_mutex_t stats_lock;
     ww_bus_processor_stats_t stats;
 };
-
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -112,7 +109,8 @@ static txn_outcome_t classify(ww_bus_processor_t *p, rd_kafka_error_t *e,
 }
 
 static void reset_txn(ww_bus_processor_t *p) {
-    for (int i = 0; i < p->npos; i++) p->pos[i].touched = false;
+    for (int i = 0; i < p->npos; i++)
+        p->pos[i].touched = false;
     p->txn_open = false;
     p->txn_records = 0;
     p->txn_produced = 0;
@@ -200,10 +198,9 @@ static void commit_txn(ww_bus_processor_t *p) {
     }
     rd_kafka_topic_partition_list_destroy(offsets);
     while (o == TXN_OK) {
-        o = classify(p,
-                     rd_kafka_commit_transaction(p->producer,
-                                                 p->call_timeout_ms),
-                     "commit_transaction");
+        o = classify(
+            p, rd_kafka_commit_transaction(p->producer, p->call_timeout_ms),
+            "commit_transaction");
         if (o == TXN_OK) break;
         if (o == TXN_RETRY) {
             if (stop_requested(p)) {
@@ -227,16 +224,15 @@ static void commit_txn(ww_bus_processor_t *p) {
     p->stats.records += (uint64_t)p->txn_records;
     p->stats.produced += p->txn_produced;
     pthread_mutex_unlock(&p->stats_lock);
-    ww_log_debug("bus", "processor txn_id=%s committed records=%d produced=%llu",
-                 p->txn_id, p->txn_records,
-                 (unsigned long long)p->txn_produced);
+    ww_log_debug(
+        "bus", "processor txn_id=%s committed records=%d produced=%llu",
+        p->txn_id, p->txn_records, (unsigned long long)p->txn_produced);
     if (p->cb.on_commit) p->cb.on_commit(p->cb.opaque, p);
     reset_txn(p);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts,
-                         void *opaque) {
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
     ww_bus_processor_t *p = opaque;
     pthread_mutex_lock(&p->stats_lock);
     p->stats.rebalances++;
@@ -308,15 +304,14 @@ ww_code_t ww_bus_processor_committed(ww_bus_processor_t *p,
     int64_t deadline = ww_clock_mono_ms() + timeout_ms;
     for (;;) {
         int64_t left = deadline - ww_clock_mono_ms();
-        rd_kafka_resp_err_t e = rd_kafka_committed(
-            p->consumer, parts, left > 0 ? (int)left : 1);
+        rd_kafka_resp_err_t e =
+            rd_kafka_committed(p->consumer, parts, left > 0 ? (int)left : 1);
         if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
             return ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
                                         "committed offsets of %s: not stable "
                                         "within %d ms",
                                         p->topic, timeout_ms);
-        if (e)
-            return ww_bus_err_from_resp(e, "committed offsets", err);
+        if (e) return ww_bus_err_from_resp(e, "committed offsets", err);
         bool unstable = false;
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_resp_err_t pe = parts->elems[i].err;
@@ -416,12 +411,11 @@ ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
         return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
     }
     for (int n = 0; cfg->output_topics && cfg->output_topics[n]; n++) {
-        rd_kafka_topic_t **o =
-            realloc(p->outputs, (size_t)(n + 1) * sizeof *o);
+        rd_kafka_topic_t **o = realloc(p->outputs, (size_t)(n + 1) * sizeof *o);
         if (!o) break; /* only a warm-up: the first produce still works */
         p->outputs = o;
-        p->outputs[n] = rd_kafka_topic_new(p->producer,
-                                           cfg->output_topics[n], NULL);
+        p->outputs[n] =
+            rd_kafka_topic_new(p->producer, cfg->output_topics[n], NULL);
         if (!p->outputs[n]) break;
         p->noutputs = n + 1;
     }
@@ -472,8 +466,7 @@ static bool init_transactions(ww_bus_processor_t *p) {
     }
 }
 
-static void consumer_error(ww_bus_processor_t *p,
-                           const rd_kafka_message_t *m) {
+static void consumer_error(ww_bus_processor_t *p, const rd_kafka_message_t *m) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
         char buf[256];
@@ -510,7 +503,8 @@ static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
             return false;
         }
         p->txn_open = true;
-        ww_log_debug("bus", "processor txn_id=%s begin partition=%d offset=%lld",
+        ww_log_debug("bus",
+                     "processor txn_id=%s begin partition=%d offset=%lld",
                      p->txn_id, (int)m->partition, (long long)m->offset);
     }
     if (!pp->touched) {
@@ -545,8 +539,7 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
     if (!init_transactions(p)) goto out;
     warm_up_outputs(p);
 
-    rd_kafka_topic_partition_list_t *sub =
-        rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, p->topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(p->consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
@@ -583,7 +576,8 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
         } else if (!p->failed) {
             /* A rebalance inside the poll may have aborted the batch; a
              * record always starts or extends the current one. */
-            if (!p->txn_open) batch_deadline = ww_clock_mono_ms() + p->max_wait_ms;
+            if (!p->txn_open)
+                batch_deadline = ww_clock_mono_ms() + p->max_wait_ms;
             handle_record(p, m);
         }
         rd_kafka_message_destroy(m);
@@ -602,8 +596,7 @@ out:
                 "processor txn_id=%s stopped commits=%llu records=%llu "
                 "produced=%llu aborts=%llu rebalances=%llu",
                 p->txn_id, (unsigned long long)st.commits,
-                (unsigned long long)st.records,
-                (unsigned long long)st.produced,
+                (unsigned long long)st.records, (unsigned long long)st.produced,
                 (unsigned long long)st.aborts,
                 (unsigned long long)st.rebalances);
     return WW_OK;
@@ -624,13 +617,13 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
                           "processor: produce only from inside the handler");
     }
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            p->producer, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_KEY((void *)key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(p->producer, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_KEY((void *)key, key_len),
+                              RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
         if (!e) break;
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(p->producer, 50);
@@ -695,7 +688,8 @@ void ww_bus_processor_destroy(ww_bus_processor_t *p) {
         if (p->input) rd_kafka_topic_destroy(p->input);
         rd_kafka_destroy(p->consumer);
     }
-    for (int i = 0; i < p->noutputs; i++) rd_kafka_topic_destroy(p->outputs[i]);
+    for (int i = 0; i < p->noutputs; i++)
+        rd_kafka_topic_destroy(p->outputs[i]);
     free(p->outputs);
     if (p->producer) rd_kafka_destroy(p->producer);
     pthread_mutex_destroy(&p->stats_lock);
