@@ -26,6 +26,8 @@ struct ww_bus_processor {
     rd_kafka_topic_t *input;    /* consumer-side handle, for rd_kafka_seek */
     rd_kafka_topic_t **outputs; /* producer-side handles kept known */
     int noutputs;
+    char **output_names;            /* to remake the handles with a producer */
+    rd_kafka_conf_t *producer_conf; /* a copy, to start a new producer */
     char *topic, *group, *txn_id;
     int max_records, max_wait_ms, call_timeout_ms;
     ww_bus_processor_config_t cb; /* callbacks and opaque only */
@@ -41,6 +43,16 @@ struct ww_bus_processor {
     /* Owner-chosen assignment: announced by on_assign, not consumed until
      * ww_bus_processor_assign. */
     rd_kafka_topic_partition_list_t *pending;
+
+    /* The producer's epoch is spent (fenced). Either a newer instance took
+     * this transactional id, or the coordinator aborted a transaction that
+     * outlived transaction.timeout.ms (a broker restart does that). run()
+     * tells them apart before it starts a new producer. */
+    bool fenced;
+    char fenced_msg[256];
+    int fence_grace_ms; /* how long a newer member needs to show itself */
+    int64_t fence_window_start;
+    int fence_count;
 
     bool failed; /* a fatal error ended (or will end) run() */
     ww_err_t failure;
@@ -76,6 +88,24 @@ static bool is_fencing(rd_kafka_resp_err_t e) {
            e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
 }
 
+/* The producer's epoch is spent; the consumer's membership is another
+ * matter (FENCED_INSTANCE_ID), and that one is final. */
+static bool is_producer_fencing(rd_kafka_resp_err_t e) {
+    return e == RD_KAFKA_RESP_ERR__FENCED ||
+           e == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+static void mark_fenced(ww_bus_processor_t *p, const char *what,
+                        const char *detail) {
+    if (p->fenced) return;
+    p->fenced = true;
+    snprintf(p->fenced_msg, sizeof p->fenced_msg, "%.60s: %.190s", what,
+             detail);
+    ww_log_warn("bus", "processor txn_id=%s op=%s fenced=\"%s\"", p->txn_id,
+                what, detail);
+}
+
 typedef enum { TXN_OK, TXN_RETRY, TXN_ABORT, TXN_FATAL } txn_outcome_t;
 
 /* Classifies the result of a transactional call the way librdkafka's
@@ -84,8 +114,16 @@ static txn_outcome_t classify(ww_bus_processor_t *p, rd_kafka_error_t *e,
                               const char *what) {
     if (!e) return TXN_OK;
     txn_outcome_t out;
-    if (rd_kafka_error_is_fatal(e) || is_fencing(rd_kafka_error_code(e))) {
-        if (is_fencing(rd_kafka_error_code(e)))
+    char fbuf[256];
+    rd_kafka_resp_err_t code = rd_kafka_error_code(e);
+    if (code == RD_KAFKA_RESP_ERR__FATAL)
+        code = rd_kafka_fatal_error(p->producer, fbuf, sizeof fbuf);
+    if (is_producer_fencing(code)) {
+        /* Ends the batch; run() decides whether a new producer may go on. */
+        mark_fenced(p, what, rd_kafka_error_string(e));
+        out = TXN_FATAL;
+    } else if (rd_kafka_error_is_fatal(e) || is_fencing(code)) {
+        if (is_fencing(code))
             fail(p, WW_ERR_FAILED_PRECONDITION, "fenced by a newer instance",
                  rd_kafka_error_string(e));
         else
@@ -121,6 +159,8 @@ static void reset_txn(ww_bus_processor_t *p) {
  * every partition the transaction read back to where it started, so the
  * same records come again. Without rewind (the partitions are being
  * revoked) the next owner starts from the committed offsets anyway. */
+static void forget_txn(ww_bus_processor_t *p, bool rewind);
+
 static void abort_txn(ww_bus_processor_t *p, bool rewind) {
     /* librdkafka counts a partition as part of the transaction once its
      * AddPartitionsToTxn is sent, not answered, so an abort right after the
@@ -135,7 +175,10 @@ static void abort_txn(ww_bus_processor_t *p, bool rewind) {
             p, rd_kafka_abort_transaction(p->producer, p->call_timeout_ms),
             "abort_transaction");
         if (o == TXN_OK) break;
-        if (o == TXN_FATAL) return;
+        if (o == TXN_FATAL) {
+            if (p->fenced) forget_txn(p, rewind);
+            return;
+        }
         if (stop_requested(p) && o == TXN_RETRY) {
             /* Leave it: the broker aborts it after transaction.timeout.ms,
              * and init_transactions of the next run aborts it at once. */
@@ -145,6 +188,14 @@ static void abort_txn(ww_bus_processor_t *p, bool rewind) {
         }
         sleep_ms(100);
     }
+    forget_txn(p, rewind);
+}
+
+/* What follows an abort, also when the broker did the aborting (a fenced
+ * producer's open transaction is aborted by the coordinator, or by the
+ * next producer's init_transactions): the owner drops its overlay and the
+ * records come again. */
+static void forget_txn(ww_bus_processor_t *p, bool rewind) {
     pthread_mutex_lock(&p->stats_lock);
     p->stats.aborts++;
     pthread_mutex_unlock(&p->stats_lock);
@@ -218,7 +269,10 @@ static void commit_txn(ww_bus_processor_t *p) {
         abort_txn(p, true);
         return;
     }
-    if (o == TXN_FATAL) return;
+    if (o == TXN_FATAL) {
+        if (p->fenced) forget_txn(p, true);
+        return;
+    }
     pthread_mutex_lock(&p->stats_lock);
     p->stats.commits++;
     p->stats.records += (uint64_t)p->txn_records;
@@ -331,6 +385,43 @@ ww_code_t ww_bus_processor_committed(ww_bus_processor_t *p,
     }
 }
 
+/* A producer from the kept configuration, with handles for the outputs
+ * (only a warm-up: a missing one costs the first produce a lookup). */
+static ww_code_t start_producer(ww_bus_processor_t *p, ww_err_t *err) {
+    char buf[512];
+    rd_kafka_conf_t *pc = rd_kafka_conf_dup(p->producer_conf);
+    p->producer =
+        pc ? rd_kafka_new(RD_KAFKA_PRODUCER, pc, buf, sizeof buf) : NULL;
+    if (!p->producer) {
+        if (pc) rd_kafka_conf_destroy(pc);
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s",
+                          pc ? buf : "out of memory");
+    }
+    for (int n = 0; p->output_names && p->output_names[n]; n++) {
+        rd_kafka_topic_t **o = realloc(p->outputs, (size_t)(n + 1) * sizeof *o);
+        if (!o) break;
+        p->outputs = o;
+        p->outputs[n] =
+            rd_kafka_topic_new(p->producer, p->output_names[n], NULL);
+        if (!p->outputs[n]) break;
+        p->noutputs = n + 1;
+    }
+    return WW_OK;
+}
+
+static void stop_producer(ww_bus_processor_t *p) {
+    for (int i = 0; i < p->noutputs; i++)
+        rd_kafka_topic_destroy(p->outputs[i]);
+    p->noutputs = 0;
+    if (p->producer) {
+        /* A fenced producer can deliver nothing more: drop what waits. */
+        rd_kafka_purge(p->producer,
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_destroy(p->producer);
+        p->producer = NULL;
+    }
+}
+
 ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
                                const ww_bus_processor_config_t *cfg,
                                ww_bus_processor_t **out, ww_err_t *err) {
@@ -404,20 +495,18 @@ ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
         ww_bus_processor_destroy(p);
         return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
     }
-    p->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, buf, sizeof buf);
-    if (!p->producer) {
-        rd_kafka_conf_destroy(pc);
+    p->producer_conf = pc;
+    p->fence_grace_ms = ww_bus_config_session_timeout_ms(bus);
+    int n = 0;
+    while (cfg->output_topics && cfg->output_topics[n])
+        n++;
+    p->output_names = calloc((size_t)n + 1, sizeof *p->output_names);
+    for (int i = 0; p->output_names && i < n; i++)
+        if (!(p->output_names[i] = strdup(cfg->output_topics[i]))) break;
+    rc = start_producer(p, err);
+    if (rc) {
         ww_bus_processor_destroy(p);
-        return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
-    }
-    for (int n = 0; cfg->output_topics && cfg->output_topics[n]; n++) {
-        rd_kafka_topic_t **o = realloc(p->outputs, (size_t)(n + 1) * sizeof *o);
-        if (!o) break; /* only a warm-up: the first produce still works */
-        p->outputs = o;
-        p->outputs[n] =
-            rd_kafka_topic_new(p->producer, cfg->output_topics[n], NULL);
-        if (!p->outputs[n]) break;
-        p->noutputs = n + 1;
+        return rc;
     }
     *out = p;
     return WW_OK;
@@ -456,7 +545,11 @@ static bool init_transactions(ww_bus_processor_t *p) {
             "init_transactions");
         if (o == TXN_OK) return true;
         if (o != TXN_RETRY) {
-            if (!p->failed)
+            /* A fresh epoch fenced at once: another instance is using it. */
+            if (p->fenced)
+                fail(p, WW_ERR_FAILED_PRECONDITION,
+                     "fenced by a newer instance", p->fenced_msg);
+            else if (!p->failed)
                 fail(p, WW_ERR_INTERNAL, "init_transactions",
                      "cannot initialise transactions");
             return false;
@@ -526,12 +619,73 @@ static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
                 p->txn_id, (int)m->partition, (long long)m->offset,
                 ww_code_name(rc), herr.retriable, herr.msg);
     abort_txn(p, true);
-    if (!herr.retriable) {
+    if (!herr.retriable && !p->fenced) {
         fail(p, rc, "handler", herr.msg);
     } else {
         sleep_ms(100); /* don't spin on a dependency that is down */
     }
     return false;
+}
+
+/* After the producer was fenced: waits one session timeout for proof that
+ * a newer member holds this instance id (static membership fences the
+ * consumer of a zombie at its next heartbeat, and that is final). Without
+ * such proof the fencing was the coordinator aborting a transaction that
+ * outlived its timeout, so a new producer takes over; its
+ * init_transactions aborts whatever was left open. A transaction id fenced
+ * again and again means two live instances share it: that ends the run. */
+static bool recover_from_fencing(ww_bus_processor_t *p) {
+    enum { MAX_FENCINGS = 3, FENCING_WINDOW_MS = 10 * 60 * 1000 };
+    int64_t now = ww_clock_mono_ms();
+    if (p->fence_count == 0 ||
+        now - p->fence_window_start > FENCING_WINDOW_MS) {
+        p->fence_window_start = now;
+        p->fence_count = 0;
+    }
+    if (++p->fence_count > MAX_FENCINGS) {
+        fail(p, WW_ERR_FAILED_PRECONDITION,
+             "fenced repeatedly: another live instance uses this "
+             "transactional id",
+             p->fenced_msg);
+        return false;
+    }
+    if (p->txn_open) forget_txn(p, true);
+    ww_log_warn("bus",
+                "processor txn_id=%s fenced; checks for %d ms that no newer "
+                "member took this instance id",
+                p->txn_id, p->fence_grace_ms);
+    int64_t until = now + p->fence_grace_ms;
+    while (ww_clock_mono_ms() < until) {
+        char buf[256];
+        rd_kafka_resp_err_t e =
+            rd_kafka_fatal_error(p->consumer, buf, sizeof buf);
+        if (e) {
+            fail(p, WW_ERR_FAILED_PRECONDITION,
+                 is_fencing(e) ? "fenced: a newer member uses group.instance.id"
+                               : "consumer",
+                 buf);
+            return false;
+        }
+        if (stop_requested(p)) return false;
+        sleep_ms(100);
+    }
+    stop_producer(p);
+    ww_err_t err = {0};
+    if (start_producer(p, &err)) {
+        fail(p, err.code, "new producer after fencing", err.msg);
+        return false;
+    }
+    p->fenced = false;
+    if (!init_transactions(p)) return false;
+    warm_up_outputs(p);
+    pthread_mutex_lock(&p->stats_lock);
+    p->stats.refenced++;
+    pthread_mutex_unlock(&p->stats_lock);
+    ww_log_warn("bus",
+                "processor txn_id=%s event=refenced recoveries=%d "
+                "cause=\"%s\"",
+                p->txn_id, p->fence_count, p->fenced_msg);
+    return true;
 }
 
 ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
@@ -552,6 +706,10 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
 
     int64_t batch_deadline = 0;
     while (!p->failed && !stop_requested(p)) {
+        if (p->fenced) {
+            if (!recover_from_fencing(p)) break;
+            continue;
+        }
         rd_kafka_poll(p->producer, 0); /* error and log callbacks */
         int timeout = p->pending ? 10 : 100;
         if (p->txn_open) {
@@ -583,8 +741,8 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
         rd_kafka_message_destroy(m);
     }
     /* A stop lets the records already handled commit. */
-    if (p->txn_open && !p->failed) commit_txn(p);
-    if (p->txn_open && !p->failed) abort_txn(p, false);
+    if (p->txn_open && !p->failed && !p->fenced) commit_txn(p);
+    if (p->txn_open && !p->failed && !p->fenced) abort_txn(p, false);
 
 out:
     if (p->failed) {
@@ -634,7 +792,16 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
         /* Refused in an abortable state (or for a moment): abort and redo
          * the batch. Only a fatal producer error ends the processor. */
         char fatal[256];
-        if (rd_kafka_fatal_error(p->producer, fatal, sizeof fatal))
+        rd_kafka_resp_err_t fe =
+            rd_kafka_fatal_error(p->producer, fatal, sizeof fatal);
+        if (is_producer_fencing(fe)) {
+            mark_fenced(p, "produce", fatal);
+            return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
+                                        "processor: produce to %s: fenced, "
+                                        "the batch is redone: %s",
+                                        topic, fatal);
+        }
+        if (fe)
             return ww_err_set(err, WW_ERR_INTERNAL,
                               "processor: produce to %s: fatal: %s", topic,
                               fatal);
@@ -688,10 +855,12 @@ void ww_bus_processor_destroy(ww_bus_processor_t *p) {
         if (p->input) rd_kafka_topic_destroy(p->input);
         rd_kafka_destroy(p->consumer);
     }
-    for (int i = 0; i < p->noutputs; i++)
-        rd_kafka_topic_destroy(p->outputs[i]);
+    stop_producer(p);
     free(p->outputs);
-    if (p->producer) rd_kafka_destroy(p->producer);
+    for (int i = 0; p->output_names && p->output_names[i]; i++)
+        free(p->output_names[i]);
+    free(p->output_names);
+    if (p->producer_conf) rd_kafka_conf_destroy(p->producer_conf);
     pthread_mutex_destroy(&p->stats_lock);
     if (p->pending) rd_kafka_topic_partition_list_destroy(p->pending);
     free(p->pos);

@@ -14,11 +14,23 @@
  *     owner to drop what the aborted transaction decided, every partition the
  *     transaction read is sought back to the position it started from (the
  *     last committed one) and processing goes on from there;
- *   - fatal (including being fenced by a newer producer with the same
- *     transactional.id, or by a newer group member with the same
- *     group.instance.id): ww_bus_processor_run() returns FAILED_PRECONDITION
- *     ("fenced") or INTERNAL with the broker's message; nothing is committed
- *     any more, the owner must stop using the state it built.
+ *   - producer fenced (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH): either a
+ *     newer instance took the transactional.id, or the coordinator aborted
+ *     a transaction that outlived transaction.timeout.ms and bumped the
+ *     epoch (a broker down for longer than that does it). The open
+ *     transaction is forgotten as after an abort (on_abort, rewind); then
+ *     the processor watches its consumer for one session timeout: a newer
+ *     member with the same group.instance.id fences it there (fatal, next
+ *     item). Without one, a new producer takes over (init_transactions
+ *     aborts what was left open; WARN `event=refenced`) and processing goes
+ *     on. Fenced more than 3 times within 10 minutes means two live
+ *     instances share the id: run() returns FAILED_PRECONDITION ("fenced
+ *     repeatedly").
+ *   - fatal (a newer group member with the same group.instance.id, a fresh
+ *     producer fenced at once, any other fatal producer error):
+ *     ww_bus_processor_run() returns FAILED_PRECONDITION ("fenced") or
+ *     INTERNAL with the broker's message; nothing is committed any more,
+ *     the owner must stop using the state it built.
  *
  * Settings come from the bus configuration (ww_bus_config.h): the group
  * consumer conf (group id <prefix><group>, group.instance.id = the instance
@@ -39,12 +51,12 @@
 #ifndef WW_BUS_PROCESSOR_H
 #define WW_BUS_PROCESSOR_H
 
+#include "ww_bus_config.h"
+#include "ww_err.h"
+
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "ww_bus_config.h"
-#include "ww_err.h"
 
 typedef struct ww_bus_processor ww_bus_processor_t;
 
@@ -91,15 +103,16 @@ typedef ww_code_t (*ww_bus_processor_idle_fn)(void *opaque,
                                               ww_err_t *err);
 
 typedef struct ww_bus_processor_config {
-    const char *input_topic; /* required, full name (ww_bus_config_topic_name) */
-    const char *group;       /* required, unprefixed group name */
+    const char
+        *input_topic;  /* required, full name (ww_bus_config_topic_name) */
+    const char *group; /* required, unprefixed group name */
     /* Topics the handler produces to (NULL-terminated, may be NULL). Their
      * metadata is fetched before the first record: otherwise librdkafka
      * asks for a new topic only on its next periodic scan, which adds up
      * to a second to the first transaction after every (re)start. */
     const char *const *output_topics;
-    int max_records;         /* per transaction; 0: 100 */
-    int max_wait_ms;         /* batch window after its first record; 0: 50 */
+    int max_records; /* per transaction; 0: 100 */
+    int max_wait_ms; /* batch window after its first record; 0: 50 */
     ww_bus_processor_handle_fn handle; /* required */
     ww_bus_processor_parts_fn on_assign;
     ww_bus_processor_parts_fn on_revoke;
@@ -113,11 +126,12 @@ typedef struct ww_bus_processor_config {
 } ww_bus_processor_config_t;
 
 typedef struct ww_bus_processor_stats {
-    uint64_t records;      /* records handled in committed transactions */
-    uint64_t produced;     /* records produced in committed transactions */
-    uint64_t commits;      /* transactions committed */
-    uint64_t aborts;       /* transactions aborted (then rewound) */
-    uint64_t rebalances;   /* assign + revoke events */
+    uint64_t records;    /* records handled in committed transactions */
+    uint64_t produced;   /* records produced in committed transactions */
+    uint64_t commits;    /* transactions committed */
+    uint64_t aborts;     /* transactions aborted (then rewound) */
+    uint64_t rebalances; /* assign + revoke events */
+    uint64_t refenced;   /* producers replaced after a fencing */
 } ww_bus_processor_stats_t;
 
 /* Creates the consumer and the transactional producer from `bus` and `cfg`
@@ -148,8 +162,10 @@ void ww_bus_processor_stop(ww_bus_processor_t *p);
  * Errors: FAILED_PRECONDITION (called outside the handler); UNAVAILABLE,
  * retriable, when librdkafka refused the record (e.g. the transaction is in
  * an abortable state): the handler returns it, the batch aborts and is
- * handled again; INTERNAL, not retriable, when the producer failed fatally
- * (rd_kafka_fatal_error): run() then ends. */
+ * handled again (also when the producer was fenced: run() then decides
+ * whether a new producer may go on); INTERNAL, not retriable, when the
+ * producer failed fatally otherwise (rd_kafka_fatal_error): run() then
+ * ends. */
 ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
                                    int32_t partition, const void *key,
                                    size_t key_len, const void *value,
@@ -166,8 +182,7 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
  * ww_dlq_group, ww_dlq_time. Errors as ww_bus_processor_produce(). */
 ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
                                const rd_kafka_message_t *rec,
-                               const char *reason, int attempts,
-                               ww_err_t *err);
+                               const char *reason, int attempts, ww_err_t *err);
 
 /* Owner-chosen assignment (config.owner_assigns), only from the processor's
  * thread (its callbacks): starts consuming exactly `parts` (borrowed), each

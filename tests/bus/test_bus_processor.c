@@ -4,14 +4,16 @@
  * per transaction; a handler failure aborts, rewinds and reprocesses with
  * the output still exactly once and the owner's overlay dropped; a second
  * processor with the same transactional id fences the first, which stops
- * with a clear error; ownership hooks run before records.
+ * with a clear error; a producer fenced with no newer member is replaced
+ * (and the run ends when that keeps happening); ownership hooks run before
+ * records.
  */
-#include <pthread.h>
-
 #include "bus_txn_support.h"
 #include "ww_bus_processor.h"
 #include "ww_bus_replay.h"
 #include "ww_test.h"
+
+#include <pthread.h>
 
 enum { MAX_IDS = 2000 };
 
@@ -19,14 +21,14 @@ enum { MAX_IDS = 2000 };
  * transactions, plus an overlay for the transaction in progress. */
 typedef struct owner {
     const char *out_topic;
-    int assigned[16];     /* partitions currently owned */
-    int before_assign;    /* records seen for a partition not assigned */
+    int assigned[16];  /* partitions currently owned */
+    int before_assign; /* records seen for a partition not assigned */
     int committed[MAX_IDS];
     int overlay[MAX_IDS];
     int overlay_n;
     int aborts_seen;
     int commits_seen;
-    int fail_id;          /* this input fails once (retriable) */
+    int fail_id; /* this input fails once (retriable) */
     int failed_once;
     int fatal_id;         /* this input fails for good */
     char poison[MAX_IDS]; /* these inputs go to the DLQ */
@@ -47,10 +49,9 @@ static ww_code_t handle(void *opaque, ww_bus_processor_t *p,
     }
     char out[32];
     int n = snprintf(out, sizeof out, "out-%d", id);
-    ww_code_t rc = ww_bus_processor_produce(p, o->out_topic,
-                                            RD_KAFKA_PARTITION_UA, m->key,
-                                            m->key_len, out, (size_t)n, NULL,
-                                            err);
+    ww_code_t rc =
+        ww_bus_processor_produce(p, o->out_topic, RD_KAFKA_PARTITION_UA, m->key,
+                                 m->key_len, out, (size_t)n, NULL, err);
     if (rc) return rc;
     /* Fail after producing, so the aborted transaction did write output. */
     if (id == o->fail_id && !o->failed_once) {
@@ -100,7 +101,8 @@ static void on_abort(void *opaque, ww_bus_processor_t *p) {
 static void on_commit(void *opaque, ww_bus_processor_t *p) {
     (void)p;
     owner_t *o = opaque;
-    for (int i = 0; i < MAX_IDS; i++) o->committed[i] += o->overlay[i];
+    for (int i = 0; i < MAX_IDS; i++)
+        o->committed[i] += o->overlay[i];
     memset(o->overlay, 0, sizeof o->overlay);
     o->overlay_n = 0;
     o->commits_seen++;
@@ -121,14 +123,19 @@ static void *run_main(void *arg) {
     return NULL;
 }
 
-static ww_bus_processor_t *new_processor(ww_bus_config_t *bus,
-                                         const char *in, const char *group,
-                                         int max_records, owner_t *o) {
-    ww_bus_processor_config_t cfg = {
-        .input_topic = in, .group = group, .max_records = max_records,
-        .max_wait_ms = 20, .handle = handle, .on_assign = on_assign,
-        .on_revoke = on_revoke, .on_abort = on_abort, .on_commit = on_commit,
-        .opaque = o};
+static ww_bus_processor_t *new_processor(ww_bus_config_t *bus, const char *in,
+                                         const char *group, int max_records,
+                                         owner_t *o) {
+    ww_bus_processor_config_t cfg = {.input_topic = in,
+                                     .group = group,
+                                     .max_records = max_records,
+                                     .max_wait_ms = 20,
+                                     .handle = handle,
+                                     .on_assign = on_assign,
+                                     .on_revoke = on_revoke,
+                                     .on_abort = on_abort,
+                                     .on_commit = on_commit,
+                                     .opaque = o};
     ww_bus_processor_t *p = NULL;
     ww_err_t err = {0};
     WW_ASSERT_MSG(ww_bus_processor_new(bus, &cfg, &p, &err) == WW_OK,
@@ -166,8 +173,10 @@ static ww_code_t count_out(void *opaque, const rd_kafka_message_t *m,
 static void assert_exactly_once_but(ww_bus_config_t *bus, const char *out,
                                     int n, const char *skip) {
     int *counts = calloc(MAX_IDS, sizeof *counts);
-    ww_bus_replay_config_t rc = {.topic = out, .handler = count_out,
-                                 .opaque = counts, .timeout_ms = 30000};
+    ww_bus_replay_config_t rc = {.topic = out,
+                                 .handler = count_out,
+                                 .opaque = counts,
+                                 .timeout_ms = 30000};
     ww_bus_replay_stats_t st;
     ww_err_t err = {0};
     WW_ASSERT_MSG(ww_bus_replay_run(bus, &rc, &st, &err) == WW_OK, "%s",
@@ -198,8 +207,8 @@ typedef struct dlq_seen {
     char topics[8][128];
 } dlq_seen_t;
 
-static void header_str(const rd_kafka_message_t *m, const char *name,
-                       char *buf, size_t size) {
+static void header_str(const rd_kafka_message_t *m, const char *name, char *buf,
+                       size_t size) {
     rd_kafka_headers_t *h = NULL;
     const void *v = NULL;
     size_t len = 0;
@@ -256,7 +265,8 @@ static void n_in_n_out(int per_txn, int n) {
     WW_ASSERT_EQ_INT(o->commits_seen, st.commits);
     ww_bus_processor_destroy(r.p);
     assert_exactly_once(bus, out, n);
-    for (int i = 0; i < n; i++) WW_ASSERT_EQ_INT(o->committed[i], 1);
+    for (int i = 0; i < n; i++)
+        WW_ASSERT_EQ_INT(o->committed[i], 1);
     free(o);
     ww_bus_config_destroy(bus);
 }
@@ -302,7 +312,8 @@ WW_TEST(handler_failure_aborts_rewinds_and_reprocesses_exactly_once) {
     /* The aborted transaction's outputs are invisible, the redone ones
      * appear once, and the owner's committed state counts each once. */
     assert_exactly_once(bus, out, n);
-    for (int i = 0; i < n; i++) WW_ASSERT_EQ_INT(o->committed[i], 1);
+    for (int i = 0; i < n; i++)
+        WW_ASSERT_EQ_INT(o->committed[i], 1);
     free(o);
     ww_bus_config_destroy(bus);
 }
@@ -338,8 +349,10 @@ WW_TEST(dlq_records_are_written_in_the_transaction) {
     assert_exactly_once_but(bus, out, 50, o->poison);
 
     dlq_seen_t d = {0};
-    ww_bus_replay_config_t rc = {.topic = dlq, .handler = collect_dlq,
-                                 .opaque = &d, .timeout_ms = 30000};
+    ww_bus_replay_config_t rc = {.topic = dlq,
+                                 .handler = collect_dlq,
+                                 .opaque = &d,
+                                 .timeout_ms = 30000};
     WW_ASSERT_EQ_INT(ww_bus_replay_run(bus, &rc, NULL, &err), WW_OK);
     WW_ASSERT_EQ_INT(d.n, 2);
     WW_ASSERT_EQ_STR(d.values[0], "in-7");
@@ -410,8 +423,10 @@ WW_TEST(same_transactional_id_fences_the_first_processor) {
     int64_t deadline = ww_test_now_ms() + 60000;
     for (;;) {
         int *counts = calloc(MAX_IDS, sizeof *counts);
-        ww_bus_replay_config_t rc = {.topic = out, .handler = count_out,
-                                     .opaque = counts, .timeout_ms = 30000};
+        ww_bus_replay_config_t rc = {.topic = out,
+                                     .handler = count_out,
+                                     .opaque = counts,
+                                     .timeout_ms = 30000};
         ww_bus_replay_stats_t st;
         WW_ASSERT_EQ_INT(ww_bus_replay_run(bus, &rc, &st, &err), WW_OK);
         free(counts);
@@ -426,6 +441,110 @@ WW_TEST(same_transactional_id_fences_the_first_processor) {
     assert_exactly_once(bus, out, 200);
     free(oa);
     free(ob);
+    ww_bus_config_destroy(bus);
+}
+
+/* Fences the processor's producer from outside the group, as the
+ * coordinator does when it aborts a transaction that outlived its timeout:
+ * a producer with the same transactional id takes a new epoch and goes. */
+static void fence_from_outside(const char *txn_id) {
+    rd_kafka_conf_t *c = bt_conf();
+    char buf[256];
+    WW_ASSERT_EQ_INT(
+        rd_kafka_conf_set(c, "transactional.id", txn_id, buf, sizeof buf),
+        RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, buf, sizeof buf);
+    WW_ASSERT_MSG(rk, "producer: %s", buf);
+    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, 60000);
+    WW_ASSERT_MSG(!e, "init_transactions: %s",
+                  e ? rd_kafka_error_string(e) : "");
+    rd_kafka_destroy(rk);
+}
+
+static void wait_refenced(runner_t *r, uint64_t n) {
+    int64_t deadline = ww_test_now_ms() + 90000;
+    while (ww_bus_processor_stats(r->p).refenced < n &&
+           !__atomic_load_n(&r->done, __ATOMIC_SEQ_CST) &&
+           ww_test_now_ms() < deadline)
+        usleep(50000);
+}
+
+/* The broker fenced the producer but no newer member took the instance
+ * id: a new producer carries on, nothing is lost or doubled. */
+WW_TEST(a_producer_fenced_without_a_newer_member_is_replaced) {
+    char in[128], out[128], group[128];
+    ww_test_unique_name(in, sizeof in, "proc-refence-in");
+    ww_test_unique_name(out, sizeof out, "proc-refence-out");
+    ww_test_unique_name(group, sizeof group, "proc-refence-group");
+    bt_create_topic(in, 2);
+    bt_create_topic(out, 2);
+    bt_produce(in, RD_KAFKA_PARTITION_UA, 0, 100, "in-%d");
+    ww_bus_config_t *bus = bt_bus("i1");
+    ww_err_t err = {0};
+    ww_bus_config_set_transaction_timeout_ms(bus, 10000, &err);
+    ww_bus_config_set_session_timeout_ms(bus, 6000, &err);
+    owner_t *o = calloc(1, sizeof *o);
+    o->out_topic = out;
+    o->fail_id = o->fatal_id = -1;
+    runner_t a = {.p = new_processor(bus, in, group, 10, o)};
+    pthread_create(&a.th, NULL, run_main, &a);
+    wait_records(a.p, &a, 100);
+
+    fence_from_outside(ww_bus_processor_transactional_id(a.p));
+    bt_produce(in, RD_KAFKA_PARTITION_UA, 100, 100, "in-%d");
+    wait_refenced(&a, 1);
+    WW_ASSERT_MSG(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST),
+                  "processor ended: %s", a.err.msg);
+    WW_ASSERT_EQ_INT(ww_bus_processor_stats(a.p).refenced, 1);
+    wait_records(a.p, &a, 200);
+    ww_bus_processor_stop(a.p);
+    pthread_join(a.th, NULL);
+    WW_ASSERT_MSG(a.rc == WW_OK, "a: %s", a.err.msg);
+    ww_bus_processor_destroy(a.p);
+    assert_exactly_once(bus, out, 200);
+    free(o);
+    ww_bus_config_destroy(bus);
+}
+
+/* Fenced again and again: two live instances share the id, and the run
+ * ends instead of fencing the other one back for ever. */
+WW_TEST(fenced_again_and_again_ends_the_run) {
+    char in[128], out[128], group[128];
+    ww_test_unique_name(in, sizeof in, "proc-refence4-in");
+    ww_test_unique_name(out, sizeof out, "proc-refence4-out");
+    ww_test_unique_name(group, sizeof group, "proc-refence4-group");
+    bt_create_topic(in, 1);
+    bt_create_topic(out, 1);
+    bt_produce(in, 0, 0, 10, "in-%d");
+    ww_bus_config_t *bus = bt_bus("i1");
+    ww_err_t err = {0};
+    ww_bus_config_set_transaction_timeout_ms(bus, 10000, &err);
+    ww_bus_config_set_session_timeout_ms(bus, 6000, &err);
+    owner_t *o = calloc(1, sizeof *o);
+    o->out_topic = out;
+    o->fail_id = o->fatal_id = -1;
+    runner_t a = {.p = new_processor(bus, in, group, 10, o)};
+    pthread_create(&a.th, NULL, run_main, &a);
+    wait_records(a.p, &a, 10);
+    for (int i = 1; i <= 4; i++) {
+        fence_from_outside(ww_bus_processor_transactional_id(a.p));
+        bt_produce(in, 0, 10 * i, 10, "in-%d");
+        if (i < 4) {
+            wait_refenced(&a, (uint64_t)i);
+            WW_ASSERT_MSG(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST),
+                          "processor ended after %d fencings: %s", i,
+                          a.err.msg);
+            wait_records(a.p, &a, 10 * ((uint64_t)i + 1));
+        }
+    }
+    pthread_join(a.th, NULL);
+    WW_ASSERT_EQ_INT(a.rc, WW_ERR_FAILED_PRECONDITION);
+    WW_ASSERT_CONTAINS(a.err.msg, "fenced repeatedly");
+    WW_ASSERT_EQ_INT(ww_bus_processor_stats(a.p).refenced, 3);
+    ww_bus_processor_destroy(a.p);
+    /* What was handled before the last fencing is there exactly once. */
+    assert_exactly_once(bus, out, 40);
+    free(o);
     ww_bus_config_destroy(bus);
 }
 
@@ -492,8 +611,8 @@ WW_TEST(rebalance_to_a_second_member_keeps_exactly_once) {
 typedef struct chooser {
     owner_t o;
     const char *in;
-    int64_t start;      /* where the owner starts partition 0; -1: committed */
-    int64_t committed;  /* what ww_bus_processor_committed said */
+    int64_t start;     /* where the owner starts partition 0; -1: committed */
+    int64_t committed; /* what ww_bus_processor_committed said */
     int announced;
 } chooser_t;
 
@@ -527,11 +646,17 @@ static ww_code_t chooser_idle(void *opaque, ww_bus_processor_t *p,
 
 static void chooser_run(ww_bus_config_t *bus, const char *group, chooser_t *c,
                         uint64_t records) {
-    ww_bus_processor_config_t cfg = {
-        .input_topic = c->in, .group = group, .max_wait_ms = 20,
-        .handle = handle, .on_assign = chooser_assign, .on_revoke = on_revoke,
-        .on_abort = on_abort, .on_commit = on_commit, .on_idle = chooser_idle,
-        .owner_assigns = true, .opaque = &c->o};
+    ww_bus_processor_config_t cfg = {.input_topic = c->in,
+                                     .group = group,
+                                     .max_wait_ms = 20,
+                                     .handle = handle,
+                                     .on_assign = chooser_assign,
+                                     .on_revoke = on_revoke,
+                                     .on_abort = on_abort,
+                                     .on_commit = on_commit,
+                                     .on_idle = chooser_idle,
+                                     .owner_assigns = true,
+                                     .opaque = &c->o};
     runner_t r = {0};
     ww_err_t err = {0};
     WW_ASSERT_MSG(ww_bus_processor_new(bus, &cfg, &r.p, &err) == WW_OK, "%s",
@@ -568,7 +693,8 @@ WW_TEST(the_owner_chooses_where_assigned_partitions_start) {
     WW_ASSERT_EQ_INT(c->announced, 1);
     WW_ASSERT_EQ_INT(c->committed, RD_KAFKA_OFFSET_INVALID); /* none yet */
     WW_ASSERT_EQ_INT(c->o.before_assign, 0);
-    for (int i = 0; i < 10; i++) WW_ASSERT_EQ_INT(c->o.committed[i], i >= 4);
+    for (int i = 0; i < 10; i++)
+        WW_ASSERT_EQ_INT(c->o.committed[i], i >= 4);
 
     /* a second run sees the committed position and starts there */
     memset(c->o.committed, 0, sizeof c->o.committed);
@@ -576,7 +702,8 @@ WW_TEST(the_owner_chooses_where_assigned_partitions_start) {
     bt_produce(in, 0, 10, 3, "in-%d");
     chooser_run(bus, group, c, 3);
     WW_ASSERT_EQ_INT(c->committed, 10);
-    for (int i = 0; i < 13; i++) WW_ASSERT_EQ_INT(c->o.committed[i], i >= 10);
+    for (int i = 0; i < 13; i++)
+        WW_ASSERT_EQ_INT(c->o.committed[i], i >= 10);
     free(c);
     ww_bus_config_destroy(bus);
 }
@@ -584,8 +711,8 @@ WW_TEST(the_owner_chooses_where_assigned_partitions_start) {
 WW_TEST(settings_are_checked) {
     ww_bus_config_t *bus = bt_bus(NULL); /* no instance id */
     owner_t o = {0};
-    ww_bus_processor_config_t cfg = {.input_topic = "t", .group = "g",
-                                     .handle = handle, .opaque = &o};
+    ww_bus_processor_config_t cfg = {
+        .input_topic = "t", .group = "g", .handle = handle, .opaque = &o};
     ww_bus_processor_t *p = NULL;
     ww_err_t err = {0};
     WW_ASSERT_EQ_INT(ww_bus_processor_new(bus, &cfg, &p, &err),
@@ -604,10 +731,13 @@ int main(int argc, char **argv) {
             WW_CASE(one_record_per_transaction_gives_each_output_once),
             WW_CASE(ten_records_per_transaction_give_each_output_once),
             WW_CASE(hundred_records_per_transaction_give_each_output_once),
-            WW_CASE(handler_failure_aborts_rewinds_and_reprocesses_exactly_once),
+            WW_CASE(
+                handler_failure_aborts_rewinds_and_reprocesses_exactly_once),
             WW_CASE(dlq_records_are_written_in_the_transaction),
             WW_CASE(non_retriable_handler_error_stops_the_processor),
             WW_CASE(same_transactional_id_fences_the_first_processor),
+            WW_CASE(a_producer_fenced_without_a_newer_member_is_replaced),
+            WW_CASE(fenced_again_and_again_ends_the_run),
             WW_CASE(rebalance_to_a_second_member_keeps_exactly_once),
             WW_CASE(the_owner_chooses_where_assigned_partitions_start),
             WW_CASE(settings_are_checked),
