@@ -28,6 +28,7 @@ struct ww_bus_processor {
     int noutputs;
     char **output_names;            /* to remake the handles with a producer */
     rd_kafka_conf_t *producer_conf; /* a copy, to start a new producer */
+    rd_kafka_conf_t *consumer_conf; /* a copy, to start a new consumer */
     char *topic, *group, *txn_id;
     int max_records, max_wait_ms, call_timeout_ms;
     ww_bus_processor_config_t cb; /* callbacks and opaque only */
@@ -48,11 +49,18 @@ struct ww_bus_processor {
      * this transactional id, or the coordinator aborted a transaction that
      * outlived transaction.timeout.ms (a broker restart does that). run()
      * tells them apart before it starts a new producer. */
-    bool fenced;
+    bool fenced; /* (or failed fatally otherwise: a new producer is the cure) */
+    rd_kafka_resp_err_t fenced_code;
     char fenced_msg[256];
     int fence_grace_ms; /* how long a newer member needs to show itself */
-    int64_t fence_window_start;
-    int fence_count;
+    /* The consumer was fenced (FENCED_INSTANCE_ID) right after librdkafka
+     * lost the assignment to a session timeout of its own: it rejoined
+     * under a new member id and its old id's requests are refused. That is
+     * not a newer instance, and a new consumer takes over. */
+    bool consumer_fenced;
+    int64_t trouble_at_ms; /* last lost assignment, retry or abort; 0 = never */
+    int64_t recovery_window_start;
+    int recoveries;
 
     bool failed; /* a fatal error ended (or will end) run() */
     ww_err_t failure;
@@ -96,10 +104,11 @@ static bool is_producer_fencing(rd_kafka_resp_err_t e) {
            e == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 }
 
-static void mark_fenced(ww_bus_processor_t *p, const char *what,
-                        const char *detail) {
+static void mark_fenced(ww_bus_processor_t *p, rd_kafka_resp_err_t code,
+                        const char *what, const char *detail) {
     if (p->fenced) return;
     p->fenced = true;
+    p->fenced_code = code;
     snprintf(p->fenced_msg, sizeof p->fenced_msg, "%.60s: %.190s", what,
              detail);
     ww_log_warn("bus", "processor txn_id=%s op=%s fenced=\"%s\"", p->txn_id,
@@ -110,6 +119,18 @@ typedef enum { TXN_OK, TXN_RETRY, TXN_ABORT, TXN_FATAL } txn_outcome_t;
 
 /* Classifies the result of a transactional call the way librdkafka's
  * documentation prescribes and destroys the error. */
+/* librdkafka rejoins under a new member id after it timed the session out
+ * itself (the coordinator unreachable for that long), and the coordinator
+ * then fences the old id: a fencing with coordinator trouble shortly
+ * before is presumed to be that. The rebalance that reports the lost
+ * assignment is not served while a transactional call blocks, so the
+ * retries and aborts of those calls count as trouble too. */
+static bool trouble_recently(const ww_bus_processor_t *p) {
+    int window = 3 * p->fence_grace_ms > 30000 ? 3 * p->fence_grace_ms : 30000;
+    if (p->consumer && rd_kafka_assignment_lost(p->consumer)) return true;
+    return p->trouble_at_ms && ww_clock_mono_ms() - p->trouble_at_ms < window;
+}
+
 static txn_outcome_t classify(ww_bus_processor_t *p, rd_kafka_error_t *e,
                               const char *what) {
     if (!e) return TXN_OK;
@@ -118,10 +139,22 @@ static txn_outcome_t classify(ww_bus_processor_t *p, rd_kafka_error_t *e,
     rd_kafka_resp_err_t code = rd_kafka_error_code(e);
     if (code == RD_KAFKA_RESP_ERR__FATAL)
         code = rd_kafka_fatal_error(p->producer, fbuf, sizeof fbuf);
-    if (is_producer_fencing(code)) {
-        /* Ends the batch; run() decides whether a new producer may go on. */
-        mark_fenced(p, what, rd_kafka_error_string(e));
+    if (is_producer_fencing(code) || rd_kafka_error_is_fatal(e)) {
+        /* Ends the batch; run() decides whether a new producer may go on.
+         * Other fatal producer errors are cured the same way: librdkafka
+         * 2.0.2 fails an abort after an epoch bump with a fatal
+         * INVALID_TXN_STATE when the broker was away (message timeouts). */
+        mark_fenced(p, code, what, rd_kafka_error_string(e));
         out = TXN_FATAL;
+    } else if (code == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID &&
+               !rd_kafka_error_is_fatal(e) &&
+               rd_kafka_error_txn_requires_abort(e)) {
+        /* The offsets' group generation is gone (a rejoin after a session
+         * timeout does that); whether the member is, the consumer tells. */
+        ww_log_warn("bus", "processor txn_id=%s op=%s abort=\"%s\"", p->txn_id,
+                    what, rd_kafka_error_string(e));
+        out = TXN_ABORT;
+        p->trouble_at_ms = ww_clock_mono_ms();
     } else if (rd_kafka_error_is_fatal(e) || is_fencing(code)) {
         if (is_fencing(code))
             fail(p, WW_ERR_FAILED_PRECONDITION, "fenced by a newer instance",
@@ -133,10 +166,12 @@ static txn_outcome_t classify(ww_bus_processor_t *p, rd_kafka_error_t *e,
         ww_log_warn("bus", "processor txn_id=%s op=%s abort=\"%s\"", p->txn_id,
                     what, rd_kafka_error_string(e));
         out = TXN_ABORT;
+        p->trouble_at_ms = ww_clock_mono_ms();
     } else if (rd_kafka_error_is_retriable(e)) {
         ww_log_warn("bus", "processor txn_id=%s op=%s retry=\"%s\"", p->txn_id,
                     what, rd_kafka_error_string(e));
         out = TXN_RETRY;
+        p->trouble_at_ms = ww_clock_mono_ms();
     } else {
         /* Neither abortable nor retriable: librdkafka gives no way on. */
         fail(p, WW_ERR_INTERNAL, what, rd_kafka_error_string(e));
@@ -207,6 +242,15 @@ static void forget_txn(ww_bus_processor_t *p, bool rewind) {
              * is misread in 2.0.2); it also drops prefetched records. */
             rd_kafka_resp_err_t e =
                 rd_kafka_seek(p->input, i, p->pos[i].first, 10000);
+            if (e == RD_KAFKA_RESP_ERR__STATE ||
+                e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+                /* No longer ours: its next owner starts from the committed
+                 * offset, which is where this would have gone. */
+                ww_log_info("bus",
+                            "processor txn_id=%s partition=%d not rewound: %s",
+                            p->txn_id, i, rd_kafka_err2str(e));
+                continue;
+            }
             if (e) {
                 fail(p, WW_ERR_INTERNAL, "seek back after abort",
                      rd_kafka_err2str(e));
@@ -315,8 +359,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     /* Revoked (or the assignment was lost): what the open transaction read
      * may go to another member, so it must not commit. */
-    ww_log_info("bus", "processor txn_id=%s revoked=%d", p->txn_id,
-                parts ? parts->cnt : 0);
+    bool lost = rd_kafka_assignment_lost(rk);
+    if (lost) p->trouble_at_ms = ww_clock_mono_ms();
+    ww_log_info("bus", "processor txn_id=%s revoked=%d%s", p->txn_id,
+                parts ? parts->cnt : 0, lost ? " (lost)" : "");
     if (p->txn_open && !p->failed) abort_txn(p, false);
     if (p->pending) {
         rd_kafka_topic_partition_list_destroy(p->pending);
@@ -383,6 +429,32 @@ ww_code_t ww_bus_processor_committed(ww_bus_processor_t *p,
                                         p->topic);
         sleep_ms(50);
     }
+}
+
+static ww_code_t start_consumer(ww_bus_processor_t *p, ww_err_t *err) {
+    char buf[512];
+    rd_kafka_conf_t *cc = rd_kafka_conf_dup(p->consumer_conf);
+    p->consumer =
+        cc ? rd_kafka_new(RD_KAFKA_CONSUMER, cc, buf, sizeof buf) : NULL;
+    if (!p->consumer) {
+        if (cc) rd_kafka_conf_destroy(cc);
+        return ww_err_set(err, WW_ERR_INTERNAL, "processor consumer: %s",
+                          cc ? buf : "out of memory");
+    }
+    rd_kafka_poll_set_consumer(p->consumer);
+    p->input = rd_kafka_topic_new(p->consumer, p->topic, NULL);
+    return WW_OK;
+}
+
+static void stop_consumer(ww_bus_processor_t *p) {
+    if (!p->consumer) return;
+    /* The revoke during close must not try to commit or abort: there is
+     * no transaction open by now. */
+    rd_kafka_consumer_close(p->consumer);
+    if (p->input) rd_kafka_topic_destroy(p->input);
+    p->input = NULL;
+    rd_kafka_destroy(p->consumer);
+    p->consumer = NULL;
 }
 
 /* A producer from the kept configuration, with handles for the outputs
@@ -469,14 +541,12 @@ ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
     }
     rd_kafka_conf_set_opaque(cc, p);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
-    p->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, buf, sizeof buf);
-    if (!p->consumer) {
-        rd_kafka_conf_destroy(cc);
+    p->consumer_conf = cc;
+    rc = start_consumer(p, err);
+    if (rc) {
         ww_bus_processor_destroy(p);
-        return ww_err_set(err, WW_ERR_INTERNAL, "processor consumer: %s", buf);
+        return rc;
     }
-    rd_kafka_poll_set_consumer(p->consumer);
-    p->input = rd_kafka_topic_new(p->consumer, p->topic, NULL);
 
     rd_kafka_conf_t *pc =
         ww_bus_config_transactional_conf(bus, cfg->group, err);
@@ -546,9 +616,11 @@ static bool init_transactions(ww_bus_processor_t *p) {
         if (o == TXN_OK) return true;
         if (o != TXN_RETRY) {
             /* A fresh epoch fenced at once: another instance is using it. */
-            if (p->fenced)
+            if (p->fenced && is_producer_fencing(p->fenced_code))
                 fail(p, WW_ERR_FAILED_PRECONDITION,
                      "fenced by a newer instance", p->fenced_msg);
+            else if (p->fenced)
+                fail(p, WW_ERR_INTERNAL, "init_transactions", p->fenced_msg);
             else if (!p->failed)
                 fail(p, WW_ERR_INTERNAL, "init_transactions",
                      "cannot initialise transactions");
@@ -565,7 +637,13 @@ static void consumer_error(ww_bus_processor_t *p, const rd_kafka_message_t *m) {
         char buf[256];
         rd_kafka_resp_err_t e =
             rd_kafka_fatal_error(p->consumer, buf, sizeof buf);
-        if (is_fencing(e))
+        if (e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID && trouble_recently(p)) {
+            ww_log_warn("bus",
+                        "processor txn_id=%s consumer fenced after it lost "
+                        "its assignment: \"%s\"",
+                        p->txn_id, buf);
+            p->consumer_fenced = true;
+        } else if (is_fencing(e))
             fail(p, WW_ERR_FAILED_PRECONDITION,
                  "fenced: a newer member uses group.instance.id", buf);
         else
@@ -574,6 +652,7 @@ static void consumer_error(ww_bus_processor_t *p, const rd_kafka_message_t *m) {
     }
     /* Everything else (broker down, topic not there yet) is retried by
      * librdkafka itself; say so and carry on. */
+    p->trouble_at_ms = ww_clock_mono_ms();
     ww_log_warn("bus", "processor txn_id=%s consumer_error=\"%s\"", p->txn_id,
                 rd_kafka_message_errstr(m));
 }
@@ -627,48 +706,40 @@ static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
     return false;
 }
 
-/* After the producer was fenced: waits one session timeout for proof that
- * a newer member holds this instance id (static membership fences the
- * consumer of a zombie at its next heartbeat, and that is final). Without
- * such proof the fencing was the coordinator aborting a transaction that
- * outlived its timeout, so a new producer takes over; its
- * init_transactions aborts whatever was left open. A transaction id fenced
- * again and again means two live instances share it: that ends the run. */
-static bool recover_from_fencing(ww_bus_processor_t *p) {
-    enum { MAX_FENCINGS = 3, FENCING_WINDOW_MS = 10 * 60 * 1000 };
-    int64_t now = ww_clock_mono_ms();
-    if (p->fence_count == 0 ||
-        now - p->fence_window_start > FENCING_WINDOW_MS) {
-        p->fence_window_start = now;
-        p->fence_count = 0;
+static bool subscribe(ww_bus_processor_t *p) {
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, p->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(p->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) fail(p, WW_ERR_INTERNAL, "subscribe", rd_kafka_err2str(e));
+    return !e;
+}
+
+/* A new consumer in place of one fenced after it lost its assignment: the
+ * owner hears the revoke it may have missed, the new member joins under
+ * the same instance id and starts from the committed offsets. */
+static bool replace_consumer(ww_bus_processor_t *p) {
+    rd_kafka_topic_partition_list_t *held = NULL;
+    if (rd_kafka_assignment(p->consumer, &held) == 0 && held && held->cnt > 0)
+        rebalance_cb(p->consumer, RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS, held,
+                     p); /* the revoke librdkafka will not deliver now */
+    if (held) rd_kafka_topic_partition_list_destroy(held);
+    if (p->pending) {
+        rd_kafka_topic_partition_list_destroy(p->pending);
+        p->pending = NULL;
     }
-    if (++p->fence_count > MAX_FENCINGS) {
-        fail(p, WW_ERR_FAILED_PRECONDITION,
-             "fenced repeatedly: another live instance uses this "
-             "transactional id",
-             p->fenced_msg);
+    stop_consumer(p);
+    ww_err_t err = {0};
+    if (start_consumer(p, &err)) {
+        fail(p, err.code, "new consumer after fencing", err.msg);
         return false;
     }
-    if (p->txn_open) forget_txn(p, true);
-    ww_log_warn("bus",
-                "processor txn_id=%s fenced; checks for %d ms that no newer "
-                "member took this instance id",
-                p->txn_id, p->fence_grace_ms);
-    int64_t until = now + p->fence_grace_ms;
-    while (ww_clock_mono_ms() < until) {
-        char buf[256];
-        rd_kafka_resp_err_t e =
-            rd_kafka_fatal_error(p->consumer, buf, sizeof buf);
-        if (e) {
-            fail(p, WW_ERR_FAILED_PRECONDITION,
-                 is_fencing(e) ? "fenced: a newer member uses group.instance.id"
-                               : "consumer",
-                 buf);
-            return false;
-        }
-        if (stop_requested(p)) return false;
-        sleep_ms(100);
-    }
+    p->consumer_fenced = false;
+    p->trouble_at_ms = 0;
+    return subscribe(p);
+}
+
+static bool replace_producer(ww_bus_processor_t *p) {
     stop_producer(p);
     ww_err_t err = {0};
     if (start_producer(p, &err)) {
@@ -678,13 +749,80 @@ static bool recover_from_fencing(ww_bus_processor_t *p) {
     p->fenced = false;
     if (!init_transactions(p)) return false;
     warm_up_outputs(p);
+    return true;
+}
+
+/* After a fencing that need not be final. A fenced producer: waits one
+ * session timeout for proof that a newer member holds this instance id
+ * (static membership fences a zombie's consumer at its next heartbeat,
+ * and that is final). Without such proof the coordinator aborted a
+ * transaction that outlived its timeout, and a new producer takes over
+ * (its init_transactions aborts whatever was left open). A consumer
+ * fenced right after losing its assignment is replaced. Fenced again and
+ * again means two live instances share the id: that ends the run. */
+static bool recover_from_fencing(ww_bus_processor_t *p) {
+    enum { MAX_RECOVERIES = 3, RECOVERY_WINDOW_MS = 10 * 60 * 1000 };
+    int64_t now = ww_clock_mono_ms();
+    if (p->recoveries == 0 ||
+        now - p->recovery_window_start > RECOVERY_WINDOW_MS) {
+        p->recovery_window_start = now;
+        p->recoveries = 0;
+    }
+    if (++p->recoveries > MAX_RECOVERIES) {
+        fail(p, WW_ERR_FAILED_PRECONDITION,
+             "fenced repeatedly: another live instance uses this "
+             "transactional id",
+             p->fenced ? p->fenced_msg : "consumer fenced");
+        return false;
+    }
+    if (p->txn_open) {
+        /* Offsets of a lost generation cannot commit; records of a
+         * replaced consumer come again from the committed offsets. */
+        if (p->fenced)
+            forget_txn(p, !p->consumer_fenced);
+        else
+            abort_txn(p, !p->consumer_fenced);
+        if (p->failed) return false;
+    }
+    if (p->fenced && !p->consumer_fenced) {
+        ww_log_warn("bus",
+                    "processor txn_id=%s fenced; checks for %d ms that no "
+                    "newer member took this instance id",
+                    p->txn_id, p->fence_grace_ms);
+        int64_t until = now + p->fence_grace_ms;
+        while (ww_clock_mono_ms() < until && !p->consumer_fenced) {
+            char buf[256];
+            rd_kafka_resp_err_t e =
+                rd_kafka_fatal_error(p->consumer, buf, sizeof buf);
+            if (e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID &&
+                trouble_recently(p)) {
+                p->consumer_fenced = true;
+            } else if (e) {
+                fail(p, WW_ERR_FAILED_PRECONDITION,
+                     is_fencing(e)
+                         ? "fenced: a newer member uses group.instance.id"
+                         : "consumer",
+                     buf);
+                return false;
+            }
+            if (stop_requested(p)) return false;
+            sleep_ms(100);
+        }
+    }
+    bool consumer = p->consumer_fenced, producer = p->fenced;
+    if (consumer && !replace_consumer(p)) return false;
+    if (producer && !replace_producer(p)) return false;
     pthread_mutex_lock(&p->stats_lock);
     p->stats.refenced++;
     pthread_mutex_unlock(&p->stats_lock);
     ww_log_warn("bus",
                 "processor txn_id=%s event=refenced recoveries=%d "
-                "cause=\"%s\"",
-                p->txn_id, p->fence_count, p->fenced_msg);
+                "replaced=%s%s%s cause=\"%s\"",
+                p->txn_id, p->recoveries, consumer ? "consumer" : "",
+                consumer && producer ? "," : "", producer ? "producer" : "",
+                producer ? p->fenced_msg
+                         : "consumer fenced after a lost "
+                           "assignment");
     return true;
 }
 
@@ -693,20 +831,13 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
     if (!init_transactions(p)) goto out;
     warm_up_outputs(p);
 
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, p->topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(p->consumer, sub);
-    rd_kafka_topic_partition_list_destroy(sub);
-    if (e) {
-        fail(p, WW_ERR_INTERNAL, "subscribe", rd_kafka_err2str(e));
-        goto out;
-    }
+    if (!subscribe(p)) goto out;
     ww_log_info("bus", "processor txn_id=%s group=%s topic=%s started",
                 p->txn_id, p->group, p->topic);
 
     int64_t batch_deadline = 0;
     while (!p->failed && !stop_requested(p)) {
-        if (p->fenced) {
+        if (p->fenced || p->consumer_fenced) {
             if (!recover_from_fencing(p)) break;
             continue;
         }
@@ -741,8 +872,9 @@ ww_code_t ww_bus_processor_run(ww_bus_processor_t *p, ww_err_t *err) {
         rd_kafka_message_destroy(m);
     }
     /* A stop lets the records already handled commit. */
-    if (p->txn_open && !p->failed && !p->fenced) commit_txn(p);
-    if (p->txn_open && !p->failed && !p->fenced) abort_txn(p, false);
+    bool usable = !p->failed && !p->fenced && !p->consumer_fenced;
+    if (p->txn_open && usable) commit_txn(p);
+    if (p->txn_open && usable) abort_txn(p, false);
 
 out:
     if (p->failed) {
@@ -794,17 +926,14 @@ ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
         char fatal[256];
         rd_kafka_resp_err_t fe =
             rd_kafka_fatal_error(p->producer, fatal, sizeof fatal);
-        if (is_producer_fencing(fe)) {
-            mark_fenced(p, "produce", fatal);
+        if (fe) {
+            mark_fenced(p, fe, "produce", fatal);
             return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
-                                        "processor: produce to %s: fenced, "
-                                        "the batch is redone: %s",
+                                        "processor: produce to %s: the "
+                                        "producer failed (%s), the batch is "
+                                        "redone",
                                         topic, fatal);
         }
-        if (fe)
-            return ww_err_set(err, WW_ERR_INTERNAL,
-                              "processor: produce to %s: fatal: %s", topic,
-                              fatal);
         return ww_err_set_retriable(err, WW_ERR_UNAVAILABLE,
                                     "processor: produce to %s: %s", topic,
                                     rd_kafka_err2str(e));
@@ -848,19 +977,14 @@ ww_bus_processor_stats_t ww_bus_processor_stats(ww_bus_processor_t *p) {
 
 void ww_bus_processor_destroy(ww_bus_processor_t *p) {
     if (!p) return;
-    if (p->consumer) {
-        /* The revoke during close must not try to commit or abort: a run
-         * that returned has no transaction open. */
-        rd_kafka_consumer_close(p->consumer);
-        if (p->input) rd_kafka_topic_destroy(p->input);
-        rd_kafka_destroy(p->consumer);
-    }
+    stop_consumer(p);
     stop_producer(p);
     free(p->outputs);
     for (int i = 0; p->output_names && p->output_names[i]; i++)
         free(p->output_names[i]);
     free(p->output_names);
     if (p->producer_conf) rd_kafka_conf_destroy(p->producer_conf);
+    if (p->consumer_conf) rd_kafka_conf_destroy(p->consumer_conf);
     pthread_mutex_destroy(&p->stats_lock);
     if (p->pending) rd_kafka_topic_partition_list_destroy(p->pending);
     free(p->pos);

@@ -14,23 +14,31 @@
  *     owner to drop what the aborted transaction decided, every partition the
  *     transaction read is sought back to the position it started from (the
  *     last committed one) and processing goes on from there;
- *   - producer fenced (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH): either a
- *     newer instance took the transactional.id, or the coordinator aborted
- *     a transaction that outlived transaction.timeout.ms and bumped the
- *     epoch (a broker down for longer than that does it). The open
- *     transaction is forgotten as after an abort (on_abort, rewind); then
- *     the processor watches its consumer for one session timeout: a newer
- *     member with the same group.instance.id fences it there (fatal, next
- *     item). Without one, a new producer takes over (init_transactions
- *     aborts what was left open; WARN `event=refenced`) and processing goes
- *     on. Fenced more than 3 times within 10 minutes means two live
- *     instances share the id: run() returns FAILED_PRECONDITION ("fenced
- *     repeatedly").
- *   - fatal (a newer group member with the same group.instance.id, a fresh
- *     producer fenced at once, any other fatal producer error):
- *     ww_bus_processor_run() returns FAILED_PRECONDITION ("fenced") or
- *     INTERNAL with the broker's message; nothing is committed any more,
- *     the owner must stop using the state it built.
+ *   - producer fenced (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH) or failed
+ *     fatally otherwise: either a newer instance took the transactional.id,
+ *     or the broker was away for longer than transaction.timeout.ms (the
+ *     coordinator aborts the transaction and bumps the epoch; librdkafka
+ *     2.0.2 may also fail the abort after timed-out messages with a fatal
+ *     INVALID_TXN_STATE). The open transaction is forgotten as after an
+ *     abort (on_abort, rewind); the processor then watches its consumer for
+ *     one session timeout: a newer member with the same group.instance.id
+ *     fences it there (fatal, below). Without one, a new producer takes
+ *     over (init_transactions aborts what was left open) and processing
+ *     goes on.
+ *   - consumer fenced (FENCED_INSTANCE_ID) shortly after coordinator
+ *     trouble (a lost assignment, transactional retries or aborts):
+ *     librdkafka timed the session out itself and rejoined under a new
+ *     member id, so its old id is refused. The owner hears the revoke, and
+ *     a new consumer joins under the same instance id.
+ *   - each recovery logs WARN `event=refenced` and counts in
+ *     stats.refenced; more than 3 within 10 minutes means two live
+ *     instances share the id, and run() returns FAILED_PRECONDITION
+ *     ("fenced repeatedly").
+ *   - fatal (a newer member with the same group.instance.id while the
+ *     coordinator is healthy, a fresh producer refused at once, a fatal
+ *     consumer error): ww_bus_processor_run() returns FAILED_PRECONDITION
+ *     ("fenced") or INTERNAL with the broker's message; nothing is committed
+ *     any more, the owner must stop using the state it built.
  *
  * Settings come from the bus configuration (ww_bus_config.h): the group
  * consumer conf (group id <prefix><group>, group.instance.id = the instance
@@ -162,10 +170,8 @@ void ww_bus_processor_stop(ww_bus_processor_t *p);
  * Errors: FAILED_PRECONDITION (called outside the handler); UNAVAILABLE,
  * retriable, when librdkafka refused the record (e.g. the transaction is in
  * an abortable state): the handler returns it, the batch aborts and is
- * handled again (also when the producer was fenced: run() then decides
- * whether a new producer may go on); INTERNAL, not retriable, when the
- * producer failed fatally otherwise (rd_kafka_fatal_error): run() then
- * ends. */
+ * handled again (also when the producer was fenced or failed fatally:
+ * run() then decides whether a new producer may go on). */
 ww_code_t ww_bus_processor_produce(ww_bus_processor_t *p, const char *topic,
                                    int32_t partition, const void *key,
                                    size_t key_len, const void *value,

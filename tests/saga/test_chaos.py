@@ -253,10 +253,15 @@ class Chaos(unittest.TestCase):
         print("chaos: %d operations in %.0f s, answers %s, chaos %s" %
               (len(self.acked), took, dict(codes), self.chaos_log),
               flush=True)
-        self.assertEqual(len(self.acked), ops)
-        self.settle()
-        self.check_log_and_state()
-        self.check_digests()
+        try:
+            self.assertEqual(len(self.acked), ops)
+            self.settle()
+            self.check_log_and_state()
+            self.check_digests()
+        except Exception:
+            # what the services said is the first thing a failure needs
+            print(self.cl.logs(), file=sys.stderr, flush=True)
+            raise
 
     def settle(self):
         """Every booking's saga has finished: no training is PENDING."""

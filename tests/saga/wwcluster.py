@@ -127,7 +127,7 @@ class Cluster:
         return codes
 
     def logs(self):
-        return "\n".join("== %s\n%s" % (i.name, i.log_text()[-4000:])
+        return "\n".join("== %s\n%s" % (i.name, i.log_text()[-30000:])
                          for i in self.trainers + self.users)
 
 
