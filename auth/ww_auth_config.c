@@ -50,7 +50,6 @@ ww_code_t ww_auth_config_load_client(ww_auth_config_t *cfg, ww_err_t *err) {
         ww_auth_config_free(cfg);
         return rc;
     }
-    if (cfg->no_tls) warn_local_mode();
     return WW_OK;
 }
 

@@ -2,7 +2,9 @@
  * ww_auth_config.h - the security settings of a server or client, read from
  * the environment (names fixed; see README "Security"):
  *
- *   GRPC_NO_TLS=true      local mode: plaintext, no tokens (one warning logged)
+ *   GRPC_NO_TLS=true      local mode: plaintext, no tokens (loading the
+ *                         server settings logs one warning; clients warn
+ *                         when they dial, see ww_host_security.h)
  *   WW_TLS_CERT, WW_TLS_KEY   server certificate chain and key (PEM files)
  *   WW_TLS_CLIENT_CA      optional: require client certificates signed by it
  *   WW_JWKS               JWKS file path or https:// URL

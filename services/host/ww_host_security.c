@@ -6,8 +6,13 @@
 #include "ww_auth_token_source.h"
 #include "ww_auth_verifier.h"
 #include "ww_env.h"
+#include "ww_log.h"
 
+#include <arpa/inet.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 /* Clock skew tolerated on exp/nbf/iat. */
 #define LEEWAY_S 30
@@ -110,6 +115,77 @@ static void client_security_release(void *ctx) {
     free(cs);
 }
 
+/* ---------- the local-mode warning ---------- */
+
+/* One host part of a target (no scheme, no port) is this machine. */
+static bool host_is_loopback(const char *host, size_t len) {
+    char h[256];
+    if (len == 0 || len >= sizeof h) return false;
+    memcpy(h, host, len);
+    h[len] = '\0';
+    static const char suffix[] = ".localhost";
+    size_t sl = sizeof suffix - 1;
+    if (strcasecmp(h, "localhost") == 0 ||
+        (len > sl && strcasecmp(h + len - sl, suffix) == 0))
+        return true;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, h, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET6, h, &v6) != 1) return false;
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address. */
+static bool address_is_loopback(const char *a, size_t len) {
+    if (len > 0 && a[0] == '[') {
+        const char *close = memchr(a, ']', len);
+        return close && host_is_loopback(a + 1, (size_t)(close - a - 1));
+    }
+    const char *colon = memchr(a, ':', len);
+    if (colon && memchr(colon + 1, ':', len - (size_t)(colon - a) - 1))
+        return host_is_loopback(a, len); /* bare IPv6, no port */
+    return host_is_loopback(a, colon ? (size_t)(colon - a) : len);
+}
+
+bool ww_host_security_is_loopback(const char *target) {
+    if (!target) return false;
+    if (strncmp(target, "unix:", 5) == 0 ||
+        strncmp(target, "unix-abstract:", 14) == 0)
+        return true;
+    const char *t = target;
+    bool list = false;
+    if (strncmp(t, "dns:", 4) == 0) {
+        t += 4;
+        if (strncmp(t, "//", 2) == 0) { /* dns://authority/host:port */
+            t = strchr(t + 2, '/');
+            if (!t) return false;
+            t++;
+        }
+    } else if (strncmp(t, "ipv4:", 5) == 0 || strncmp(t, "ipv6:", 5) == 0) {
+        t += 5;
+        list = true;
+    }
+    if (!*t) return false;
+    for (;;) {
+        size_t len = list ? strcspn(t, ",") : strlen(t);
+        if (!address_is_loopback(t, len)) return false;
+        if (!list || t[len] != ',') return true;
+        t += len + 1;
+    }
+}
+
+/* Once per process: a tool dialling twice says it once. */
+static atomic_bool remote_warned;
+
+static void warn_remote_plaintext(const char *target) {
+    if (atomic_exchange(&remote_warned, true)) return;
+    ww_log_warn("auth",
+                "local_mode GRPC_NO_TLS=true: plaintext gRPC to %s, no "
+                "per-call tokens, do not use outside a developer machine",
+                target);
+}
+
 ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
                                ww_err_t *err) {
     *out = NULL;
@@ -122,6 +198,8 @@ ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
     ww_rpc_client_config_t cc = {.target = target};
     if (cfg.no_tls) {
         ww_auth_config_free(&cfg);
+        if (!ww_host_security_is_loopback(target))
+            warn_remote_plaintext(target);
         return ww_rpc_client_new(&cc, out, err);
     }
     client_security_t *cs = calloc(1, sizeof *cs);
@@ -160,8 +238,8 @@ ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
     return rc;
 }
 
-ww_code_t ww_host_security_dial_env(const char *env_name,
-                                   ww_rpc_client_t **out, ww_err_t *err) {
+ww_code_t ww_host_security_dial_env(const char *env_name, ww_rpc_client_t **out,
+                                    ww_err_t *err) {
     const char *addr = ww_env_str(env_name, NULL);
     if (!addr || !*addr) {
         *out = NULL;

@@ -10,8 +10,11 @@
  *   client: TLS (WW_TLS_CA or the system roots; gRPC checks the server
  *           name) and per-call `authorization: Bearer` tokens from the
  *           metadata server (GCE_METADATA_HOST) for the dialled host.
- *   GRPC_NO_TLS=true: plaintext without tokens on both sides, with one
- *           warning in the log.
+ *   GRPC_NO_TLS=true: plaintext without tokens on both sides. A server
+ *           logs one warning at start. A client warns once per process,
+ *           at its first dial of a target that is not on this host
+ *           (ww_host_security_is_loopback): plaintext to localhost never
+ *           leaves the machine, so a CLI in local mode stays quiet.
  *
  * Threads: _new/_destroy from one thread (main); the hook and the
  * credentials are used by gRPC's and the server's threads afterwards.
@@ -64,5 +67,13 @@ ww_code_t ww_host_security_dial_env(const char *env_name,
 /* Same for an explicit target ("localhost:3000"). */
 ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
                                ww_err_t *err);
+
+/* True when a gRPC target names this host only: "localhost" or a name
+ * under ".localhost", an address in 127.0.0.0/8, ::1 (also IPv4-mapped),
+ * with or without a port, brackets or a "dns:", "ipv4:" or "ipv6:" scheme
+ * (every address of an "ipv4:a,b" list must be local), or a Unix socket
+ * ("unix:", "unix-abstract:"). Names are not resolved: a name other than
+ * localhost counts as remote. Pure; any thread. */
+bool ww_host_security_is_loopback(const char *target);
 
 #endif
