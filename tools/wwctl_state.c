@@ -12,6 +12,7 @@
 #include "ww_shard.h"
 #include "ww_trainer_worker.h"
 #include "ww_users_worker.h"
+#include "wwctl_cmd.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -409,3 +410,81 @@ out:
     ww_bus_config_destroy(cfg);
     return ret;
 }
+
+/* ------------------------------------------------- wwctl's command table */
+
+/* The command's words after its name, with --json again when the global
+ * option took it (these commands read it themselves). The caller frees
+ * the array. */
+static char **own_words(const wwctl_ctx_t *ctx, int argc, char **argv, int *n) {
+    char **words = calloc((size_t)argc + 2, sizeof *words);
+    if (!words) return NULL;
+    *n = 0;
+    for (int i = 1; i < argc; i++)
+        words[(*n)++] = argv[i];
+    if (ctx->json) words[(*n)++] = "--json";
+    return words;
+}
+
+static int digest_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
+    int n;
+    char **words = own_words(ctx, argc, argv, &n);
+    if (!words) return WWCTL_EXIT_FAILED;
+    ww_rpc_call_options_t opts = {
+        .timeout_ms = wwctl_cmd_timeout(ctx, WWCTL_GRPC_TIMEOUT_MS),
+        .idempotency_key = ctx->idempotency_key};
+    int rc = wwctl_state_digest(n, words, &opts);
+    free(words);
+    return rc;
+}
+
+static int replay_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
+    int n;
+    char **words = own_words(ctx, argc, argv, &n);
+    if (!words) return WWCTL_EXIT_FAILED;
+    int rc = wwctl_state_replay(n, words);
+    free(words);
+    return rc;
+}
+
+const wwctl_cmd_t wwctl_digest_cmd = {
+    .name = "digest",
+    .synopsis = "digest trainer|users [--addr HOST:PORT]",
+    .summary = "the state digest of a running instance (AdminService)",
+    .help = "Asks a running instance for the SHA-256 digest of its read "
+            "model: the\nservice's, then one per partition with the events "
+            "offset it stands at.\n"
+            "Options:\n"
+            "  --addr HOST:PORT   the instance to ask (default: "
+            "TRAINER_GRPC_ADDR or\n"
+            "                     USERS_GRPC_ADDR)\n"
+            "Environment:\n"
+            "  TRAINER_GRPC_ADDR, USERS_GRPC_ADDR   where the services "
+            "are\n" WWCTL_HELP_GRPC_ENV
+            "Output: the digest and one line per partition (events_offset, "
+            "sha256,\napplied, skipped); with --json the proto3 JSON of "
+            "GetDigestResponse.\n" WWCTL_HELP_EXIT,
+    .run = digest_run,
+};
+
+const wwctl_cmd_t wwctl_replay_cmd = {
+    .name = "replay",
+    .synopsis = "replay trainer|users [--to-offsets P:O[,P:O...]]",
+    .summary = "a fresh state from <svc>.events and its digest",
+    .help = "Rebuilds the service's state from its events and prints its "
+            "digest, to\ncompare with `wwctl digest` at the same offsets. "
+            "A progress line on\nstderr; Ctrl-C stops it (exit 130, nothing "
+            "on stdout).\n"
+            "Options:\n"
+            "  --to-offsets P:O[,P:O...]   stop partition P before offset O "
+            "(a digest's\n"
+            "                              events_offset); the others go "
+            "to the end\n"
+            "                              captured at start\n"
+            "Environment:\n" WWCTL_HELP_KAFKA_ENV
+            "Output: as wwctl digest (--json: the proto3 JSON of "
+            "GetDigestResponse).\n"
+            "Exit status: 0 done; 1 the replay failed; 2 the command line or "
+            "the\nenvironment is wrong; 130 interrupted.\n",
+    .run = replay_run,
+};
