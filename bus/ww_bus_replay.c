@@ -29,10 +29,32 @@ static void mark_done(replay_t *r, int32_t p) {
     r->remaining--;
 }
 
+/* The high watermarks of `topic` into ends[0..count): asked with a
+ * read_uncommitted handle of its own, since ListOffsets answers with the
+ * isolation level of the asking client. */
+static ww_code_t high_watermarks(const ww_bus_config_t *bus, const char *topic,
+                                 int count, int64_t *ends, ww_err_t *err) {
+    rd_kafka_conf_t *conf = ww_bus_config_reader_conf(bus, err);
+    if (!conf) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    char msg[256];
+    if (rd_kafka_conf_set(conf, "isolation.level", "read_uncommitted", msg,
+                          sizeof msg) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return ww_err_set(err, WW_ERR_INTERNAL, "replay: %s", msg);
+    }
+    rd_kafka_t *rk = ww_bus_config_client_new(RD_KAFKA_CONSUMER, conf,
+                                              "replay watermarks", err);
+    if (!rk) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
+    ww_code_t rc = ww_bus_offsets_lookup(rk, topic, count, RD_KAFKA_OFFSET_END,
+                                         LOOKUP_TIMEOUT_MS, ends, err);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 /* Captures ends and computes starts; marks partitions with nothing to read
  * as done. */
-static ww_code_t plan(replay_t *r, const ww_bus_replay_config_t *cfg,
-                      ww_err_t *err) {
+static ww_code_t plan(replay_t *r, const ww_bus_config_t *bus,
+                      const ww_bus_replay_config_t *cfg, ww_err_t *err) {
     ww_code_t rc = ww_bus_offsets_partition_count(
         r->rk, cfg->topic, LOOKUP_TIMEOUT_MS, &r->count, err);
     if (rc) return rc;
@@ -52,9 +74,10 @@ static ww_code_t plan(replay_t *r, const ww_bus_replay_config_t *cfg,
     }
     /* The end first: everything before it is what "the log as of the
      * start" means. */
-    rc = ww_bus_offsets_lookup(r->rk, cfg->topic, r->count,
-                               RD_KAFKA_OFFSET_END, LOOKUP_TIMEOUT_MS, r->end,
-                               err);
+    rc = cfg->settled ? high_watermarks(bus, cfg->topic, r->count, r->end, err)
+                      : ww_bus_offsets_lookup(r->rk, cfg->topic, r->count,
+                                              RD_KAFKA_OFFSET_END,
+                                              LOOKUP_TIMEOUT_MS, r->end, err);
     if (!rc)
         rc = ww_bus_offsets_lookup(r->rk, cfg->topic, r->count,
                                    RD_KAFKA_OFFSET_BEGINNING,
@@ -111,7 +134,7 @@ ww_code_t ww_bus_replay_run(const ww_bus_config_t *bus,
     if (!r.rk) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
     rd_kafka_poll_set_consumer(r.rk);
 
-    ww_code_t rc = plan(&r, cfg, err);
+    ww_code_t rc = plan(&r, bus, cfg, err);
     rd_kafka_topic_partition_list_t *assign = NULL;
     if (!rc && r.remaining > 0) {
         assign = rd_kafka_topic_partition_list_new(r.remaining);

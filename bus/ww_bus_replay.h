@@ -55,6 +55,14 @@ typedef struct ww_bus_replay_config {
     const int64_t *offsets;
     int offsets_cnt;
     int64_t timestamp_ms; /* FROM_TIMESTAMP: milliseconds since the epoch */
+    /* false: the end is the last stable offset as of the start (a
+     * transaction open then holds it before its first record). true: the
+     * end is the high watermark as of the start, so the replay also waits
+     * for the transactions open at the start to commit or abort, and
+     * delivers what they committed: every record written before the start
+     * is then settled (read-modify-write tools that must see their own
+     * earlier commits behind someone else's open transaction). */
+    bool settled;
     int timeout_ms;       /* whole replay bound; 0: no limit */
     ww_bus_replay_handler_fn handler; /* required */
     void *opaque;

@@ -194,6 +194,62 @@ WW_TEST(reader_without_group_receives_old_messages) {
     ww_bus_config_destroy(base);
 }
 
+/* A settled replay: the end is the high watermark as of the start, so a
+ * transaction open then is waited for, and what it commits is delivered,
+ * with the records after it; what it aborts is not. */
+typedef struct settle_run {
+    ww_bus_config_t *bus;
+    ww_bus_replay_config_t cfg;
+    ww_code_t rc;
+    ww_err_t err;
+} settle_run_t;
+
+static void *settle_thread(void *arg) {
+    settle_run_t *r = arg;
+    r->rc = ww_bus_replay_run(r->bus, &r->cfg, NULL, &r->err);
+    return NULL;
+}
+
+static void settled_replay_around(const char *topic, bool commit, seen_t *s) {
+    rd_kafka_t *open = bt_produce_txn(topic, 0, 0, 3, "o-%d", false, true);
+    bt_produce(topic, 0, 5, 2, "c-%d"); /* behind the open transaction */
+    settle_run_t r = {.bus = bt_bus(NULL),
+                      .cfg = {.topic = topic,
+                              .handler = collect,
+                              .opaque = s,
+                              .timeout_ms = 60000,
+                              .settled = true}};
+    pthread_t th;
+    WW_ASSERT(pthread_create(&th, NULL, settle_thread, &r) == 0);
+    sleep(1); /* the replay captured its ends (if not, it only sees more) */
+    rd_kafka_error_t *e = commit ? rd_kafka_commit_transaction(open, 30000)
+                                 : rd_kafka_abort_transaction(open, 30000);
+    WW_ASSERT_MSG(!e, "end txn: %s", e ? rd_kafka_error_string(e) : "");
+    rd_kafka_destroy(open);
+    pthread_join(th, NULL);
+    ww_bus_config_destroy(r.bus);
+    WW_ASSERT_MSG(r.rc == WW_OK, "settled replay: %s", r.err.msg);
+}
+
+WW_TEST(settled_waits_for_transactions_open_at_the_start) {
+    char topic[128];
+    ww_test_unique_name(topic, sizeof topic, "replay-settled");
+    bt_create_topic(topic, 2);
+    bt_produce(topic, 0, 0, 5, "a-%d");
+    seen_t *s = calloc(1, sizeof *s);
+    settled_replay_around(topic, true, s);
+    WW_ASSERT_EQ_INT(count_prefix(s, "a-"), 5);
+    WW_ASSERT_EQ_INT(count_prefix(s, "o-"), 3);
+    WW_ASSERT_EQ_INT(count_prefix(s, "c-"), 2);
+    WW_ASSERT_EQ_INT(s->n, 10);
+    memset(s, 0, sizeof *s);
+    settled_replay_around(topic, false, s); /* aborted: not delivered */
+    WW_ASSERT_EQ_INT(count_prefix(s, "o-"), 3);
+    WW_ASSERT_EQ_INT(count_prefix(s, "c-"), 4);
+    WW_ASSERT_EQ_INT(s->n, 5 + 3 + 2 + 2);
+    free(s);
+}
+
 WW_TEST(empty_and_missing_topics) {
     char topic[128];
     ww_test_unique_name(topic, sizeof topic, "replay-empty");
@@ -277,11 +333,13 @@ int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
         (ww_test_case_t[]){
-            WW_CASE(from_beginning_stops_at_the_end_as_of_start_and_skips_aborted),
+            WW_CASE(
+                from_beginning_stops_at_the_end_as_of_start_and_skips_aborted),
             WW_CASE(from_offset_starts_there_in_every_or_each_partition),
             WW_CASE(from_timestamp_starts_at_the_first_record_at_or_after_it),
             WW_CASE(reader_without_group_receives_old_messages),
             WW_CASE(empty_and_missing_topics),
+            WW_CASE(settled_waits_for_transactions_open_at_the_start),
             WW_CASE(end_after_a_commit_marker_is_reached_without_waiting),
             WW_CASE(handler_error_stops_the_replay_with_that_error),
             {0}});
