@@ -15,23 +15,23 @@ rd_kafka_headers_t *ww_bus_dlq_headers(const rd_kafka_message_t *rec,
                                        int attempts, char *dlq_topic,
                                        size_t size) {
     const char *topic = rd_kafka_topic_name(rec->rkt);
-    snprintf(dlq_topic, size, "%s.dlq", topic);
+    snprintf(dlq_topic, size, "%s" WW_BUS_DLQ_SUFFIX, topic);
     rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *h =
         rd_kafka_message_headers(rec, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
             ? rd_kafka_headers_copy(orig)
             : rd_kafka_headers_new(8);
     char num[32], when[40];
-    add(h, "ww_dlq_reason", reason ? reason : "");
+    add(h, WW_BUS_DLQ_H_REASON, reason ? reason : "");
     snprintf(num, sizeof num, "%d", attempts);
-    add(h, "ww_dlq_attempts", num);
-    add(h, "ww_dlq_topic", topic);
+    add(h, WW_BUS_DLQ_H_ATTEMPTS, num);
+    add(h, WW_BUS_DLQ_H_TOPIC, topic);
     snprintf(num, sizeof num, "%d", (int)rec->partition);
-    add(h, "ww_dlq_partition", num);
+    add(h, WW_BUS_DLQ_H_PARTITION, num);
     snprintf(num, sizeof num, "%lld", (long long)rec->offset);
-    add(h, "ww_dlq_offset", num);
-    add(h, "ww_dlq_group", group ? group : "");
+    add(h, WW_BUS_DLQ_H_OFFSET, num);
+    add(h, WW_BUS_DLQ_H_GROUP, group ? group : "");
     ww_rfc3339_format_ms(ww_clock_wall_ms(), when, sizeof when);
-    add(h, "ww_dlq_time", when);
+    add(h, WW_BUS_DLQ_H_TIME, when);
     return h;
 }

@@ -16,6 +16,19 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
+/* The dead-letter topic of `<topic>` is `<topic>` + this. */
+#define WW_BUS_DLQ_SUFFIX ".dlq"
+
+#define WW_BUS_DLQ_H_REASON    "ww_dlq_reason"
+#define WW_BUS_DLQ_H_ATTEMPTS  "ww_dlq_attempts"
+#define WW_BUS_DLQ_H_TOPIC     "ww_dlq_topic"
+#define WW_BUS_DLQ_H_PARTITION "ww_dlq_partition"
+#define WW_BUS_DLQ_H_OFFSET    "ww_dlq_offset"
+#define WW_BUS_DLQ_H_GROUP     "ww_dlq_group"
+#define WW_BUS_DLQ_H_TIME      "ww_dlq_time"
+/* What every ww_dlq_* header name starts with. */
+#define WW_BUS_DLQ_H_PREFIX "ww_dlq_"
+
 /* Writes "<topic of rec>.dlq" into dlq_topic (size bytes) and returns a new
  * header list for the dead letter of `rec`. The caller owns the list
  * (rd_kafka_producev takes it over on success; otherwise

@@ -1,9 +1,11 @@
-# Tests of the transactional processor, replay, tail and waiter registry.
+# Tests of the transactional processor, replay, redrive, tail and waiter
+# registry.
 ww_add_test(test_bus_waiters SOURCES test_bus_waiters.c LIBS ww_bus TIMEOUT 60)
 ww_add_test(test_bus_waiters_async SOURCES test_bus_waiters_async.c LIBS ww_bus TIMEOUT 60)
 add_library(bus_txn_support STATIC bus_txn_support.c)
 target_link_libraries(bus_txn_support PUBLIC ww_test_support ww_bus)
 ww_add_test(test_bus_replay SOURCES test_bus_replay.c LIBS bus_txn_support LABELS kafka TIMEOUT 120)
+ww_add_test(test_bus_redrive SOURCES test_bus_redrive.c LIBS bus_txn_support LABELS kafka TIMEOUT 180)
 ww_add_test(test_bus_tail SOURCES test_bus_tail.c LIBS bus_txn_support LABELS kafka TIMEOUT 120)
 ww_add_test(test_bus_processor SOURCES test_bus_processor.c LIBS bus_txn_support LABELS kafka TIMEOUT 240)
 add_executable(bus_processor_child bus_processor_child.c)
