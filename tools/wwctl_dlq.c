@@ -57,15 +57,18 @@ static json_t *letter_json(const char *dlq, const ww_bus_redrive_letter_t *l,
                         .len = l->len,
                         .headers = l->headers};
     json_t *j = wwctl_record_json(&r, reg);
-    json_t *d =
-        json_pack("{s:s,s:i,s:{s:s,s:i,s:I},s:s,s:s,s:b}", "reason", l->reason,
-                  "attempts", l->attempts, "origin", "topic", l->origin_topic,
-                  "partition", (int)l->origin_partition, "offset",
-                  (json_int_t)l->origin_offset, "group", l->group, "time",
-                  l->time, "redriven", l->redriven);
+    json_t *d = json_pack("{s:o,s:i,s:{s:o,s:i,s:I},s:o,s:o,s:b}", "reason",
+                          wwctl_record_text(l->reason), "attempts", l->attempts,
+                          "origin", "topic", wwctl_record_text(l->origin_topic),
+                          "partition", (int)l->origin_partition, "offset",
+                          (json_int_t)l->origin_offset, "group",
+                          wwctl_record_text(l->group), "time",
+                          wwctl_record_text(l->time), "redriven", l->redriven);
     if (d && l->redriven) {
-        json_object_set_new(d, "redriven_to", json_string(l->redriven_to));
-        json_object_set_new(d, "redriven_at", json_string(l->redriven_at));
+        json_object_set_new(d, "redriven_to",
+                            wwctl_record_text(l->redriven_to));
+        json_object_set_new(d, "redriven_at",
+                            wwctl_record_text(l->redriven_at));
     }
     if (!j || !d || json_object_set_new(j, "dead_letter", d) != 0) {
         json_decref(j);

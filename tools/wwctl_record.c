@@ -99,9 +99,7 @@ static json_t *utf8(const void *p, size_t n) {
     return json_stringn(p ? p : "", p ? n : 0);
 }
 
-/* Text that may not be UTF-8 (an error message quoting a header): as is
- * when it is, else with every byte above 0x7f as '?'. */
-static json_t *safe_text(const char *s) {
+json_t *wwctl_record_text(const char *s) {
     json_t *j = json_string(s);
     if (j) return j;
     char buf[512];
@@ -154,7 +152,8 @@ static int add_payload(json_t *obj, const wwctl_record_t *rec,
         payload = wwctl_pbjson_message(ev.payload, &err);
     ww_bus_event_clear(&ev);
     if (payload) return json_object_set_new(obj, "payload", payload);
-    if (json_object_set_new(obj, "error", safe_text(err.msg)) != 0) return -1;
+    if (json_object_set_new(obj, "error", wwctl_record_text(err.msg)) != 0)
+        return -1;
     return json_object_set_new(
         obj, "value_base64",
         rec->value ? wwctl_pbjson_base64(rec->value, rec->len) : json_null());
@@ -181,7 +180,8 @@ json_t *wwctl_record_json(const wwctl_record_t *rec,
     char type[WW_BUS_TYPE_MAX + 1], of[8];
     wwctl_record_header(rec->headers, WW_BUS_H_TYPE, type, sizeof type);
     wwctl_record_header(rec->headers, WW_BUS_REDRIVE_H_OF, of, sizeof of);
-    if (type[0]) bad |= json_object_set_new(obj, "type", safe_text(type));
+    if (type[0])
+        bad |= json_object_set_new(obj, "type", wwctl_record_text(type));
     if (of[0] && !type[0])
         bad |= json_object_set_new(obj, "marker", json_string("redrive"));
     else

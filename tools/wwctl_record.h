@@ -72,6 +72,11 @@ const char *wwctl_record_type_name(const ww_bus_registry_t *reg,
  * messages listing what is known). */
 void wwctl_record_type_list(char *buf, size_t size);
 
+/* Text that may not be UTF-8 (a reason quoting a header) as a JSON
+ * string: as it is when it is UTF-8, else with every byte above 0x7f as
+ * '?' (cut at 511 bytes). NULL only when memory runs out. */
+json_t *wwctl_record_text(const char *s);
+
 /* The last value of header `name` as text into buf ("" when absent; cut
  * to size - 1). */
 void wwctl_record_header(const rd_kafka_headers_t *h, const char *name,

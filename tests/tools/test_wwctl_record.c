@@ -109,6 +109,14 @@ WW_TEST(an_undecodable_record_says_why_and_keeps_its_bytes) {
     WW_ASSERT_CONTAINS(str(j, "error"), "wildworkouts.events.v9.Nope");
     WW_ASSERT(!json_object_get(j, "payload"));
     json_decref(j);
+    /* a ce_type that is not UTF-8: the line says so in text it can hold */
+    rd_kafka_header_remove(h, "ce_type");
+    rd_kafka_header_add(h, "ce_type", -1, "bad\xfftype", -1);
+    j = line(&r);
+    WW_ASSERT_EQ_STR(str(j, "type"), "bad?type");
+    WW_ASSERT_CONTAINS(str(j, "error"), "bad?type");
+    WW_ASSERT_EQ_STR(str(j, "headers.ce_type.base64"), "YmFk/3R5cGU=");
+    json_decref(j);
     /* no headers at all, and no value */
     wwctl_record_t bare = {.topic = "t", .timestamp_ms = -1};
     j = line(&bare);
