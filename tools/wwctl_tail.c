@@ -40,6 +40,9 @@ typedef struct tail_run {
     ww_bus_registry_t *reg;
     const int64_t *ends; /* exit_at_end: nothing at or past these */
     int count;
+    /* --from TIME: whether each partition printed its first record at or
+     * after TIME (only the tail's thread touches it). */
+    bool *reached;
     atomic_bool failed; /* a line could not be built or written */
     int64_t failed_partition, failed_offset;
 } tail_run_t;
@@ -52,6 +55,17 @@ static bool wanted(const tail_run_t *t, const wwctl_record_t *r) {
     if (t->args->exit_at_end && r->partition >= 0 && r->partition < t->count &&
         r->offset >= t->ends[r->partition])
         return false; /* after the end as of the start */
+    /* Offsets for times answer the first *offset* with a timestamp at or
+     * after TIME, and a transaction's commit marker, written when the
+     * transaction ends, counts: the records of the next transaction right
+     * after it may be older. Printing starts at the first record at or
+     * after TIME in each partition. */
+    if (t->reached && r->partition >= 0 && r->partition < t->count &&
+        !t->reached[r->partition]) {
+        if (r->timestamp_ms >= 0 && r->timestamp_ms < t->args->from_value)
+            return false;
+        t->reached[r->partition] = true;
+    }
     if (t->args->n_types == 0) return true;
     char type[256];
     wwctl_record_header(r->headers, "ce_type", type, sizeof type);
@@ -273,10 +287,16 @@ static int tail_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
         rc = wwctl_cmd_fail(ctx, &err);
         goto done;
     }
-    /* From here on, SIGINT and SIGTERM only end the wait below: blocked
-     * before the tail's threads start, which inherit the mask. */
     t.ends = ends;
     t.count = count;
+    if (args.from == FROM_TIME &&
+        !(t.reached = calloc((size_t)count, sizeof *t.reached))) {
+        ww_err_set(&err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
+        rc = wwctl_cmd_fail(ctx, &err);
+        goto done;
+    }
+    /* From here on, SIGINT and SIGTERM only end the wait below: blocked
+     * before the tail's threads start, which inherit the mask. */
     sigset_t stop, old;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
@@ -301,6 +321,7 @@ static int tail_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 done:
+    free(t.reached);
     free(starts);
     free(ends);
     ww_bus_config_destroy(bus);
@@ -332,7 +353,9 @@ const wwctl_cmd_t wwctl_tail_cmd = {
         "  --from beginning|end|OFFSET|TIME   where every partition starts\n"
         "          (default beginning): OFFSET in each partition (past the "
         "end: the\n"
-        "          end), TIME (RFC 3339) the first record at or after it\n"
+        "          end), TIME (RFC 3339): in each partition from the first "
+        "record\n"
+        "          at or after it on\n"
         "  --type T   only records whose ce_type is T: a full name\n"
         "          (wildworkouts.events.v1.TrainingScheduled) or its last "
         "part\n"
