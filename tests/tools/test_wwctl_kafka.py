@@ -7,8 +7,10 @@ processes (a trainer and a users instance, kafka-python as the oracle):
     payload equals what protobuf's own json_format makes of the record
     kafka-python reads, with the same key, headers and timestamp;
   - --type filters by full or short name; --from beginning, end, OFFSET,
-    TIME and --partition start where they say; following prints records
-    that arrive later and SIGINT stops it with status 0;
+    TIME and --partition start where they say (TIME at a record, also when
+    Kafka's lookup answers a newer commit marker before an older record);
+    following prints records that arrive later and SIGINT stops it with
+    status 0;
   - an undecodable record (garbage value, no headers, unknown type) is
     printed with its error and bytes, never skipped;
   - a poison command is listed by dlq list with its reason and origin;
@@ -272,6 +274,29 @@ class WwctlOnKafka(unittest.TestCase):
             self.assertEqual(tail("--partition", str(p)),
                              [j for j in every if j["partition"] == p])
         self.assertTrue(tail("--partition", str(every[0]["partition"])))
+
+    def test_from_time_starts_at_a_record_not_at_a_newer_marker(self):
+        """Offsets for times may answer a commit marker written after TIME;
+        the next transaction's older first record is not printed."""
+        from kafka import KafkaProducer
+        topic = self.topic("wwctl-times")
+        self.create_topic(topic)
+        now = int(time.time() * 1000)
+        p = KafkaProducer(bootstrap_servers=self.cluster.brokers,
+                          transactional_id="wwctl-times-" + uuid.uuid4().hex)
+        p.init_transactions()
+        for stamps in ((now - 60000,), (now - 50000, now - 40000)):
+            p.begin_transaction()
+            for ts in stamps:
+                p.send(topic, key=b"k", value=str(ts).encode(),
+                       timestamp_ms=ts)
+            p.commit_transaction()  # its marker: stamped now
+        p.close()
+        at = datetime.datetime.fromtimestamp((now - 45000) / 1000, UTC)
+        lines = self.tail("wwctl-times", "--from",
+                          at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+        self.assertEqual([base64.b64decode(j["value_base64"]) for j in lines],
+                         [str(now - 40000).encode()])
 
     def test_follow_prints_later_records_until_sigint(self):
         import queue
