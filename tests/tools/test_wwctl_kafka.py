@@ -62,8 +62,10 @@ def by_pos(lines):
 
 
 def rfc3339_ms(text):
-    return int(datetime.datetime.strptime(
-        text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp() * 1000)
+    """Unix ms of "...T13:00:00.123Z", exactly (no float on the way)."""
+    at = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    epoch = datetime.datetime(1970, 1, 1)
+    return (at - epoch) // datetime.timedelta(milliseconds=1)
 
 
 class WwctlOnKafka(unittest.TestCase):
