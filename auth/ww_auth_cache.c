@@ -11,8 +11,7 @@
 typedef struct cache_entry {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     int used;
-    int64_t exp;
-    char identity[256];
+    ww_auth_jwt_claims_t claims;
 } cache_entry_t;
 
 struct ww_auth_cache {
@@ -51,8 +50,7 @@ static cache_entry_t *bucket_of(ww_auth_cache_t *c, const unsigned char *d) {
 }
 
 int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
-                         int64_t now, char *identity, size_t identity_size,
-                         int64_t *exp) {
+                         int64_t now, ww_auth_jwt_claims_t *claims) {
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     int hit = 0;
@@ -60,10 +58,8 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
     cache_entry_t *b = bucket_of(c, d);
     for (int i = 0; i < WAYS; i++) {
         if (!b[i].used || memcmp(b[i].digest, d, sizeof d) != 0) continue;
-        if (b[i].exp + c->leeway_s > now &&
-            identity_size > strlen(b[i].identity)) {
-            strcpy(identity, b[i].identity);
-            if (exp) *exp = b[i].exp;
+        if (b[i].claims.exp + c->leeway_s > now) {
+            *claims = b[i].claims;
             hit = 1;
         }
         break;
@@ -73,8 +69,7 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
 }
 
 void ww_auth_cache_insert(ww_auth_cache_t *c, const char *token, size_t len,
-                          int64_t exp, const char *identity) {
-    if (strlen(identity) >= sizeof((cache_entry_t *)0)->identity) return;
+                          const ww_auth_jwt_claims_t *claims) {
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     pthread_mutex_lock(&c->mu);
@@ -86,13 +81,12 @@ void ww_auth_cache_insert(ww_auth_cache_t *c, const char *token, size_t len,
     if (!victim) {
         victim = &b[0];
         for (int i = 1; i < WAYS; i++)
-            if (b[i].exp < victim->exp) victim = &b[i];
+            if (b[i].claims.exp < victim->claims.exp) victim = &b[i];
     }
     if (!victim->used) c->size++;
     memcpy(victim->digest, d, sizeof d);
     victim->used = 1;
-    victim->exp = exp;
-    strcpy(victim->identity, identity);
+    victim->claims = *claims;
     pthread_mutex_unlock(&c->mu);
 }
 

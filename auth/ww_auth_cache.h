@@ -11,6 +11,7 @@
 #ifndef WW_AUTH_CACHE_H
 #define WW_AUTH_CACHE_H
 
+#include "ww_auth_jwt.h"
 #include "ww_err.h"
 
 #include <stddef.h>
@@ -23,17 +24,14 @@ typedef struct ww_auth_cache ww_auth_cache_t;
 ww_auth_cache_t *ww_auth_cache_new(size_t entries, long leeway_s);
 void ww_auth_cache_destroy(ww_auth_cache_t *cache);
 
-/* 1 and the identity copied into `identity` (identity_size bytes, always
- * NUL-terminated) and the token's exp into *exp (when not NULL) when
- * `token` was stored and is still valid at `now`; 0 otherwise. */
+/* 1 and the verified claims copied into *claims when `token` was stored
+ * and is still valid at `now`; 0 otherwise (*claims untouched). */
 int ww_auth_cache_lookup(ww_auth_cache_t *cache, const char *token, size_t len,
-                         int64_t now, char *identity, size_t identity_size,
-                         int64_t *exp);
+                         int64_t now, ww_auth_jwt_claims_t *claims);
 
-/* Remembers a verified token until `exp`. An identity longer than 255
- * bytes is not cached. */
+/* Remembers a verified token's claims (copied) until claims->exp. */
 void ww_auth_cache_insert(ww_auth_cache_t *cache, const char *token, size_t len,
-                          int64_t exp, const char *identity);
+                          const ww_auth_jwt_claims_t *claims);
 
 /* Entries currently stored (expired ones included until replaced). */
 size_t ww_auth_cache_size(ww_auth_cache_t *cache);

@@ -6,6 +6,8 @@
 #include "ww_env.h"
 #include "ww_log.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,77 @@ ww_code_t ww_auth_config_load_client(ww_auth_config_t *cfg, ww_err_t *err) {
     return WW_OK;
 }
 
+/* The whole of a caller file, NUL-terminated; NULL with err set. */
+static char *read_file(const char *path, ww_err_t *err) {
+    enum { MAX = 1 << 20 };
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                   "WW_CALLERS_FILE %s cannot be read: %s", path,
+                   strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX + 1);
+    size_t n = buf ? fread(buf, 1, MAX + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > MAX) {
+        free(buf);
+        ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                   "WW_CALLERS_FILE %s cannot be read or exceeds 1 MiB", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* WW_CALLERS or WW_CALLERS_FILE, parsed against the trusted issuers. */
+static ww_code_t load_callers(ww_auth_config_t *cfg, ww_err_t *err) {
+    static const char *const retired[] = {"WW_ALLOWED_CALLERS",
+                                          "WW_TRAINER_CALLERS"};
+    for (size_t i = 0; i < sizeof retired / sizeof *retired; i++)
+        if (getenv(retired[i]))
+            return ww_err_set(
+                err, WW_ERR_INVALID_ARGUMENT,
+                "%s is no longer read: give every caller a role in "
+                "WW_CALLERS instead (docs/security.md, \"Callers and "
+                "roles\"), then unset it",
+                retired[i]);
+    const char *inline_list = getenv("WW_CALLERS");
+    const char *file = ww_env_str("WW_CALLERS_FILE", NULL);
+    if (inline_list && file)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "WW_CALLERS and WW_CALLERS_FILE are both set: "
+                          "keep one");
+    if (!inline_list && !file)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "WW_CALLERS is not set: a server with TLS refuses "
+                          "to start without a caller list (WW_CALLERS or "
+                          "WW_CALLERS_FILE; see docs/security.md)");
+    char *text = file ? read_file(file, err) : strdup(inline_list);
+    if (!text)
+        return file ? err->code
+                    : ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
+    const char *source = file ? file : "WW_CALLERS";
+    ww_code_t rc = ww_auth_callers_parse(text, source,
+                                         (const char *const *)cfg->jwt_issuers,
+                                         &cfg->callers, err);
+    free(text);
+    if (rc != WW_OK) return rc;
+    cfg->callers_source = strdup(source);
+    const char *claim = ww_env_str("WW_USER_ID_CLAIM", NULL);
+    if (claim && *claim) cfg->user_id_claim = strdup(claim);
+    if (!cfg->callers_source || (claim && *claim && !cfg->user_id_claim))
+        return ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
+    if (ww_auth_callers_count(cfg->callers) == 0)
+        ww_log_warn("auth",
+                    "event=no_callers source=%s msg=\"the caller "
+                    "list is empty: every call but health is "
+                    "refused\"",
+                    source);
+    return WW_OK;
+}
+
 ww_code_t ww_auth_config_load_server(ww_auth_config_t *cfg, ww_err_t *err) {
     memset(cfg, 0, sizeof *cfg);
     int oom = 0;
@@ -81,8 +154,11 @@ ww_code_t ww_auth_config_load_server(ww_auth_config_t *cfg, ww_err_t *err) {
                         "WW_JWT_ISSUERS holds no issuer");
         goto fail;
     }
-    cfg->allowed_callers =
-        ww_auth_strlist_parse(ww_env_str("WW_ALLOWED_CALLERS", NULL), &oom);
+    if (oom) {
+        rc = ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    if (!cfg->no_tls && (rc = load_callers(cfg, err)) != WW_OK) goto fail;
     if (oom) {
         rc = ww_err_set(err, WW_ERR_INTERNAL, "out of memory");
         goto fail;
@@ -101,7 +177,9 @@ void ww_auth_config_free(ww_auth_config_t *cfg) {
     free(cfg->jwks);
     free(cfg->jwt_audience);
     ww_auth_strlist_free(cfg->jwt_issuers);
-    ww_auth_strlist_free(cfg->allowed_callers);
+    ww_auth_callers_destroy(cfg->callers);
+    free(cfg->callers_source);
+    free(cfg->user_id_claim);
     free(cfg->tls_ca);
     free(cfg->tls_client_cert);
     free(cfg->tls_client_key);

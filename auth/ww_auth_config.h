@@ -10,14 +10,23 @@
  *   WW_JWKS               JWKS file path or https:// URL
  *   WW_JWT_AUDIENCE       required audience of incoming tokens
  *   WW_JWT_ISSUERS        comma list; default https://accounts.google.com
- *   WW_ALLOWED_CALLERS    optional comma list of identities (email or sub)
+ *   WW_CALLERS            server: who may call, in which role
+ *                         (ww_auth_callers.h); or WW_CALLERS_FILE, a file
+ *                         of the same entries, one per line; not both
+ *   WW_USER_ID_CLAIM      server: the claim holding a `user` caller's user
+ *                         id (default: sub)
  *   WW_TLS_CA             client (and https JWKS fetch): PEM roots (default:
  *                         system roots)
  *   WW_TLS_CLIENT_CERT, WW_TLS_CLIENT_KEY  client: certificate for mutual TLS
  *   GCE_METADATA_HOST     client: metadata server host[:port]
  *
  * Fail closed: a server with GRPC_NO_TLS unset needs a certificate, key,
- * JWKS and audience, and loading names the first variable missing.
+ * JWKS, audience and caller list (WW_CALLERS or WW_CALLERS_FILE; a blank
+ * list is valid and refuses everyone), and loading names the first
+ * variable missing. WW_ALLOWED_CALLERS and WW_TRAINER_CALLERS (replaced by
+ * the roles of WW_CALLERS) stop the load with a message saying so, so an
+ * old deployment never runs with its allowlist silently ignored. In local
+ * mode the caller variables are not read (there are no tokens).
  * Ownership: the config owns copies of every string; free it with
  * ww_auth_config_free. Loading reads the environment, so call it before
  * starting threads that might change it; the loaded struct is read-only
@@ -26,6 +35,7 @@
 #ifndef WW_AUTH_CONFIG_H
 #define WW_AUTH_CONFIG_H
 
+#include "ww_auth_callers.h"
 #include "ww_err.h"
 
 #include <stdbool.h>
@@ -38,7 +48,9 @@ typedef struct ww_auth_config {
     char *jwks;
     char *jwt_audience;
     char **jwt_issuers;     /* NULL-terminated, never NULL once loaded */
-    char **allowed_callers; /* NULL = any verified caller */
+    ww_auth_callers_t *callers; /* server with TLS: never NULL */
+    char *callers_source;       /* "WW_CALLERS" or the file's path */
+    char *user_id_claim;        /* NULL = sub */
     char *tls_ca;           /* client; NULL = system roots */
     char *tls_client_cert;  /* client; both or neither */
     char *tls_client_key;

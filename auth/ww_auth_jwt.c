@@ -229,13 +229,26 @@ static ww_code_t check_claims(json_t *payload,
         return UNAUTH(err, "token issued in the future (iat in %lld s)",
                       (long long)(iat - now));
 
-    const char *id = json_string_value(json_object_get(payload, "email"));
-    if (json_is_false(json_object_get(payload, "email_verified"))) id = NULL;
-    if (!id || !*id) id = json_string_value(json_object_get(payload, "sub"));
-    if (!id || !*id) return UNAUTH(err, "token has neither email nor sub");
-    if (strlen(id) >= sizeof claims->identity || !printable(id))
-        return UNAUTH(err, "token identity is too long or not printable");
-    strcpy(claims->identity, id);
+    const char *sub = json_string_value(json_object_get(payload, "sub"));
+    if (!sub || !*sub) return UNAUTH(err, "token has no sub");
+    size_t il = strlen(iss), sl = strlen(sub);
+    if (il + 1 + sl >= sizeof claims->identity || !printable(iss) ||
+        !printable(sub) || strchr(iss, '|'))
+        return UNAUTH(err, "token iss/sub is too long or not printable");
+    memcpy(claims->identity, iss, il);
+    claims->identity[il] = '|';
+    memcpy(claims->identity + il + 1, sub, sl + 1);
+    claims->issuer_len = il;
+    /* An email counts only when its issuer vouches for it explicitly. */
+    const char *email = json_string_value(json_object_get(payload, "email"));
+    if (email && json_is_true(json_object_get(payload, "email_verified")) &&
+        strlen(email) < sizeof claims->email && printable(email))
+        strcpy(claims->email, email);
+    const char *uid_claim =
+        policy->user_id_claim ? policy->user_id_claim : "sub";
+    const char *uid = json_string_value(json_object_get(payload, uid_claim));
+    if (uid && strlen(uid) < sizeof claims->user_id && printable(uid))
+        strcpy(claims->user_id, uid);
     claims->exp = exp;
     return WW_OK;
 }

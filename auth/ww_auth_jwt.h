@@ -9,8 +9,10 @@
  * signature over "header.payload"; a JSON payload with `iss` in the
  * allowlist, `aud` equal to (or, as an array, containing) the audience,
  * `exp` in the future and `nbf`/`iat` not in the future (each with
- * `leeway_s`), and an identity: `email` (unless `email_verified` is false),
- * else `sub`, printable ASCII only.
+ * `leeway_s`), and a `sub`. The identity is `iss` + `sub` ("<iss>|<sub>",
+ * printable ASCII, an issuer without '|'); the `email` is kept only when
+ * `email_verified` is the JSON value true; the user id is `sub`, or the
+ * string claim the policy names (empty when the token lacks it).
  *
  * Every failure is UNAUTHENTICATED with a message that says which check
  * failed (the message never echoes the token). Thread-safe: no shared state.
@@ -26,17 +28,23 @@
 
 #define WW_AUTH_JWT_DEFAULT_ISSUER    "https://accounts.google.com"
 #define WW_AUTH_JWT_DEFAULT_MAX_BYTES 8192
-#define WW_AUTH_JWT_IDENTITY_MAX      256
+#define WW_AUTH_JWT_IDENTITY_MAX      256 /* "<iss>|<sub>", NUL included */
+#define WW_AUTH_JWT_EMAIL_MAX         256
+#define WW_AUTH_JWT_USER_ID_MAX       129 /* 128 characters and the NUL */
 
 typedef struct ww_auth_jwt_policy {
     const char *audience;       /* required, compared exactly */
     const char *const *issuers; /* NULL-terminated; NULL = the Google issuer */
     long leeway_s;              /* allowed clock skew, seconds (e.g. 30) */
     size_t max_token_bytes;     /* 0 = WW_AUTH_JWT_DEFAULT_MAX_BYTES */
+    const char *user_id_claim;  /* claim naming the user; NULL = "sub" */
 } ww_auth_jwt_policy_t;
 
 typedef struct ww_auth_jwt_claims {
-    char identity[WW_AUTH_JWT_IDENTITY_MAX]; /* email or sub */
+    char identity[WW_AUTH_JWT_IDENTITY_MAX]; /* "<iss>|<sub>" */
+    size_t issuer_len;                       /* identity[0..issuer_len) = iss */
+    char email[WW_AUTH_JWT_EMAIL_MAX];       /* "" unless verified (true) */
+    char user_id[WW_AUTH_JWT_USER_ID_MAX];   /* "" when the claim is absent */
     int64_t exp;                             /* seconds since the epoch */
 } ww_auth_jwt_claims_t;
 

@@ -14,7 +14,8 @@ struct ww_auth_verifier {
     ww_auth_jwt_policy_t policy; /* points into the copies below */
     char *audience;
     char **issuers;
-    char **allowed;
+    const ww_auth_callers_t *callers;
+    char *user_id_claim;
     int64_t (*now)(void);
     ww_auth_jwks_t *jwks;
     ww_auth_cache_t *cache;
@@ -39,7 +40,10 @@ ww_code_t ww_auth_verifier_new(const ww_auth_verifier_opts_t *opts,
     int oom = 0;
     v->audience = strdup(opts->policy.audience);
     v->issuers = ww_auth_strlist_copy(opts->policy.issuers, &oom);
-    v->allowed = ww_auth_strlist_copy(opts->allowed_callers, &oom);
+    v->callers = opts->callers;
+    if (opts->policy.user_id_claim &&
+        !(v->user_id_claim = strdup(opts->policy.user_id_claim)))
+        oom = 1;
     v->cache =
         ww_auth_cache_new(opts->cache_entries ? opts->cache_entries
                                               : WW_AUTH_VERIFIER_DEFAULT_CACHE,
@@ -51,6 +55,7 @@ ww_code_t ww_auth_verifier_new(const ww_auth_verifier_opts_t *opts,
     v->policy = opts->policy;
     v->policy.audience = v->audience;
     v->policy.issuers = (const char *const *)v->issuers;
+    v->policy.user_id_claim = v->user_id_claim;
     v->now = opts->now ? opts->now : wall_now;
     v->jwks = jwks;
     atomic_init(&v->hits, 0);
@@ -63,7 +68,7 @@ void ww_auth_verifier_destroy(ww_auth_verifier_t *v) {
     if (!v) return;
     ww_auth_cache_destroy(v->cache);
     ww_auth_strlist_free(v->issuers);
-    ww_auth_strlist_free(v->allowed);
+    free(v->user_id_claim);
     free(v->audience);
     free(v);
 }
@@ -80,27 +85,21 @@ ww_code_t ww_auth_verifier_verify_token(ww_auth_verifier_t *v,
         return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
                           "token of %zu bytes exceeds the limit of %zu", len,
                           max);
-    if (ww_auth_cache_lookup(v->cache, token, len, now, claims->identity,
-                             sizeof claims->identity, &claims->exp)) {
+    if (ww_auth_cache_lookup(v->cache, token, len, now, claims)) {
         atomic_fetch_add(&v->hits, 1);
         return WW_OK;
     }
     atomic_fetch_add(&v->verifications, 1);
     ww_code_t rc = ww_auth_jwt_verify(token, len, &v->policy, ww_auth_jwks_keys,
                                       v->jwks, now, claims, err);
-    if (rc == WW_OK)
-        ww_auth_cache_insert(v->cache, token, len, claims->exp,
-                             claims->identity);
+    if (rc == WW_OK) ww_auth_cache_insert(v->cache, token, len, claims);
     return rc;
 }
 
-ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method,
-                                        const char *authorization,
-                                        char *identity, size_t identity_size,
-                                        ww_err_t *err) {
-    ww_auth_verifier_t *v = ctx;
-    (void)method; /* one policy per service; the runtime picks the methods */
-    if (identity_size) identity[0] = '\0';
+ww_code_t ww_auth_verifier_check(ww_auth_verifier_t *v,
+                                 const char *authorization,
+                                 ww_auth_caller_t *out, ww_err_t *err) {
+    memset(out, 0, sizeof *out);
     if (!authorization)
         return ww_err_set(
             err, WW_ERR_UNAUTHENTICATED,
@@ -115,19 +114,38 @@ ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method,
     size_t len = strlen(token);
     if (len == 0)
         return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "empty bearer token");
-
-    ww_auth_jwt_claims_t claims;
-    ww_code_t rc =
-        ww_auth_verifier_verify_token(v, token, len, v->now(), &claims, err);
+    ww_code_t rc = ww_auth_verifier_verify_token(v, token, len, v->now(),
+                                                 &out->claims, err);
     if (rc != WW_OK) return rc;
-    if (v->allowed && !ww_auth_strlist_contains((const char *const *)v->allowed,
-                                                claims.identity))
+    if (!v->callers) return WW_OK;
+    out->role = ww_auth_callers_match(v->callers, &out->claims);
+    if (out->role == WW_AUTH_ROLE_NONE)
         return ww_err_set(err, WW_ERR_PERMISSION_DENIED,
-                          "caller %s is not allowed to call this service",
-                          claims.identity);
-    if (identity_size <= strlen(claims.identity))
+                          "caller %s has no role on this service (not in "
+                          "the caller list)",
+                          out->claims.identity);
+    if (out->role == WW_AUTH_ROLE_USER && !out->claims.user_id[0])
+        return ww_err_set(err, WW_ERR_PERMISSION_DENIED,
+                          "caller %s is a user, but its token has no "
+                          "printable user id claim \"%s\" (at most 128 "
+                          "characters)",
+                          out->claims.identity,
+                          v->user_id_claim ? v->user_id_claim : "sub");
+    return WW_OK;
+}
+
+ww_code_t ww_auth_verifier_authenticate(void *ctx, const char *method,
+                                        const char *authorization,
+                                        char *identity, size_t identity_size,
+                                        ww_err_t *err) {
+    (void)method;
+    if (identity_size) identity[0] = '\0';
+    ww_auth_caller_t c;
+    ww_code_t rc = ww_auth_verifier_check(ctx, authorization, &c, err);
+    if (rc != WW_OK) return rc;
+    if (identity_size <= strlen(c.claims.identity))
         return ww_err_set(err, WW_ERR_INTERNAL, "identity buffer too small");
-    strcpy(identity, claims.identity);
+    strcpy(identity, c.claims.identity);
     return WW_OK;
 }
 

@@ -33,9 +33,11 @@ struct ww_rpc_call {
     grpc_metadata_array md;
     ProtobufCMessage *request;
     int64_t start_ns;
-    char identity[WW_RPC_IDENTITY_SIZE];
+    ww_rpc_caller_t caller;
     char idempotency_key[WW_RPC_KEY_MAX + 1];
     bool has_idempotency_key;
+    unsigned char request_digest[WW_RPC_DIGEST_SIZE];
+    bool invoked;
     ww_rpc_call_end_fn on_end;
     void *on_end_ctx;
     void (*on_free)(void *ctx);
@@ -100,8 +102,26 @@ ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init) {
     return call;
 }
 
-void ww_rpc_call__set_identity(ww_rpc_call_t *call, const char *identity) {
-    snprintf(call->identity, sizeof call->identity, "%s", identity);
+void ww_rpc_call__set_caller(ww_rpc_call_t *call,
+                             const ww_rpc_caller_t *caller) {
+    snprintf(call->caller.identity, sizeof call->caller.identity, "%s",
+             caller->identity);
+    snprintf(call->caller.role, sizeof call->caller.role, "%s", caller->role);
+    snprintf(call->caller.user_id, sizeof call->caller.user_id, "%s",
+             caller->user_id);
+}
+
+void ww_rpc_call__set_request_digest(
+    ww_rpc_call_t *call, const unsigned char digest[WW_RPC_DIGEST_SIZE]) {
+    memcpy(call->request_digest, digest, WW_RPC_DIGEST_SIZE);
+}
+
+const unsigned char *ww_rpc_call__request_digest(const ww_rpc_call_t *call) {
+    return call->request_digest;
+}
+
+bool ww_rpc_call__invoked(const ww_rpc_call_t *call) {
+    return call->invoked;
 }
 
 void ww_rpc_call__set_idempotency_key(ww_rpc_call_t *call, const char *key) {
@@ -357,6 +377,7 @@ static void closure(const ProtobufCMessage *msg, void *closure_data) {
 void ww_rpc_call__invoke(ww_rpc_call_t *call, ProtobufCService *service,
                          unsigned index, ProtobufCMessage *request) {
     call->request = request;
+    call->invoked = true;
     service->invoke(service, index, request, closure, call);
 }
 
@@ -365,7 +386,11 @@ const char *ww_rpc_call_method(const ww_rpc_call_t *call) {
 }
 
 const char *ww_rpc_call_identity(const ww_rpc_call_t *call) {
-    return call->identity;
+    return call->caller.identity;
+}
+
+const ww_rpc_caller_t *ww_rpc_call_caller(const ww_rpc_call_t *call) {
+    return &call->caller;
 }
 
 const char *ww_rpc_call_idempotency_key(const ww_rpc_call_t *call) {

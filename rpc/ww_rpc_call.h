@@ -24,11 +24,27 @@
 
 typedef struct ww_rpc_call ww_rpc_call_t;
 
+/* Sizes of what the authenticate hook writes (NUL included). */
+#define WW_RPC_IDENTITY_SIZE 256
+#define WW_RPC_ROLE_SIZE     16
+#define WW_RPC_USER_ID_SIZE  129
+
+/* Who is calling, as the server's authenticate hook found out: every field
+ * "" without a hook (and for health calls it does not see). */
+typedef struct ww_rpc_caller {
+    char identity[WW_RPC_IDENTITY_SIZE]; /* e.g. the token's iss + sub */
+    char role[WW_RPC_ROLE_SIZE];         /* in the hook's terms */
+    char user_id[WW_RPC_USER_ID_SIZE];   /* the user it acts as, if one */
+} ww_rpc_caller_t;
+
 /* Full method path, "/trainer.TrainerService/UpdateHour". */
 const char *ww_rpc_call_method(const ww_rpc_call_t *call);
 
 /* The identity the authenticate hook wrote; "" without a hook. */
 const char *ww_rpc_call_identity(const ww_rpc_call_t *call);
+
+/* Everything the authenticate hook wrote (all "" without a hook). */
+const ww_rpc_caller_t *ww_rpc_call_caller(const ww_rpc_call_t *call);
 
 /* The `idempotency-key` metadata value, or NULL when the caller sent none. */
 const char *ww_rpc_call_idempotency_key(const ww_rpc_call_t *call);

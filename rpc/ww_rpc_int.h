@@ -7,17 +7,16 @@
 #ifndef WW_RPC_INT_H
 #define WW_RPC_INT_H
 
+#include "ww_rpc_call.h"
+
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct ww_rpc_call ww_rpc_call_t;
-
-/* Sizes the server's checks share with the call's storage: the identity
- * buffer authenticate writes (NUL included), the longest idempotency-key. */
-#define WW_RPC_IDENTITY_SIZE 256
-#define WW_RPC_KEY_MAX       128
+/* The longest idempotency-key; the size of a request digest. */
+#define WW_RPC_KEY_MAX     128
+#define WW_RPC_DIGEST_SIZE 32
 
 /* Every tag the runtime hands to the core: the queue thread runs the tag's
  * own function, so the queue loop knows no owner and no owner's struct. */
@@ -61,13 +60,21 @@ typedef struct ww_rpc_call_init {
  * then cancelled and unreffed, the metadata freed, and on_end never runs. */
 ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init);
 
-/* What the server learnt before the handler: the caller's identity
- * (truncated to WW_RPC_IDENTITY_SIZE - 1) and the idempotency-key (at most
- * WW_RPC_KEY_MAX characters; checked by the server; NULL forgets it, so
- * the call's result is not remembered). Copied; only before the handler
- * runs, on the dispatching thread. */
-void ww_rpc_call__set_identity(ww_rpc_call_t *call, const char *identity);
+/* What the server learnt before the handler: the caller (each string
+ * truncated to its field), the idempotency-key (at most WW_RPC_KEY_MAX
+ * characters; checked by the server; NULL forgets it, so the call's result
+ * is not remembered) and the digest of the request bytes. Copied; only
+ * before the handler runs, on the dispatching thread. */
+void ww_rpc_call__set_caller(ww_rpc_call_t *call,
+                             const ww_rpc_caller_t *caller);
 void ww_rpc_call__set_idempotency_key(ww_rpc_call_t *call, const char *key);
+void ww_rpc_call__set_request_digest(
+    ww_rpc_call_t *call, const unsigned char digest[WW_RPC_DIGEST_SIZE]);
+const unsigned char *ww_rpc_call__request_digest(const ww_rpc_call_t *call);
+
+/* Whether ww_rpc_call__invoke ran: a handler decided the call (only such
+ * results are remembered under an idempotency-key). */
+bool ww_rpc_call__invoked(const ww_rpc_call_t *call);
 
 /* Runs method `index` of `service` with `request` (taken: freed with the
  * call) and the call's typed closure, which completes the call. */

@@ -97,6 +97,7 @@ static ww_rpc_idempotency_key_t idempotency_key(const ww_rpc_call_t *call) {
         .method = ww_rpc_call_method(call),
         .identity = ww_rpc_call_identity(call),
         .key = ww_rpc_call_idempotency_key(call),
+        .digest = ww_rpc_call__request_digest(call),
     };
 }
 
@@ -114,7 +115,10 @@ static void on_call_end(void *ctx, ww_rpc_call_t *call,
                     ww_rpc_call_method(call), ww_rpc_status_name(end->code),
                     (long long)end->duration_us, end->details);
     }
-    if (s->idempotency && ww_rpc_call_idempotency_key(call)) {
+    /* Only what a handler decided: a refusal before it (authentication,
+     * authorization, admission) says nothing about the request. */
+    if (s->idempotency && ww_rpc_call_idempotency_key(call) &&
+        ww_rpc_call__invoked(call)) {
         ww_rpc_idempotency_key_t key = idempotency_key(call);
         ww_rpc_idempotency_remember(s->idempotency, &key, end->code,
                                     end->details, end->response);
@@ -210,29 +214,56 @@ static bool authenticated(ww_rpc_server_t *s, const ww_rpc_method_t *m,
     char auth[8192];
     const char *authz =
         ww_rpc_call_metadata(call, "authorization", auth, sizeof auth);
-    char identity[WW_RPC_IDENTITY_SIZE] = "";
+    ww_rpc_caller_t caller;
+    memset(&caller, 0, sizeof caller);
     ww_err_t err;
     ww_err_clear(&err);
-    ww_code_t rc =
-        s->cfg.authenticate(s->cfg.auth_ctx, ww_rpc_call_method(call), authz,
-                            identity, sizeof identity, &err);
-    identity[sizeof identity - 1] = '\0';
-    /* Kept even on refusal: a refusal remembered under an idempotency-key
-     * belongs to the identity the hook named. */
-    ww_rpc_call__set_identity(call, identity);
+    ww_code_t rc = s->cfg.authenticate(
+        s->cfg.auth_ctx, ww_rpc_call_method(call), authz, &caller, &err);
+    caller.identity[sizeof caller.identity - 1] = '\0';
+    caller.role[sizeof caller.role - 1] = '\0';
+    caller.user_id[sizeof caller.user_id - 1] = '\0';
+    if (rc != WW_OK) {
+        ww_rpc_call__finish(call, ww_rpc_status_from_code(rc),
+                            err.msg[0] ? err.msg : "unauthenticated", NULL);
+        return false;
+    }
+    ww_rpc_call__set_caller(call, &caller);
+    return true;
+}
+
+/* The authorize hook, on the decoded request; never for health. */
+static bool authorized(ww_rpc_server_t *s, const ww_rpc_method_t *m,
+                       ww_rpc_call_t *call, const ProtobufCMessage *req) {
+    if (!s->cfg.authorize || m->is_health) return true;
+    ww_err_t err;
+    ww_err_clear(&err);
+    ww_code_t rc = s->cfg.authorize(s->cfg.authorize_ctx, call, req, &err);
     if (rc == WW_OK) return true;
     ww_rpc_call__finish(call, ww_rpc_status_from_code(rc),
-                        err.msg[0] ? err.msg : "unauthenticated", NULL);
+                        err.msg[0] ? err.msg : "permission denied", NULL);
     return false;
 }
 
-/* True when the call's key was seen before: answered with that result. */
+/* True when the call's key was seen before: answered with that result, or
+ * INVALID_ARGUMENT when the key stands for another request. */
 static bool answered_from_cache(ww_rpc_server_t *s, ww_rpc_call_t *call) {
     if (!s->idempotency || !ww_rpc_call_idempotency_key(call)) return false;
     ww_rpc_idempotency_key_t key = idempotency_key(call);
     ww_rpc_idempotency_result_t hit;
-    if (!ww_rpc_idempotency_find(s->idempotency, &key, &hit)) return false;
-    ww_rpc_call__finish(call, hit.code, hit.details, hit.response);
+    switch (ww_rpc_idempotency_find(s->idempotency, &key, &hit)) {
+    case WW_RPC_IDEMPOTENCY_MISS:
+        return false;
+    case WW_RPC_IDEMPOTENCY_HIT:
+        ww_rpc_call__finish(call, hit.code, hit.details, hit.response);
+        return true;
+    case WW_RPC_IDEMPOTENCY_CONFLICT:
+        break;
+    }
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "idempotency-key \"%s\" was used for another request", key.key);
+    ww_rpc_call__finish(call, GRPC_STATUS_INVALID_ARGUMENT, msg, NULL);
     return true;
 }
 
@@ -250,6 +281,24 @@ static bool admitted(ww_rpc_server_t *s, const ww_rpc_method_t *m,
     ww_rpc_call__finish(call, ww_rpc_status_from_code(rc),
                         err.msg[0] ? err.msg : "not admitted now", NULL);
     return false;
+}
+
+/* What binds an idempotency entry to its request: the length and the
+ * FNV-1a 128-bit hash of the bytes. Not cryptographic (the runtime holds
+ * no cryptography): accidental collisions are out of reach, and a made one
+ * only ever confuses the maker's own keys, since entries are per identity. */
+static void request_digest(const unsigned char *p, size_t n,
+                           unsigned char d[WW_RPC_DIGEST_SIZE]) {
+    const unsigned __int128 prime =
+        ((unsigned __int128)1 << 88) | ((unsigned __int128)1 << 8) | 0x3b;
+    unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ull << 64) |
+                          0x62b821756295c58dull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * prime;
+    uint64_t len = n;
+    memset(d, 0, WW_RPC_DIGEST_SIZE);
+    memcpy(d, &h, sizeof h);
+    memcpy(d + sizeof h, &len, sizeof len);
 }
 
 /* The decoded request, or NULL once the call was answered. */
@@ -283,9 +332,19 @@ static void dispatch(ww_rpc_server_t *s, const ww_rpc_method_t *m,
     if (!read_payload(call, payload, &bytes)) return;
     ProtobufCMessage *req = NULL;
     if (size_ok(s, call, bytes) && idempotency_key_ok(call) &&
-        authenticated(s, m, call) && !answered_from_cache(s, call))
+        authenticated(s, m, call))
         req = unpack(m, call, bytes);
+    if (req && s->idempotency && ww_rpc_call_idempotency_key(call)) {
+        unsigned char d[WW_RPC_DIGEST_SIZE];
+        request_digest(GRPC_SLICE_START_PTR(bytes), GRPC_SLICE_LENGTH(bytes),
+                       d);
+        ww_rpc_call__set_request_digest(call, d);
+    }
     grpc_slice_unref(bytes);
+    if (req && (!authorized(s, m, call, req) || answered_from_cache(s, call))) {
+        protobuf_c_message_free_unpacked(req, NULL);
+        req = NULL;
+    }
     if (req && !admitted(s, m, call)) {
         protobuf_c_message_free_unpacked(req, NULL);
         req = NULL;
@@ -405,8 +464,13 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     if (s->cfg.requests_per_method <= 0) s->cfg.requests_per_method = 32;
     if (s->cfg.max_receive_bytes <= 0) s->cfg.max_receive_bytes = 4 << 20;
     if (s->cfg.idempotency_cache > 0) {
-        ww_code_t rc = ww_rpc_idempotency_new((size_t)s->cfg.idempotency_cache,
-                                              &s->idempotency, err);
+        ww_rpc_idempotency_opts_t io = {
+            .capacity = (size_t)s->cfg.idempotency_cache,
+            .per_identity = s->cfg.idempotency_per_identity > 0
+                                ? (size_t)s->cfg.idempotency_per_identity
+                                : 0,
+            .ttl_ms = s->cfg.idempotency_ttl_ms};
+        ww_code_t rc = ww_rpc_idempotency_new(&io, &s->idempotency, err);
         if (rc != WW_OK) {
             free(s);
             return rc;

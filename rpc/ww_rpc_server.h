@@ -32,17 +32,23 @@
  * Before any handler runs, the runtime answers by itself:
  *   - unknown method                         -> UNIMPLEMENTED
  *   - request larger than max_receive_bytes  -> RESOURCE_EXHAUSTED
- *   - request bytes protobuf cannot decode   -> INVALID_ARGUMENT
  *   - deadline already passed                -> DEADLINE_EXCEEDED (not run)
  *   - authenticate() refused                 -> its status (not run)
+ *   - request bytes protobuf cannot decode   -> INVALID_ARGUMENT
+ *   - authorize() refused (after decoding)   -> its status (not run)
  *   - repeated `idempotency-key` (when idempotency_cache > 0) -> the first
- *     call's result, the handler is not run again (keyed by method, caller
- *     identity and key; remembered once the first call completed, so two
- *     overlapping calls with one key both run, and the body is not
- *     compared). A process-local convenience for simple servers: our
- *     services leave it off, because their writes are commands and
- *     idempotency lives in the facts on Kafka (services/host/ww_host_write.h:
- *     across instances and restarts, bound to the request, decided once).
+ *     call's result, the handler is not run again; the same key with other
+ *     request bytes -> INVALID_ARGUMENT ("was used for another request").
+ *     Keyed by method, caller identity and key, bound to a digest of the
+ *     request bytes (length + FNV-1a 128); only results a handler decided are
+ * remembered (never a refusal above or below), each for idempotency_ttl_ms, at
+ * most idempotency_per_identity per identity (its own oldest goes first;
+ *     ww_rpc_idempotency.h). Remembered once the first call completed, so
+ *     two overlapping calls with one key both run. A process-local
+ *     convenience for simple servers: our services leave it off, because
+ *     their writes are commands and idempotency lives in the facts on
+ *     Kafka (services/host/ww_host_write.h: across instances and restarts,
+ *     bound to the request by the same rule, decided once).
  *   - admit() refused (after decoding)       -> its status (not run; not
  *     remembered under the idempotency-key, so a retry once the owner is
  *     ready runs)
@@ -64,18 +70,25 @@
  *     module.
  *   - `authenticate` runs on the queue thread before any handler with the
  *     method path and the `authorization` metadata (NULL if absent). It
- *     writes a NUL-terminated caller identity (e.g. the token's subject)
- *     into identity[identity_size] and returns WW_OK, or returns a non-OK
- *     code (normally WW_ERR_UNAUTHENTICATED) with `err` filled, and the call
- *     ends with that status. Health methods are exempt unless
- *     `authenticate_health`. Handlers read the identity with
- *     ww_rpc_call_identity(). It must be thread-safe (all queue threads call
- *     it) and not block for long.
+ *     fills *caller (identity, e.g. the token's iss + sub; role; the user
+ *     id the caller acts as; NUL-terminated strings, zeroed on entry) and
+ *     returns WW_OK, or returns a non-OK code (normally
+ *     WW_ERR_UNAUTHENTICATED or WW_ERR_PERMISSION_DENIED) with `err`
+ *     filled, and the call ends with that status. Health methods are
+ *     exempt unless `authenticate_health`. Handlers read the caller with
+ *     ww_rpc_call_caller() / ww_rpc_call_identity(). It must be thread-safe
+ *     (all queue threads call it) and not block for long.
+ *   - `authorize` runs on the queue thread after decoding, before the
+ *     idempotency cache, admit and the handler, with the call (its caller
+ *     set) and the decoded request: WW_OK lets it on; any other code
+ *     (normally WW_ERR_PERMISSION_DENIED) ends the call with that status
+ *     and err's message. Never for health methods. Thread-safe, no I/O.
  */
 #ifndef WW_RPC_SERVER_H
 #define WW_RPC_SERVER_H
 
 #include "ww_err.h"
+#include "ww_rpc_call.h"
 #include "ww_rpc_health.h"
 
 #include <grpc/grpc.h>
@@ -83,14 +96,19 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct ww_rpc_server ww_rpc_server_t;
 
 typedef ww_code_t (*ww_rpc_authenticate_fn)(void *ctx, const char *method,
                                             const char *authorization,
-                                            char *identity,
-                                            size_t identity_size,
+                                            ww_rpc_caller_t *caller,
                                             ww_err_t *err);
+
+/* See the top ("authorize"). */
+typedef ww_code_t (*ww_rpc_authorize_fn)(void *ctx, const ww_rpc_call_t *call,
+                                         const ProtobufCMessage *request,
+                                         ww_err_t *err);
 
 /* Whether a call may run now, asked on the queue thread after
  * authentication and decoding, right before the handler; never for health
@@ -106,9 +124,13 @@ typedef struct ww_rpc_server_config {
     int requests_per_method; /* armed per method per thread; 0: 32 */
     int max_receive_bytes;   /* 0: 4 MiB */
     int idempotency_cache;   /* remembered keys; 0: off */
+    int idempotency_per_identity;         /* 0: idempotency_cache / 8 */
+    int64_t idempotency_ttl_ms;           /* 0: 10 minutes */
     grpc_server_credentials *credentials; /* borrowed; NULL: plaintext */
-    ww_rpc_authenticate_fn authenticate;  /* NULL: everyone, identity "" */
+    ww_rpc_authenticate_fn authenticate;  /* NULL: everyone, caller "" */
     void *auth_ctx;
+    ww_rpc_authorize_fn authorize; /* NULL: every authenticated call */
+    void *authorize_ctx;
     bool authenticate_health;
     /* Health starts NOT_SERVING for "" and every service (see the top). */
     bool start_not_serving;

@@ -6,10 +6,12 @@
 #include "ww_auth_token_source.h"
 #include "ww_auth_verifier.h"
 #include "ww_env.h"
+#include "ww_host_authz.h"
 #include "ww_log.h"
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -61,8 +63,9 @@ ww_code_t ww_host_security_server_new(ww_host_security_server_t **out,
     ww_auth_verifier_opts_t vo = {
         .policy = {.audience = s->cfg.jwt_audience,
                    .issuers = (const char *const *)s->cfg.jwt_issuers,
-                   .leeway_s = LEEWAY_S},
-        .allowed_callers = (const char *const *)s->cfg.allowed_callers,
+                   .leeway_s = LEEWAY_S,
+                   .user_id_claim = s->cfg.user_id_claim},
+        .callers = s->cfg.callers,
     };
     rc = ww_auth_verifier_new(&vo, s->jwks, &s->verifier, err);
     if (rc != WW_OK) goto fail;
@@ -82,11 +85,43 @@ ww_host_security_server_config(const ww_host_security_server_t *s) {
     return &s->cfg;
 }
 
+/* The runtime's authenticate hook with tokens: the verified caller, its
+ * identity (iss + sub), role and user id. */
+static ww_code_t authenticate_token(void *ctx, const char *method,
+                                    const char *authorization,
+                                    ww_rpc_caller_t *caller, ww_err_t *err) {
+    (void)method;
+    ww_auth_caller_t c;
+    ww_code_t rc = ww_auth_verifier_check(ctx, authorization, &c, err);
+    if (rc != WW_OK) return rc;
+    snprintf(caller->identity, sizeof caller->identity, "%s",
+             c.claims.identity);
+    snprintf(caller->role, sizeof caller->role, "%s",
+             ww_auth_role_name(c.role));
+    if (c.role == WW_AUTH_ROLE_USER)
+        snprintf(caller->user_id, sizeof caller->user_id, "%s",
+                 c.claims.user_id);
+    return WW_OK;
+}
+
+/* Local mode: no tokens, every caller is a `service` without identity. */
+static ww_code_t authenticate_local(void *ctx, const char *method,
+                                    const char *authorization,
+                                    ww_rpc_caller_t *caller, ww_err_t *err) {
+    (void)ctx, (void)method, (void)authorization, (void)err;
+    snprintf(caller->role, sizeof caller->role, "%s",
+             ww_auth_role_name(WW_AUTH_ROLE_SERVICE));
+    return WW_OK;
+}
+
 void ww_host_security_server_apply(const ww_host_security_server_t *s,
                                   ww_rpc_server_config_t *config) {
     config->credentials = s->creds;
-    config->authenticate = s->verifier ? ww_auth_verifier_authenticate : NULL;
+    config->authenticate =
+        s->verifier ? authenticate_token : authenticate_local;
     config->auth_ctx = s->verifier;
+    config->authorize = ww_host_authz_authorize;
+    config->authorize_ctx = NULL;
 }
 
 const char *ww_host_security_server_mode(const ww_host_security_server_t *s) {

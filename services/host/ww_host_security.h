@@ -3,15 +3,20 @@
  * built from the environment (ww_auth_config.h has every variable):
  *
  *   server: TLS credentials from WW_TLS_CERT/WW_TLS_KEY (mutual TLS with
- *           WW_TLS_CLIENT_CA) and the token verifier (WW_JWKS,
- *           WW_JWT_AUDIENCE, WW_JWT_ISSUERS, WW_ALLOWED_CALLERS) as the
- *           runtime's authenticate hook. Fails closed, naming the first
- *           missing variable.
+ *           WW_TLS_CLIENT_CA), the token verifier (WW_JWKS,
+ *           WW_JWT_AUDIENCE, WW_JWT_ISSUERS) and the caller list
+ *           (WW_CALLERS or WW_CALLERS_FILE, WW_USER_ID_CLAIM) as the
+ *           runtime's authenticate hook: a caller's identity is its
+ *           token's iss + sub ("<iss>|<sub>"), its role comes from the
+ *           list, and a `user` acts as its user id. The role table
+ *           (ww_host_authz.h) is the authorize hook. Fails closed, naming
+ *           the first missing variable.
  *   client: TLS (WW_TLS_CA or the system roots; gRPC checks the server
  *           name) and per-call `authorization: Bearer` tokens from the
  *           metadata server (GCE_METADATA_HOST) for the dialled host.
- *   GRPC_NO_TLS=true: plaintext without tokens on both sides. A server
- *           logs one warning at start. A client warns once per process,
+ *   GRPC_NO_TLS=true: plaintext without tokens on both sides; every caller
+ *           of a server is a `service` (identity ""). A server logs one
+ *           warning at start. A client warns once per process,
  *           at its first dial of a target that is not on this host
  *           (ww_host_security_is_loopback): plaintext to localhost never
  *           leaves the machine, so a CLI in local mode stays quiet.
@@ -43,12 +48,12 @@ void ww_host_security_server_destroy(ww_host_security_server_t *s);
 /* False in local mode (GRPC_NO_TLS=true). */
 bool ww_host_security_server_enabled(const ww_host_security_server_t *s);
 
-/* The loaded settings (e.g. WW_TRAINER_CALLERS for the trainer). */
+/* The loaded settings. */
 const ww_auth_config_t *
 ww_host_security_server_config(const ww_host_security_server_t *s);
 
-/* Fills credentials, authenticate and auth_ctx of a server config (all
- * NULL in local mode). The server must be destroyed before `s`. */
+/* Fills credentials (NULL in local mode), authenticate, auth_ctx and
+ * authorize of a server config. The server must be destroyed before `s`. */
 void ww_host_security_server_apply(const ww_host_security_server_t *s,
                                   ww_rpc_server_config_t *config);
 

@@ -2,8 +2,9 @@
 #include "ww_host_serve.h"
 
 #include "ww_env.h"
-#include "ww_log.h"
+#include "ww_host_authz.h"
 #include "ww_host_security.h"
+#include "ww_log.h"
 #include "ww_rpc_server.h"
 
 #include <signal.h>
@@ -58,7 +59,8 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_host_gate_apply(gate, &cfg);
     if (ww_rpc_server_new(&cfg, &server, &err) != WW_OK) goto out;
     for (size_t i = 0; i < c->n_services; i++)
-        if (ww_rpc_server_add_service(server, c->services[i], &err) != WW_OK)
+        if (ww_host_authz_check_service(c->services[i], &err) != WW_OK ||
+            ww_rpc_server_add_service(server, c->services[i], &err) != WW_OK)
             goto out;
     if (ww_rpc_server_start(server, &err) != WW_OK) goto out;
     ww_host_gate_attach(gate, server);

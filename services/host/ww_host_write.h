@@ -7,7 +7,9 @@
  *
  *   - CommandMeta: the caller's `idempotency-key` (none: ""), issued_at
  *     from this edge's clock (the 24-hour cancel rule uses it), a fresh
- *     correlation id, and the caller identity (ww_rpc_call_identity).
+ *     correlation id, and the caller identity (ww_rpc_call_identity: the
+ *     token's iss + sub, "<iss>|<sub>"; "" in local mode), so every fact
+ *     the command causes records who asked for it.
  *   - The call's deadline bounds the wait (WW_COMMAND_TIMEOUT_MS, default
  *     30000, when the client set none). Once the command is appended,
  *     DEADLINE_EXCEEDED means "outcome unknown": a retry with the same

@@ -1,14 +1,14 @@
 /* The trainer service: trainer.TrainerService, trainings.TrainingsService,
- * wildworkouts.admin.v1.AdminService and health over the Kafka backbone. Reads answer from the read model of
- * trainer.events; writes are commands decided by the owner of their
- * partition; users' verdicts on debits come in through the translator.
+ * wildworkouts.admin.v1.AdminService and health over the Kafka backbone. Reads
+ * answer from the read model of trainer.events; writes are commands decided by
+ * the owner of their partition; users' verdicts on debits come in through the
+ * translator.
  *
  *   WW_TRAINER_ID        the trainer this instance serves (default
  *                        trainer-1): the key of its commands and facts
- *   WW_TRAINER_CALLERS   identities allowed to cancel as the trainer
+ * Who may call what: the role table (ww_host_authz.h) over WW_CALLERS.
  * See ww_host_serve.h and ww_host_backbone.h for the rest of the
  * environment. */
-#include "ww_auth_strlist.h"
 #include "ww_env.h"
 #include "ww_host_admin.h"
 #include "ww_host_backbone.h"
@@ -25,7 +25,6 @@ typedef struct app {
     ww_host_backbone_t *backbone;
     ww_host_service_t *service;
     ww_host_admin_t *admin;
-    char **trainer_callers; /* WW_TRAINER_CALLERS, for the adapter */
 } app_t;
 
 /* Once the server listens, NOT_SERVING: Kafka, the read model, and the
@@ -34,12 +33,7 @@ static ww_code_t configure(void *ctx, bool authenticated,
                            const char *listen_addr, ww_host_gate_t *gate,
                            ww_err_t *err) {
     app_t *a = ctx;
-    int oom = 0;
-    a->trainer_callers =
-        ww_auth_strlist_parse(ww_env_str("WW_TRAINER_CALLERS", NULL), &oom);
-    if (oom) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
-    ww_trainer_grpc_set_trainer_callers(
-        a->grpc, authenticated, (const char *const *)a->trainer_callers);
+    (void)authenticated; /* the role table applies in both modes */
     ww_code_t rc;
     ww_host_gate_progress(gate, "connecting to Kafka");
     if ((rc = ww_host_backbone_open("trainer", "users", listen_addr,
@@ -65,7 +59,6 @@ static void unconfigure(void *ctx) {
     ww_host_service_destroy(a->service);
     ww_trainer_worker_destroy(a->worker);
     ww_host_backbone_destroy(a->backbone);
-    ww_auth_strlist_free(a->trainer_callers);
 }
 
 int main(void) {

@@ -2,16 +2,17 @@
  * writes as commands, answers once the facts are in. */
 #include "ww_trainer_grpc.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "google/protobuf/empty.pb-c.h"
 #include "trainer.pb-c.h"
 #include "trainings.pb-c.h"
 #include "ww_bus_config.h"
+#include "ww_host_authz.h"
 #include "ww_host_write.h"
 #include "ww_rpc_call.h"
 #include "ww_trainer_roster.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 struct ww_trainer_grpc {
     Trainer__TrainerService_Service trainer;
@@ -20,8 +21,6 @@ struct ww_trainer_grpc {
     ww_host_commands_t *commands;
     char trainer_id[WW_TRAINER_ROSTER_ID_MAX + 1];
     int32_t partition; /* of trainer_id */
-    bool enforce_trainer_callers;
-    const char *const *trainer_callers;
 };
 
 static ww_trainer_grpc_t *from_trainer(Trainer__TrainerService_Service *s) {
@@ -277,11 +276,26 @@ static void answer_training(ww_rpc_call_t *call, ProtobufCClosure done,
     done(&out.base, call);
 }
 
+/* A `user` caller may see and cancel its own trainings only. */
+static bool refused_as_not_owner(ww_rpc_call_t *call, const found_t *f) {
+    if (ww_host_authz_may_touch(call, f->user_id)) return false;
+    ww_rpc_call_fail(call, WW_ERR_PERMISSION_DENIED,
+                     "training %s belongs to another user", f->uuid);
+    return true;
+}
+
 static void after_catch_up(void *opaque, ww_code_t code, const ww_err_t *err) {
     lookup_t *l = opaque;
     found_t f;
     bool hit = find_training(l->g, l->uuid, &f);
-    if (l->cancel && (hit || code == WW_OK)) {
+    if (hit && refused_as_not_owner(l->call, &f)) {
+        free(l);
+        return;
+    }
+    /* A user's cancel goes to the owner only for a training it was seen to
+     * own: the decider does not know who booked what for whom. */
+    bool limited = !ww_host_authz_may_touch(l->call, NULL);
+    if (l->cancel && (hit || (code == WW_OK && !limited))) {
         /* Not found even now: the owner decides (NOT_FOUND, or a booking
          * of the same moment ahead of this cancel in the log). */
         cancel_under(l, hit ? f.trainer_id : l->g->trainer_id);
@@ -310,26 +324,11 @@ static void look_again_later(lookup_t *l) {
         after_catch_up(l, err.code, &err);
 }
 
-static bool is_trainer(const ww_trainer_grpc_t *g, const char *identity) {
-    if (!identity || !*identity || !g->trainer_callers) return false;
-    for (const char *const *c = g->trainer_callers; *c; c++)
-        if (strcmp(*c, identity) == 0) return true;
-    return false;
-}
-
 static void cancel_training(Trainings__TrainingsService_Service *svc,
                             const Trainings__CancelTrainingRequest *in,
                             Trainings__CancelTrainingResponse_Closure done,
                             void *call) {
     ww_trainer_grpc_t *g = from_trainings(svc);
-    if (in->by_trainer && g->enforce_trainer_callers &&
-        !is_trainer(g, ww_rpc_call_identity(call))) {
-        ww_rpc_call_fail(call, WW_ERR_PERMISSION_DENIED,
-                         "caller \"%s\" may not cancel as the trainer "
-                         "(not in WW_TRAINER_CALLERS)",
-                         ww_rpc_call_identity(call));
-        return;
-    }
     ww_err_t err;
     if (ww_ids_check_training_uuid(in->training_uuid, &err) != WW_OK) {
         ww_rpc_call_fail_err(call, &err);
@@ -350,7 +349,7 @@ static void cancel_training(Trainings__TrainingsService_Service *svc,
     }
     found_t f;
     if (find_training(g, l->uuid, &f)) {
-        cancel_under(l, f.trainer_id);
+        if (!refused_as_not_owner(call, &f)) cancel_under(l, f.trainer_id);
         free(l);
         return;
     }
@@ -368,7 +367,8 @@ static void get_training(Trainings__TrainingsService_Service *svc,
     }
     found_t f;
     if (find_training(g, in->training_uuid, &f)) {
-        answer_training(call, (ProtobufCClosure)done, &f);
+        if (!refused_as_not_owner(call, &f))
+            answer_training(call, (ProtobufCClosure)done, &f);
         return;
     }
     lookup_t *l = calloc(1, sizeof *l);
@@ -425,10 +425,4 @@ ProtobufCService *ww_trainer_grpc_trainer_service(ww_trainer_grpc_t *g) {
 
 ProtobufCService *ww_trainer_grpc_trainings_service(ww_trainer_grpc_t *g) {
     return &g->trainings.base;
-}
-
-void ww_trainer_grpc_set_trainer_callers(ww_trainer_grpc_t *g, bool enforce,
-                                         const char *const *trainer_callers) {
-    g->enforce_trainer_callers = enforce;
-    g->trainer_callers = trainer_callers;
 }

@@ -51,13 +51,11 @@ void ww_trainer_grpc_destroy(ww_trainer_grpc_t *g);
 ProtobufCService *ww_trainer_grpc_trainer_service(ww_trainer_grpc_t *g);
 ProtobufCService *ww_trainer_grpc_trainings_service(ww_trainer_grpc_t *g);
 
-/* Who may cancel with by_trainer = true. With `enforce` (authentication
- * on), only a caller whose identity (ww_rpc_call_identity) is in
- * `trainer_callers` (NULL-terminated, borrowed: must outlive the adapter;
- * NULL = nobody); anyone else gets PERMISSION_DENIED before any command is
- * written. Without `enforce` (local mode, no identities) the flag is taken
- * as sent. Call before the server starts. */
-void ww_trainer_grpc_set_trainer_callers(ww_trainer_grpc_t *g, bool enforce,
-                                         const char *const *trainer_callers);
+/* Authorization: the runtime applies the role table (ww_host_authz.h)
+ * before any handler; CancelTraining and GetTraining add its one check that
+ * needs state: a `user` caller touching another user's training gets
+ * PERMISSION_DENIED before any command is written or any field answered,
+ * and a user's cancel of a training this instance cannot find is NOT_FOUND
+ * (never forwarded unchecked). */
 
 #endif

@@ -138,8 +138,9 @@ char *fx_public_pem(EVP_PKEY *key) {
 
 json_t *fx_claims(const char *aud, int64_t now, int64_t ttl) {
     static int serial; /* every token distinct, so cache tests see new ones */
-    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:I, s:i}", "iss", FX_ISSUER, "aud", aud, "email", FX_EMAIL,
-                     "email_verified", 1, "sub", "1234567890", "iat", (json_int_t)now, "exp",
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:I, s:i}", "iss",
+                     FX_ISSUER, "aud", aud, "email", FX_EMAIL, "email_verified",
+                     1, "sub", FX_SUB, "iat", (json_int_t)now, "exp",
                      (json_int_t)(now + ttl), "serial", ++serial);
 }
 

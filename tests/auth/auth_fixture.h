@@ -15,6 +15,8 @@
 #define FX_AUDIENCE "https://trainer.test"
 #define FX_ISSUER "https://accounts.google.com"
 #define FX_EMAIL "users-svc@project.iam.gserviceaccount.com"
+#define FX_SUB      "1234567890"
+#define FX_IDENTITY FX_ISSUER "|" FX_SUB /* what a verified fx_claims names */
 
 /* A fresh temporary directory for this process (created once). */
 const char *fx_dir(void);

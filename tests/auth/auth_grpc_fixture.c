@@ -40,13 +40,25 @@ FXG_NOT_SERVED(cancel_training, Trainings__CancelTrainingRequest,
 /* The hook without a verifier: everyone passes; whether a token reached the
  * server at all is what token_is_never_sent_over_plaintext looks at. */
 static ww_code_t record_only(void *ctx, const char *method,
-                             const char *authorization, char *identity,
-                             size_t identity_size, ww_err_t *err) {
-    (void)method, (void)err;
+                             const char *authorization, ww_rpc_caller_t *caller,
+                             ww_err_t *err) {
+    (void)method, (void)err, (void)caller;
     if (authorization)
         atomic_store(&((fxg_server_t *)ctx)->saw_authorization, 1);
-    snprintf(identity, identity_size, "%s", "");
     return WW_OK;
+}
+
+/* The verifier as the runtime's hook: the caller's identity (iss + sub). */
+static ww_code_t verify(void *ctx, const char *method,
+                        const char *authorization, ww_rpc_caller_t *caller,
+                        ww_err_t *err) {
+    (void)method;
+    ww_auth_caller_t c;
+    ww_code_t rc = ww_auth_verifier_check(ctx, authorization, &c, err);
+    if (rc == WW_OK)
+        snprintf(caller->identity, sizeof caller->identity, "%s",
+                 c.claims.identity);
+    return rc;
 }
 
 fxg_server_t *fxg_server_start(grpc_server_credentials *creds,
@@ -57,12 +69,12 @@ fxg_server_t *fxg_server_start(grpc_server_credentials *creds,
         TRAININGS__TRAININGS_SERVICE__BASE_INIT,
         .schedule_training = schedule_training,
         .cancel_training = cancel_training, .get_training = get_training};
-    /* The wiring of ww_host_security_server_apply. */
-    ww_rpc_server_config_t cfg = {
-        .listen_addr = "127.0.0.1:0",
-        .credentials = creds,
-        .authenticate = verifier ? ww_auth_verifier_authenticate : record_only,
-        .auth_ctx = verifier ? (void *)verifier : fs};
+    /* The wiring of ww_host_security_server_apply, without roles. */
+    ww_rpc_server_config_t cfg = {.listen_addr = "127.0.0.1:0",
+                                  .credentials = creds,
+                                  .authenticate =
+                                      verifier ? verify : record_only,
+                                  .auth_ctx = verifier ? (void *)verifier : fs};
     ww_err_t err = {0};
     ww_code_t rc = ww_rpc_server_new(&cfg, &fs->server, &err);
     if (rc == WW_OK)

@@ -122,9 +122,12 @@ static void verify(const char *tok, size_t len) {
     if (rc == WW_OK) {
         /* A token that passes must carry a bounded, printable identity. */
         if (!claims.identity[0] || strlen(claims.identity) >= sizeof claims.identity) abort();
-        ww_auth_cache_insert(cache, tok, len, claims.exp, claims.identity);
-        char id[256];
-        if (!ww_auth_cache_lookup(cache, tok, len, now, id, sizeof id, NULL) || strcmp(id, claims.identity)) abort();
+        if (claims.identity[claims.issuer_len] != '|') abort(); /* iss | sub */
+        ww_auth_cache_insert(cache, tok, len, &claims);
+        ww_auth_jwt_claims_t back;
+        if (!ww_auth_cache_lookup(cache, tok, len, now, &back) ||
+            strcmp(back.identity, claims.identity))
+            abort();
     } else if (rc != WW_ERR_UNAUTHENTICATED || !err.msg[0]) {
         abort(); /* every refusal is UNAUTHENTICATED with a message */
     }

@@ -112,7 +112,7 @@ WW_TEST(tls_with_metadata_token_reaches_handler_and_caches) {
     fxg_server_stop(srv);
     WW_ASSERT_MSG(r1.status == GRPC_STATUS_OK, "status %d: %s", r1.status, r1.details);
     WW_ASSERT_EQ_STR(r1.identity,
-                     FX_EMAIL); /* the token's, handed to the handler */
+                     FX_IDENTITY); /* the token's, handed to the handler */
     WW_ASSERT_EQ_INT(r2.status, GRPC_STATUS_OK);
     WW_ASSERT_EQ_INT(runs, 2);
     WW_ASSERT_EQ_INT(fetched, 1);          /* client cache */
@@ -298,7 +298,7 @@ WW_TEST(python_grpcio_client_with_tls_and_token) {
     int runs = atomic_load(&srv->handler_runs);
     fxg_server_stop(srv);
     WW_ASSERT_EQ_STR(ok, "OK");
-    WW_ASSERT_EQ_STR(identity, FX_EMAIL);
+    WW_ASSERT_EQ_STR(identity, FX_IDENTITY);
     WW_ASSERT(!none);
     WW_ASSERT_CONTAINS(refused, "UNAUTHENTICATED token audience does not match");
     WW_ASSERT_EQ_INT(runs, 1);

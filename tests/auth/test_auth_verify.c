@@ -1,16 +1,18 @@
 /* Server-side token verification: the negative corpus of issue 6 (every case
  * UNAUTHENTICATED with a message naming the failed check), accepted tokens,
- * the verified-token cache, the caller allowlist and JWKS key rotation. */
+ * the verified-token cache, caller roles (iss + sub, verified emails of
+ * their own issuer only) and JWKS key rotation. */
+#include "auth_fixture.h"
+#include "ww_auth_cache.h"
+#include "ww_auth_callers.h"
+#include "ww_auth_jwks.h"
+#include "ww_auth_verifier.h"
+#include "ww_test.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "auth_fixture.h"
-#include "ww_auth_cache.h"
-#include "ww_auth_jwks.h"
-#include "ww_auth_verifier.h"
-#include "ww_test.h"
 
 static ww_auth_jwks_t *jwks;
 static ww_auth_verifier_t *verifier;
@@ -71,14 +73,23 @@ static void expect_refused_header(const char *header, const char *why) {
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
 
-WW_TEST(valid_rs256_token_yields_email_identity) {
+WW_TEST(valid_rs256_token_yields_iss_sub_identity) {
     char id[256];
     ww_err_t err = {0};
     char *t = fx_token(FX_AUDIENCE, 600);
     ww_code_t rc = auth_token(the_verifier(), t, id, &err);
-    free(t);
     WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
-    WW_ASSERT_EQ_STR(id, FX_EMAIL);
+    WW_ASSERT_EQ_STR(id, FX_IDENTITY);
+    char h[4096];
+    snprintf(h, sizeof h, "Bearer %s", t);
+    free(t);
+    ww_auth_caller_t c;
+    WW_ASSERT_EQ_INT(ww_auth_verifier_check(the_verifier(), h, &c, &err),
+                     WW_OK);
+    WW_ASSERT_EQ_STR(c.claims.email, FX_EMAIL); /* email_verified: true */
+    WW_ASSERT_EQ_STR(c.claims.user_id, FX_SUB); /* no claim configured */
+    WW_ASSERT_EQ_INT(c.claims.issuer_len, strlen(FX_ISSUER));
+    WW_ASSERT_EQ_INT(c.role, WW_AUTH_ROLE_NONE); /* no caller list */
 }
 
 WW_TEST(valid_es256_token_and_audience_array_accepted) {
@@ -91,7 +102,7 @@ WW_TEST(valid_es256_token_and_audience_array_accepted) {
     ww_code_t rc = auth_token(the_verifier(), t, id, &err);
     free(t);
     WW_ASSERT_MSG(rc == WW_OK, "%s", err.msg);
-    WW_ASSERT_EQ_STR(id, "1234567890"); /* no email: sub */
+    WW_ASSERT_EQ_STR(id, FX_IDENTITY); /* no email: the same identity */
 }
 
 WW_TEST(scheme_is_case_insensitive) {
@@ -206,15 +217,34 @@ WW_TEST(one_mib_token) {
     t[n] = '\0';
     expect_refused(t, "exceeds the limit");
 }
-WW_TEST(unverified_email_falls_back_to_sub) {
+/* Only the JSON value true verifies an email: false, "true", 1, absent do
+ * not (the email is then dropped; the identity is iss + sub anyway). */
+WW_TEST(only_email_verified_true_keeps_the_email) {
+    json_t *values[] = {json_false(), json_string("true"), json_integer(1),
+                        NULL};
+    for (int i = 0; i < 4; i++) {
+        json_t *c = fx_claims(FX_AUDIENCE, now_s(), 600);
+        if (values[i])
+            json_object_set_new(c, "email_verified", values[i]);
+        else
+            json_object_del(c, "email_verified");
+        char *t = fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
+        char h[4096];
+        snprintf(h, sizeof h, "Bearer %s", t);
+        free(t);
+        ww_auth_caller_t who;
+        ww_err_t err = {0};
+        WW_ASSERT_EQ_INT(ww_auth_verifier_check(the_verifier(), h, &who, &err),
+                         WW_OK);
+        WW_ASSERT_EQ_STR(who.claims.identity, FX_IDENTITY);
+        WW_ASSERT_MSG(who.claims.email[0] == '\0', "case %d kept the email", i);
+    }
+}
+
+WW_TEST(a_token_without_sub_is_refused) {
     json_t *c = fx_claims(FX_AUDIENCE, now_s(), 600);
-    json_object_set_new(c, "email_verified", json_false());
-    char id[256];
-    ww_err_t err = {0};
-    char *t = fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
-    WW_ASSERT_EQ_INT(auth_token(the_verifier(), t, id, &err), WW_OK);
-    free(t);
-    WW_ASSERT_EQ_STR(id, "1234567890");
+    json_object_del(c, "sub");
+    expect_refused(fx_mint("RS256", "rsa1", fx_rsa(), NULL, c), "no sub");
 }
 
 WW_TEST(every_method_is_checked_health_included) {
@@ -238,7 +268,7 @@ WW_TEST(repeated_token_is_a_cache_lookup) {
     free(t);
     WW_ASSERT_EQ_INT(v1 - v0, 1);
     WW_ASSERT_EQ_INT(h1 - h0, 4);
-    WW_ASSERT_EQ_STR(id, FX_EMAIL);
+    WW_ASSERT_EQ_STR(id, FX_IDENTITY);
 }
 
 static int64_t fake_now;
@@ -269,47 +299,142 @@ WW_TEST(cache_never_extends_a_token_life) {
 
 WW_TEST(cache_is_bounded) {
     ww_auth_cache_t *c = ww_auth_cache_new(8, 0);
-    char tok[32], id[64];
+    char tok[32];
+    ww_auth_jwt_claims_t in = {.identity = "iss|someone", .issuer_len = 3}, out;
     for (int i = 0; i < 100; i++) {
         snprintf(tok, sizeof tok, "token-%d", i);
-        ww_auth_cache_insert(c, tok, strlen(tok), 1000 + i, "someone");
+        in.exp = 1000 + i;
+        ww_auth_cache_insert(c, tok, strlen(tok), &in);
     }
     size_t size = ww_auth_cache_size(c);
-    int64_t exp = 0;
-    int hit_new = ww_auth_cache_lookup(c, "token-99", 8, 500, id, sizeof id, &exp);
-    int hit_expired = ww_auth_cache_lookup(c, "token-99", 8, 1099, id, sizeof id, NULL);
-    int hit_absent = ww_auth_cache_lookup(c, "never", 5, 500, id, sizeof id, NULL);
+    int hit_new = ww_auth_cache_lookup(c, "token-99", 8, 500, &out);
+    ww_auth_jwt_claims_t spare;
+    int hit_expired = ww_auth_cache_lookup(c, "token-99", 8, 1099, &spare);
+    int hit_absent = ww_auth_cache_lookup(c, "never", 5, 500, &spare);
     ww_auth_cache_destroy(c);
     WW_ASSERT_MSG(size <= 8, "size %zu", size);
     WW_ASSERT_EQ_INT(hit_new, 1);
-    WW_ASSERT_EQ_INT(exp, 1099);
-    WW_ASSERT_EQ_STR(id, "someone");
+    WW_ASSERT_EQ_INT(out.exp, 1099);
+    WW_ASSERT_EQ_STR(out.identity, "iss|someone");
     WW_ASSERT_EQ_INT(hit_expired, 0);
     WW_ASSERT_EQ_INT(hit_absent, 0);
 }
 
-WW_TEST(caller_not_on_allowlist_is_permission_denied) {
+#define OTHER_ISSUER "https://issuer.other.test"
+
+/* A verifier trusting FX_ISSUER and OTHER_ISSUER with caller list `list`
+ * and user id claim `claim` (NULL: sub); the list stays alive with it. */
+static ww_auth_callers_t *roles_list;
+static ww_auth_verifier_t *with_roles(const char *list, const char *claim) {
     the_verifier();
-    const char *others[] = {"trainer-svc@project.iam.gserviceaccount.com", NULL};
-    const char *us[] = {"x", FX_EMAIL, NULL};
-    ww_auth_verifier_t *deny, *allow;
+    static const char *const issuers[] = {FX_ISSUER, OTHER_ISSUER, NULL};
     ww_err_t err = {0};
-    ww_auth_verifier_opts_t vo = {.policy = {.audience = FX_AUDIENCE}, .allowed_callers = others};
-    WW_ASSERT_EQ_INT(ww_auth_verifier_new(&vo, jwks, &deny, &err), WW_OK);
-    vo.allowed_callers = us;
-    WW_ASSERT_EQ_INT(ww_auth_verifier_new(&vo, jwks, &allow, &err), WW_OK);
-    char *t = fx_token(FX_AUDIENCE, 600);
-    char id[256];
-    ww_err_t e1 = {0}, e2 = {0};
-    ww_code_t r1 = auth_token(deny, t, id, &e1), r1b = auth_token(deny, t, id, &e1);
-    ww_code_t r2 = auth_token(allow, t, id, &e2);
+    ww_auth_callers_destroy(roles_list);
+    WW_ASSERT_MSG(ww_auth_callers_parse(list, "test", issuers, &roles_list,
+                                        &err) == WW_OK,
+                  "%s", err.msg);
+    ww_auth_verifier_opts_t vo = {.policy = {.audience = FX_AUDIENCE,
+                                             .issuers = issuers,
+                                             .user_id_claim = claim},
+                                  .callers = roles_list};
+    ww_auth_verifier_t *v;
+    WW_ASSERT_EQ_INT(ww_auth_verifier_new(&vo, jwks, &v, &err), WW_OK);
+    return v;
+}
+
+/* The role of a token with these claims (NULL: leave fx_claims' value). */
+static ww_code_t role_of(ww_auth_verifier_t *v, const char *iss,
+                         const char *sub, json_t *verified,
+                         ww_auth_caller_t *who, ww_err_t *err) {
+    json_t *c = fx_claims(FX_AUDIENCE, now_s(), 600);
+    if (iss) json_object_set_new(c, "iss", json_string(iss));
+    if (sub) json_object_set_new(c, "sub", json_string(sub));
+    if (verified) json_object_set_new(c, "email_verified", verified);
+    json_object_set_new(c, "user_id", json_string("custom-user-7"));
+    char *t = fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
+    char h[4096];
+    snprintf(h, sizeof h, "Bearer %s", t);
     free(t);
-    ww_auth_verifier_destroy(deny);
-    ww_auth_verifier_destroy(allow);
-    WW_ASSERT_EQ_INT(r1, WW_ERR_PERMISSION_DENIED);
-    WW_ASSERT_EQ_INT(r1b, WW_ERR_PERMISSION_DENIED); /* also when answered from the cache */
-    WW_ASSERT_CONTAINS(e1.msg, FX_EMAIL);
-    WW_ASSERT_EQ_INT(r2, WW_OK);
+    return ww_auth_verifier_check(v, h, who, err);
+}
+
+WW_TEST(roles_come_from_iss_and_sub) {
+    ww_auth_verifier_t *v = with_roles("service=" FX_ISSUER "|" FX_SUB
+                                       ", trainer=" OTHER_ISSUER "|" FX_SUB,
+                                       NULL);
+    ww_auth_caller_t who;
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(role_of(v, NULL, NULL, NULL, &who, &err), WW_OK);
+    WW_ASSERT_EQ_INT(who.role, WW_AUTH_ROLE_SERVICE);
+    /* the same sub from another issuer is another caller */
+    WW_ASSERT_EQ_INT(role_of(v, OTHER_ISSUER, NULL, NULL, &who, &err), WW_OK);
+    WW_ASSERT_EQ_INT(who.role, WW_AUTH_ROLE_TRAINER);
+    WW_ASSERT_EQ_STR(who.claims.identity, OTHER_ISSUER "|" FX_SUB);
+    /* a sub nobody listed has no role, also when answered from the cache */
+    for (int i = 0; i < 2; i++) {
+        ww_err_t e = {0};
+        WW_ASSERT_EQ_INT(role_of(v, NULL, "someone-else", NULL, &who, &e),
+                         WW_ERR_PERMISSION_DENIED);
+        WW_ASSERT_CONTAINS(e.msg, FX_ISSUER "|someone-else");
+        WW_ASSERT_CONTAINS(e.msg, "no role");
+    }
+    ww_auth_verifier_destroy(v);
+}
+
+/* An email entry matches a verified email (JSON true) of its own issuer
+ * only: a second issuer's email never matches, verified or not. */
+WW_TEST(an_email_matches_only_verified_and_from_its_own_issuer) {
+    ww_auth_verifier_t *v =
+        with_roles("service=" FX_ISSUER "|email:" FX_EMAIL, NULL);
+    ww_auth_caller_t who;
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(role_of(v, NULL, "s-1", NULL, &who, &err), WW_OK);
+    WW_ASSERT_EQ_INT(who.role, WW_AUTH_ROLE_SERVICE);
+    WW_ASSERT_EQ_INT(role_of(v, NULL, "s-2", json_false(), &who, &err),
+                     WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_EQ_INT(role_of(v, NULL, "s-3", json_string("true"), &who, &err),
+                     WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_EQ_INT(role_of(v, OTHER_ISSUER, "s-4", json_false(), &who, &err),
+                     WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_EQ_INT(role_of(v, OTHER_ISSUER, "s-5", json_true(), &who, &err),
+                     WW_ERR_PERMISSION_DENIED);
+    ww_auth_verifier_destroy(v);
+}
+
+WW_TEST(users_act_as_sub_or_the_configured_claim) {
+    ww_auth_verifier_t *v = with_roles("user=" FX_ISSUER "|*", NULL);
+    ww_auth_caller_t who;
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(role_of(v, NULL, "u-42", NULL, &who, &err), WW_OK);
+    WW_ASSERT_EQ_INT(who.role, WW_AUTH_ROLE_USER);
+    WW_ASSERT_EQ_STR(who.claims.user_id, "u-42");
+    /* the wildcard is per issuer */
+    WW_ASSERT_EQ_INT(role_of(v, OTHER_ISSUER, "u-42", NULL, &who, &err),
+                     WW_ERR_PERMISSION_DENIED);
+    ww_auth_verifier_destroy(v);
+    v = with_roles("user=" FX_ISSUER "|*", "user_id");
+    WW_ASSERT_EQ_INT(role_of(v, NULL, "u-43", NULL, &who, &err), WW_OK);
+    WW_ASSERT_EQ_STR(who.claims.user_id, "custom-user-7");
+    ww_auth_verifier_destroy(v);
+    /* a user whose token lacks the claim acts as nobody: refused */
+    v = with_roles("user=" FX_ISSUER "|*", "no_such_claim");
+    WW_ASSERT_EQ_INT(role_of(v, NULL, "u-44", NULL, &who, &err),
+                     WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_CONTAINS(err.msg, "no_such_claim");
+    ww_auth_verifier_destroy(v);
+}
+
+WW_TEST(a_blank_caller_list_denies_everyone) {
+    const char *blanks[] = {"", "   ", " , ,\t", "# only a comment\n"};
+    for (size_t i = 0; i < 4; i++) {
+        ww_auth_verifier_t *v = with_roles(blanks[i], NULL);
+        WW_ASSERT_EQ_INT(ww_auth_callers_count(roles_list), 0);
+        ww_auth_caller_t who;
+        ww_err_t err = {0};
+        WW_ASSERT_EQ_INT(role_of(v, NULL, NULL, NULL, &who, &err),
+                         WW_ERR_PERMISSION_DENIED);
+        ww_auth_verifier_destroy(v);
+    }
 }
 
 WW_TEST(unknown_kid_reloads_jwks_at_most_once_per_interval) {
@@ -412,7 +537,9 @@ static void *worker(void *p) {
     for (int i = 0; i < 200; i++) {
         char id[256];
         ww_err_t err;
-        if (auth_token(verifier, a->token, id, &err) == WW_OK && !strcmp(id, FX_EMAIL)) a->ok++;
+        if (auth_token(verifier, a->token, id, &err) == WW_OK &&
+            !strcmp(id, FX_IDENTITY))
+            a->ok++;
     }
     return NULL;
 }
@@ -438,44 +565,51 @@ WW_TEST(concurrent_verification_is_consistent) {
 }
 
 int main(int argc, char **argv) {
-    int rc = ww_test_main(argc, argv, (ww_test_case_t[]){
-        WW_CASE(valid_rs256_token_yields_email_identity),
-        WW_CASE(valid_es256_token_and_audience_array_accepted),
-        WW_CASE(scheme_is_case_insensitive),
-        WW_CASE(no_header),
-        WW_CASE(wrong_scheme),
-        WW_CASE(empty_bearer),
-        WW_CASE(garbage),
-        WW_CASE(three_dots_and_empty_parts),
-        WW_CASE(bad_base64url),
-        WW_CASE(header_not_json),
-        WW_CASE(expired),
-        WW_CASE(expired_within_leeway_accepted),
-        WW_CASE(not_yet_valid),
-        WW_CASE(issued_in_the_future),
-        WW_CASE(missing_exp),
-        WW_CASE(wrong_aud),
-        WW_CASE(token_for_another_service),
-        WW_CASE(wrong_iss),
-        WW_CASE(alg_none),
-        WW_CASE(hs256_with_public_key_as_secret),
-        WW_CASE(alg_not_matching_key),
-        WW_CASE(unknown_kid),
-        WW_CASE(signed_by_another_key),
-        WW_CASE(tampered_payload_with_original_signature),
-        WW_CASE(one_mib_token),
-        WW_CASE(unverified_email_falls_back_to_sub),
-        WW_CASE(every_method_is_checked_health_included),
-        WW_CASE(repeated_token_is_a_cache_lookup),
-        WW_CASE(cache_never_extends_a_token_life),
-        WW_CASE(cache_is_bounded),
-        WW_CASE(caller_not_on_allowlist_is_permission_denied),
-        WW_CASE(unknown_kid_reloads_jwks_at_most_once_per_interval),
-        WW_CASE(jwks_rejects_unusable_sources),
-        WW_CASE(keyset_skips_bad_keys_keeps_good_ones),
-        WW_CASE(concurrent_verification_is_consistent),
-        {0}});
+    int rc = ww_test_main(
+        argc, argv,
+        (ww_test_case_t[]){
+            WW_CASE(valid_rs256_token_yields_iss_sub_identity),
+            WW_CASE(valid_es256_token_and_audience_array_accepted),
+            WW_CASE(scheme_is_case_insensitive),
+            WW_CASE(no_header),
+            WW_CASE(wrong_scheme),
+            WW_CASE(empty_bearer),
+            WW_CASE(garbage),
+            WW_CASE(three_dots_and_empty_parts),
+            WW_CASE(bad_base64url),
+            WW_CASE(header_not_json),
+            WW_CASE(expired),
+            WW_CASE(expired_within_leeway_accepted),
+            WW_CASE(not_yet_valid),
+            WW_CASE(issued_in_the_future),
+            WW_CASE(missing_exp),
+            WW_CASE(wrong_aud),
+            WW_CASE(token_for_another_service),
+            WW_CASE(wrong_iss),
+            WW_CASE(alg_none),
+            WW_CASE(hs256_with_public_key_as_secret),
+            WW_CASE(alg_not_matching_key),
+            WW_CASE(unknown_kid),
+            WW_CASE(signed_by_another_key),
+            WW_CASE(tampered_payload_with_original_signature),
+            WW_CASE(one_mib_token),
+            WW_CASE(only_email_verified_true_keeps_the_email),
+            WW_CASE(a_token_without_sub_is_refused),
+            WW_CASE(every_method_is_checked_health_included),
+            WW_CASE(repeated_token_is_a_cache_lookup),
+            WW_CASE(cache_never_extends_a_token_life),
+            WW_CASE(cache_is_bounded),
+            WW_CASE(roles_come_from_iss_and_sub),
+            WW_CASE(an_email_matches_only_verified_and_from_its_own_issuer),
+            WW_CASE(users_act_as_sub_or_the_configured_claim),
+            WW_CASE(a_blank_caller_list_denies_everyone),
+            WW_CASE(unknown_kid_reloads_jwks_at_most_once_per_interval),
+            WW_CASE(jwks_rejects_unusable_sources),
+            WW_CASE(keyset_skips_bad_keys_keeps_good_ones),
+            WW_CASE(concurrent_verification_is_consistent),
+            {0}});
     ww_auth_verifier_destroy(verifier);
+    ww_auth_callers_destroy(roles_list);
     ww_auth_jwks_destroy(jwks);
     return rc;
 }

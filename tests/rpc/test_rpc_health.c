@@ -84,13 +84,12 @@ static ww_code_t admit(void *ctx, const char *method, ww_err_t *err) {
 }
 
 static ww_code_t refuse_all(void *ctx, const char *method,
-                            const char *authorization, char *identity,
-                            size_t size, ww_err_t *err) {
+                            const char *authorization, ww_rpc_caller_t *caller,
+                            ww_err_t *err) {
     (void)ctx;
     (void)method;
     (void)authorization;
-    (void)identity;
-    (void)size;
+    (void)caller;
     return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "no token");
 }
 

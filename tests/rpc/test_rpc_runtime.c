@@ -132,13 +132,32 @@ static Trainer__TrainerService_Service test_service = {
 /* ---------- harness ---------- */
 
 static ww_code_t auth_hook(void *ctx, const char *method,
-                           const char *authorization, char *identity,
-                           size_t size, ww_err_t *err) {
+                           const char *authorization, ww_rpc_caller_t *caller,
+                           ww_err_t *err) {
     (void)ctx;
     (void)method;
     if (!authorization || strcmp(authorization, "Bearer good") != 0)
         return ww_err_set(err, WW_ERR_UNAUTHENTICATED, "missing or bad token");
-    snprintf(identity, size, "alice");
+    snprintf(caller->identity, sizeof caller->identity, "alice");
+    snprintf(caller->role, sizeof caller->role, "tester");
+    snprintf(caller->user_id, sizeof caller->user_id, "u-alice");
+    return WW_OK;
+}
+
+/* Refuses UpdateHour for time.seconds == 77, as a role table would. */
+static atomic_int n_authorize;
+static ww_code_t authorize_hook(void *ctx, const ww_rpc_call_t *call,
+                                const ProtobufCMessage *req, ww_err_t *err) {
+    (void)ctx;
+    atomic_fetch_add(&n_authorize, 1);
+    if (strcmp(ww_rpc_call_caller(call)->role, "tester") != 0)
+        return ww_err_set(err, WW_ERR_PERMISSION_DENIED, "role unset");
+    if (strstr(ww_rpc_call_method(call), "UpdateHour")) {
+        const Trainer__UpdateHourRequest *in =
+            (const Trainer__UpdateHourRequest *)req;
+        if (in->time && in->time->seconds == 77)
+            return ww_err_set(err, WW_ERR_PERMISSION_DENIED, "not hour 77");
+    }
     return WW_OK;
 }
 
@@ -511,7 +530,12 @@ WW_TEST(a_repeated_idempotency_key_returns_the_first_result) {
     /* a refusal is a result too: the same key gets it again */
     WW_ASSERT_EQ_INT(update(c, WW_ERR_FAILED_PRECONDITION, "k-2", &err),
                      WW_ERR_FAILED_PRECONDITION);
-    WW_ASSERT_EQ_INT(update(c, 0, "k-2", &err), WW_ERR_FAILED_PRECONDITION);
+    WW_ASSERT_EQ_INT(update(c, WW_ERR_FAILED_PRECONDITION, "k-2", &err),
+                     WW_ERR_FAILED_PRECONDITION);
+    WW_ASSERT_EQ_INT(atomic_load(&n_update), before + 2);
+    /* the same key with another request is refused, never run */
+    WW_ASSERT_EQ_INT(update(c, 0, "k-2", &err), WW_ERR_INVALID_ARGUMENT);
+    WW_ASSERT_CONTAINS(err.msg, "was used for another request");
     WW_ASSERT_EQ_INT(atomic_load(&n_update), before + 2);
     /* no key: every call runs */
     WW_ASSERT_EQ_INT(update(c, 0, NULL, &err), WW_OK);
@@ -534,6 +558,36 @@ WW_TEST(a_repeated_idempotency_key_returns_the_first_result) {
     WW_ASSERT_CONTAINS(err.msg, "idempotency-key");
     WW_ASSERT_EQ_INT(atomic_load(&n_update), before + 45);
     ww_rpc_client_destroy(c);
+    ww_rpc_server_destroy(s);
+}
+
+/* Refusals before the handler (authenticate, authorize) are never
+ * remembered under the key: they say nothing about the request. */
+WW_TEST(refusals_before_the_handler_are_not_remembered) {
+    ww_rpc_client_t *anon;
+    ww_rpc_server_t *s =
+        start_server((ww_rpc_server_config_t){.authenticate = auth_hook,
+                                              .authorize = authorize_hook,
+                                              .idempotency_cache = 16},
+                     &anon);
+    grpc_call_credentials *creds;
+    ww_rpc_client_t *good = client_with_token(s, "Bearer good", &creds);
+    ww_err_t err;
+    int before = atomic_load(&n_update), asked = atomic_load(&n_authorize);
+    WW_ASSERT_EQ_INT(update(anon, 0, "k-r", &err), WW_ERR_UNAUTHENTICATED);
+    WW_ASSERT_EQ_INT(atomic_load(&n_authorize), asked); /* never reached */
+    WW_ASSERT_EQ_INT(update(good, 77, "k-r", &err), WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_CONTAINS(err.msg, "not hour 77");
+    WW_ASSERT_EQ_INT(update(good, 77, "k-r", &err), WW_ERR_PERMISSION_DENIED);
+    WW_ASSERT_EQ_INT(atomic_load(&n_authorize), asked + 2); /* asked again */
+    WW_ASSERT_EQ_INT(atomic_load(&n_update), before);
+    /* the key is still free: another request under it runs, once */
+    WW_ASSERT_EQ_INT(update(good, 0, "k-r", &err), WW_OK);
+    WW_ASSERT_EQ_INT(update(good, 0, "k-r", &err), WW_OK);
+    WW_ASSERT_EQ_INT(atomic_load(&n_update), before + 1);
+    ww_rpc_client_destroy(anon);
+    ww_rpc_client_destroy(good);
+    grpc_call_credentials_release(creds);
     ww_rpc_server_destroy(s);
 }
 
@@ -716,6 +770,7 @@ int main(int argc, char **argv) {
                 authenticate_hook_runs_before_handlers_and_names_the_caller),
             WW_CASE(completing_calls_whose_clients_left_is_safe),
             WW_CASE(a_repeated_idempotency_key_returns_the_first_result),
+            WW_CASE(refusals_before_the_handler_are_not_remembered),
             WW_CASE(health_reports_each_service_and_refuses_unknown_names),
             WW_CASE(
                 shutdown_lets_calls_in_flight_finish_within_the_grace_period),

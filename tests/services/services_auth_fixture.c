@@ -47,8 +47,12 @@ pid_t sfx_start_service(const char *bin, int port, const char *audience,
     snprintf(key, sizeof key, "WW_TLS_KEY=%s", fx_pki_file("server.key"));
     snprintf(jwks, sizeof jwks, "WW_JWKS=%s", sfx_jwks_path);
     snprintf(aud, sizeof aud, "WW_JWT_AUDIENCE=%s", audience);
-    const char *env[16] = {listen, cert, key, jwks, aud};
-    for (int i = 5; extra && *extra && i < 15; i++)
+    /* A caller list by default (a secured start needs one): FX_EMAIL is a
+     * service. */
+    const char *env[16] = {
+        listen, cert, key,
+        jwks,   aud,  "WW_CALLERS=service=" FX_ISSUER "|email:" FX_EMAIL};
+    for (int i = 6; extra && *extra && i < 15; i++)
         env[i] = *extra++; /* later entries override earlier ones */
     pid_t pid = sfx_spawn(bin, env, log);
     WW_ASSERT_MSG(ww_test_proc_wait_port(port, pid, 60000),
@@ -87,17 +91,21 @@ void sfx_setup(void) {
     atexit(stop_all); /* runs before the fixture removes its directory */
     char log[512];
     sfx_trainer_port = ww_test_proc_free_port();
-    sfx_trainer_pid =
-        sfx_start_service(TRAINER_BIN, sfx_trainer_port, TRAINER_AUD,
-                          (const char *[]){"WW_TRAINER_CALLERS=" TRAINER_ID,
-                                           NULL},
-                      fx_path(log, sizeof log, "trainer.log"));
+    sfx_trainer_pid = sfx_start_service(
+        TRAINER_BIN, sfx_trainer_port, TRAINER_AUD,
+        (const char *[]){"WW_CALLERS=service=" FX_ISSUER "|email:" FX_EMAIL
+                         ",trainer=" FX_ISSUER "|" TRAINER_ID ",user=" FX_ISSUER
+                         "|" ANN ",user=" FX_ISSUER "|" BOB,
+                         NULL},
+        fx_path(log, sizeof log, "trainer.log"));
     sfx_users_port = ww_test_proc_free_port();
-    sfx_users_pid = sfx_start_service(USERS_BIN, sfx_users_port, USERS_AUD,
-                              (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL
-                                           "," TRAINER_ID,
-                                           NULL},
-                              fx_path(log, sizeof log, "users.log"));
+    sfx_users_pid = sfx_start_service(
+        USERS_BIN, sfx_users_port, USERS_AUD,
+        (const char *[]){"WW_CALLERS=service=" FX_ISSUER "|email:" FX_EMAIL
+                         ",service=" FX_ISSUER "|" TRAINER_ID ",user=" FX_ISSUER
+                         "|" ANN ",user=" FX_ISSUER "|" BOB,
+                         NULL},
+        fx_path(log, sizeof log, "users.log"));
 }
 
 /* ---- tokens ---- */
@@ -105,6 +113,15 @@ void sfx_setup(void) {
 char *sfx_token_as(const char *aud, const char *email) {
     json_t *c = fx_claims(aud, (int64_t)time(NULL), 600);
     json_object_set_new(c, "email", json_string(email));
+    json_object_set_new(c, "sub", json_string(email));
+    return fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
+}
+
+char *sfx_token_sub(const char *aud, const char *sub) {
+    json_t *c = fx_claims(aud, (int64_t)time(NULL), 600);
+    json_object_del(c, "email");
+    json_object_del(c, "email_verified");
+    json_object_set_new(c, "sub", json_string(sub));
     return fx_mint("RS256", "rsa1", fx_rsa(), NULL, c);
 }
 

@@ -6,9 +6,12 @@
  * chosen `authorization` value or run wwctl against them.
  *
  * Both services listen on 127.0.0.1; the trainer expects tokens for
- * https://localhost (clients dial localhost:port) and lets TRAINER_ID cancel
- * as the trainer; users expects https://127.0.0.1 (clients dial
- * 127.0.0.1:port) and allows FX_EMAIL and TRAINER_ID only. Everything is
+ * https://localhost (clients dial localhost:port), users
+ * https://127.0.0.1 (clients dial 127.0.0.1:port). Their caller lists
+ * (WW_CALLERS) give FX_EMAIL (matched as a verified email) the
+ * `service` role on both, TRAINER_ID (matched by sub) `trainer` on the
+ * trainer and `service` on users, and the users ANN and BOB (by sub) the
+ * `user` role; STRANGER is in neither. Everything is
  * started once by sfx_setup() and stopped at exit. Single-threaded use from
  * the test's main thread; failures end the case. Strings returned by
  * sfx_token_as/sfx_bearer are malloc'd and owned by the caller.
@@ -26,6 +29,8 @@
 #define USERS_AUD "https://127.0.0.1"   /* clients dial 127.0.0.1:port */
 #define TRAINER_ID "trainer-svc@project.iam.gserviceaccount.com"
 #define STRANGER "stranger@elsewhere.example"
+#define ANN         "ann"
+#define BOB         "bob"
 
 extern pid_t sfx_trainer_pid, sfx_users_pid;
 extern int sfx_trainer_port, sfx_users_port, sfx_meta_port;
@@ -38,14 +43,17 @@ void sfx_setup(void);
  * GRPC_NO_TLS/WW_LISTEN_ADDR cleared; stderr to `log`. */
 pid_t sfx_spawn(const char *bin, const char *const *env, const char *log);
 /* A service on 127.0.0.1:port with the test TLS files and JWKS, expecting
- * `audience`, plus `extra` NAME=VALUE settings (NULL-terminated, at most
- * 10, overriding the defaults; NULL: none); returns once the port
- * accepts. */
+ * `audience`, FX_EMAIL as its one `service` caller, plus `extra`
+ * NAME=VALUE settings (NULL-terminated, at most 9, overriding the
+ * defaults; NULL: none); returns once the port accepts. */
 pid_t sfx_start_service(const char *bin, int port, const char *audience,
                         const char *const *extra, const char *log);
 
-/* A valid RS256 token for `aud` with `email` as the caller. */
+/* A valid RS256 token for `aud` with `email` as the caller: its sub is
+ * `email` too, its email verified. */
 char *sfx_token_as(const char *aud, const char *email);
+/* A valid RS256 token for `aud` with sub `sub` and no email. */
+char *sfx_token_sub(const char *aud, const char *sub);
 /* "Bearer <token>"; frees token. */
 char *sfx_bearer(char *token);
 

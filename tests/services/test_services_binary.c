@@ -12,8 +12,13 @@
  * none of the addresses or the local-mode switch the suite may have set;
  * stderr goes to `log`. */
 static pid_t spawn(const char *bin, const char *const *env, const char *log) {
-    const char *unset[] = {"GRPC_NO_TLS", "WW_LISTEN_ADDR", "TRAINER_GRPC_ADDR",
-                           "USERS_GRPC_ADDR", NULL};
+    const char *unset[] = {"GRPC_NO_TLS",
+                           "WW_LISTEN_ADDR",
+                           "TRAINER_GRPC_ADDR",
+                           "USERS_GRPC_ADDR",
+                           "WW_CALLERS",
+                           "WW_CALLERS_FILE",
+                           NULL};
     /* Each start keeps its state on topics of its own (the suite's broker
      * is shared). */
     char prefix[160];
@@ -42,24 +47,58 @@ static void log_path(char *buf, size_t size, const char *what) {
  * (the checks look only at presence here, so the paths need not exist). */
 WW_TEST(refuses_to_start_naming_each_missing_security_variable) {
     const char *bins[] = {TRAINER_BIN, USERS_BIN};
+    /* WW_CALLERS last: with everything else there, the list is what is
+     * missing (its check comes before any file is opened). */
     const char *vars[] = {"WW_TLS_CERT=/nonexistent/cert.pem",
                           "WW_TLS_KEY=/nonexistent/key.pem",
                           "WW_JWKS=/nonexistent/jwks.json",
                           "WW_JWT_AUDIENCE=https://localhost"};
     const char *names[] = {"WW_TLS_CERT", "WW_TLS_KEY", "WW_JWKS",
-                           "WW_JWT_AUDIENCE"};
+                           "WW_JWT_AUDIENCE", "WW_CALLERS"};
     for (int i = 0; i < 2; i++) {
-        for (int missing = 0; missing < 4; missing++) {
+        for (int missing = 0; missing < 5; missing++) {
             char log[128], text[4096], expect[64];
             log_path(log, sizeof log, "notls");
-            const char *env[6] = {"WW_LISTEN_ADDR=127.0.0.1:0"};
+            const char *env[7] = {"WW_LISTEN_ADDR=127.0.0.1:0"};
             for (int v = 0; v < missing; v++) env[1 + v] = vars[v];
             WW_ASSERT_EQ_INT(ww_test_proc_wait(spawn(bins[i], env, log), 10000),
                              1);
             read_file(log, text, sizeof text);
             snprintf(expect, sizeof expect, "%s is not set", names[missing]);
             WW_ASSERT_CONTAINS(text, expect);
-            WW_ASSERT_CONTAINS(text, "GRPC_NO_TLS=true");
+            WW_ASSERT_CONTAINS(text, missing < 4 ? "GRPC_NO_TLS=true"
+                                                 : "WW_CALLERS_FILE");
+            WW_ASSERT_MSG(!strstr(text, "event=started"), "%s", text);
+            unlink(log);
+        }
+    }
+}
+
+/* The allowlists the roles replaced stop a start instead of being
+ * silently ignored. */
+WW_TEST(refuses_to_start_with_a_retired_caller_variable) {
+    const char *bins[] = {TRAINER_BIN, USERS_BIN};
+    const char *retired[] = {"WW_ALLOWED_CALLERS=a@example.com",
+                             "WW_TRAINER_CALLERS=t@example.com"};
+    for (int i = 0; i < 2; i++) {
+        for (int r = 0; r < 2; r++) {
+            char log[128], text[4096], name[32];
+            log_path(log, sizeof log, "retired");
+            const char *env[] = {"WW_LISTEN_ADDR=127.0.0.1:0",
+                                 "WW_TLS_CERT=/nonexistent/cert.pem",
+                                 "WW_TLS_KEY=/nonexistent/key.pem",
+                                 "WW_JWKS=/nonexistent/jwks.json",
+                                 "WW_JWT_AUDIENCE=https://localhost",
+                                 "WW_CALLERS=",
+                                 retired[r],
+                                 NULL};
+            WW_ASSERT_EQ_INT(ww_test_proc_wait(spawn(bins[i], env, log), 10000),
+                             1);
+            read_file(log, text, sizeof text);
+            snprintf(name, sizeof name, "%.*s",
+                     (int)(strchr(retired[r], '=') - retired[r]), retired[r]);
+            WW_ASSERT_CONTAINS(text, name);
+            WW_ASSERT_CONTAINS(text, "no longer read");
             WW_ASSERT_MSG(!strstr(text, "event=started"), "%s", text);
             unlink(log);
         }
@@ -201,6 +240,7 @@ int main(int argc, char **argv) {
         argc, argv,
         (ww_test_case_t[]){
             WW_CASE(refuses_to_start_naming_each_missing_security_variable),
+            WW_CASE(refuses_to_start_with_a_retired_caller_variable),
             WW_CASE(refuses_to_start_without_a_listen_address),
             WW_CASE(trainer_serves_health_and_stops_on_sigterm),
             WW_CASE(users_listens_on_its_grpc_addr_and_stops_on_sigint),
