@@ -140,6 +140,10 @@ ww_code_t ww_shard_deserialize(const ww_shard_ops_t *ops, const uint8_t *buf,
     if (ww_canon_reader_ok(&r) && last < -1)
         ww_canon_reader_fail(&r, at, "last command", "%lld is below -1 (none)",
                              (long long)last);
+    /* No Kafka offset reaches it, and the next command would overflow. */
+    if (ww_canon_reader_ok(&r) && last == INT64_MAX)
+        ww_canon_reader_fail(&r, at, "last command",
+                             "%lld leaves no offset after it", (long long)last);
     void *state = ww_canon_reader_ok(&r) ? read_state(&r, ops) : NULL;
     ww_dedup_t *d = NULL;
     if (ww_canon_reader_ok(&r)) ww_dedup_deserialize(&r, last, &d, NULL);

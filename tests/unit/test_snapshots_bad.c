@@ -613,6 +613,9 @@ WW_TEST(shard_bytes_that_break_a_rule_are_refused) {
                   "version at byte offset 4: 2 is not supported (only 1)");
     shard_refused(U, shard_raw("WWUP", 1, -2, st, NULL, 0),
                   "last command at byte offset 8: -2 is below -1 (none)");
+    shard_refused(U, shard_raw("WWUP", 1, INT64_MAX, st, NULL, 0),
+                  "last command at byte offset 8: 9223372036854775807 leaves "
+                  "no offset after it");
     shard_refused(U, shard_raw("WWUP", 1, 8, st, keys, 3),
                   "idempotency key at byte offset ");
     shard_refused(U, shard_raw("WWUP", 1, 8, st, keys, 3),
