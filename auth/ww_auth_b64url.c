@@ -10,6 +10,14 @@ static int b64url_char(unsigned char c) {
            (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+/* The 6-bit value of a base64url character already checked. */
+static unsigned b64url_value(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '-' ? 62 : 63;
+}
+
 ww_code_t ww_auth_b64url_decode(const char *in, size_t len, const char *what,
                                 unsigned char **out, size_t *out_len,
                                 ww_err_t *err) {
@@ -25,6 +33,15 @@ ww_code_t ww_auth_b64url_decode(const char *in, size_t len, const char *what,
     if (len % 4 == 1)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "%s: invalid base64url length", what);
+    /* RFC 4648 §3.5: the bits a last partial group does not use must be
+     * zero. Otherwise 4 (or 16) spellings decode to the same bytes, and a
+     * token would have several forms that all verify. */
+    unsigned unused = len % 4 == 2 ? 0x0f : len % 4 == 3 ? 0x03 : 0;
+    if (unused && (b64url_value((unsigned char)in[len - 1]) & unused))
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "%s: non-zero unused bits in the last base64url "
+                          "character (not the canonical encoding)",
+                          what);
     size_t pad = (4 - len % 4) % 4;
     size_t padded = len + pad;
     unsigned char *std = malloc(padded + 1);

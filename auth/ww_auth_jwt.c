@@ -71,6 +71,19 @@ static ww_auth_alg_t alg_from_name(const char *s) {
     return WW_AUTH_ALG_NONE;
 }
 
+/* Half the order of P-256, rounded down: the largest low S. */
+static const unsigned char p256_half_order[32] = {
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b,
+    0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
+
+/* Only low S (s <= n/2) is accepted: (r, s) and (r, n - s) both verify,
+ * and a token with two valid spellings defeats the cache and any denylist.
+ * Both are 32 big-endian bytes, so memcmp orders them as numbers. */
+static int es256_high_s(const unsigned char *sig, size_t len) {
+    return len == 64 && memcmp(sig + 32, p256_half_order, 32) > 0;
+}
+
 /* JWS carries ECDSA signatures as r||s (RFC 7518 §3.4); OpenSSL wants DER. */
 static unsigned char *es256_to_der(const unsigned char *sig, size_t len,
                                    size_t *der_len) {
@@ -156,6 +169,12 @@ static ww_code_t check_signature(const jws_parts_t *p, json_t *header,
                               &derr) != WW_OK) {
         ww_auth_keyset_unref(set);
         return UNAUTH(err, "malformed token: %s", derr.msg);
+    }
+    if (key->alg == WW_AUTH_ALG_ES256 && es256_high_s(sig, sig_len)) {
+        free(sig);
+        ww_auth_keyset_unref(set);
+        return UNAUTH(err, "token signature is not canonical (ES256 with "
+                           "high S; only low S is accepted)");
     }
     /* The signed input is "header.payload". */
     size_t input_len = (size_t)(p->seg[2] - p->seg[0]) - 1;

@@ -7,8 +7,10 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <signal.h>
@@ -151,6 +153,29 @@ static char *segment(json_t *j) {
     return b;
 }
 
+void fx_es256_negate_s(unsigned char *sig) {
+    BIGNUM *order = BN_new(), *s = BN_bin2bn(sig + 32, 32, NULL);
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    WW_ASSERT(order && s && g && EC_GROUP_get_order(g, order, NULL) == 1);
+    WW_ASSERT(BN_sub(s, order, s) == 1);
+    BN_bn2binpad(s, sig + 32, 32);
+    BN_free(s);
+    BN_free(order);
+    EC_GROUP_free(g);
+}
+
+void fx_es256_low_s(unsigned char *sig) {
+    BIGNUM *order = BN_new(), *s = BN_bin2bn(sig + 32, 32, NULL);
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    WW_ASSERT(order && s && g && EC_GROUP_get_order(g, order, NULL) == 1);
+    WW_ASSERT(BN_rshift1(order, order) == 1);
+    int high = BN_cmp(s, order) > 0;
+    BN_free(s);
+    BN_free(order);
+    EC_GROUP_free(g);
+    if (high) fx_es256_negate_s(sig);
+}
+
 char *fx_mint(const char *alg, const char *kid, EVP_PKEY *key, const char *hmac_secret, json_t *payload) {
     json_t *hdr = json_pack("{s:s, s:s}", "alg", alg, "typ", "JWT");
     if (kid) json_object_set_new(hdr, "kid", json_string(kid));
@@ -179,6 +204,7 @@ char *fx_mint(const char *alg, const char *kid, EVP_PKEY *key, const char *hmac_
             BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32);
             BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + 32, 32);
             ECDSA_SIG_free(es);
+            fx_es256_low_s(sig);
             sig_len = 64;
         }
     } else if (!strcmp(alg, "HS256")) {

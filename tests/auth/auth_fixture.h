@@ -47,6 +47,10 @@ json_t *fx_claims(const char *aud, int64_t now, int64_t ttl);
  * Consumes `payload`. malloc'd. */
 char *fx_mint(const char *alg, const char *kid, EVP_PKEY *key,
               const char *hmac_secret, json_t *payload);
+/* ES256 r||s (64 bytes) in place: s becomes n - s / s becomes low
+ * (s <= n/2), the only form servers accept. fx_mint signs low-S. */
+void fx_es256_negate_s(unsigned char *sig);
+void fx_es256_low_s(unsigned char *sig);
 /* A valid RS256 token for `aud` living `ttl` seconds from now. */
 char *fx_token(const char *aud, int64_t ttl);
 

@@ -8,20 +8,21 @@
  *   2  a header, followed by a valid payload and a garbage signature
  *   3  a JWKS document
  * Keys are generated at start-up; nothing secret is committed. */
+#include "ww_auth_b64url.h"
+#include "ww_auth_cache.h"
+#include "ww_auth_jwt.h"
+#include "ww_auth_keyset.h"
+
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ww_auth_b64url.h"
-#include "ww_auth_cache.h"
-#include "ww_auth_jwt.h"
-#include "ww_auth_keyset.h"
 
 static EVP_PKEY *ec;
 static ww_auth_keyset_t *keys;
@@ -101,8 +102,21 @@ static char *signed_token(const unsigned char *payload, size_t len) {
     EVP_MD_CTX_free(md);
     const unsigned char *q = der;
     ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &q, (long)der_len);
+    /* Low S, the only form the verifier accepts. */
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BIGNUM *order = BN_new(), *half = BN_new(), *s_low = BN_new();
+    EC_GROUP_get_order(g, order, NULL);
+    BN_rshift1(half, order);
+    if (BN_cmp(ECDSA_SIG_get0_s(es), half) > 0)
+        BN_sub(s_low, order, ECDSA_SIG_get0_s(es));
+    else
+        BN_copy(s_low, ECDSA_SIG_get0_s(es));
     BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32);
+    BN_bn2binpad(s_low, raw + 32, 32);
+    BN_free(order);
+    BN_free(half);
+    BN_free(s_low);
+    EC_GROUP_free(g);
     ECDSA_SIG_free(es);
     char *s = ww_auth_b64url_encode(raw, 64);
     char *tok = join3(h, p, s);

@@ -3,6 +3,7 @@
  * the verified-token cache, caller roles (iss + sub, verified emails of
  * their own issuer only) and JWKS key rotation. */
 #include "auth_fixture.h"
+#include "ww_auth_b64url.h"
 #include "ww_auth_cache.h"
 #include "ww_auth_callers.h"
 #include "ww_auth_jwks.h"
@@ -129,6 +130,81 @@ WW_TEST(bad_base64url) {
     expect_refused_header("Bearer eyJhbGciOi+SUzI1NiJ9.e30.c2ln", "invalid base64url character");
     expect_refused_header("Bearer eyJhbGciOiJSUzI1NiJ9=.e30.c2ln", "invalid base64url character");
     expect_refused_header("Bearer eyJhb.e30.c2ln", "invalid base64url length");
+}
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static char b64url_char(unsigned v) {
+    return b64url_alphabet[v & 63];
+}
+static unsigned b64url_val(char c) {
+    return (unsigned)(strchr(b64url_alphabet, c) - b64url_alphabet);
+}
+
+/* A signature of 256 (RS256) or 64 (ES256) bytes ends in a character with
+ * 4 unused bits: of its 16 spellings only the canonical one verifies. */
+static void one_spelling_of_last_char(char *token) {
+    size_t n = strlen(token);
+    size_t sig_len = n - (size_t)(strrchr(token, '.') + 1 - token);
+    WW_ASSERT_EQ_INT(sig_len % 4, 2);
+    unsigned orig = b64url_val(token[n - 1]);
+    WW_ASSERT_EQ_INT(orig & 0x0f, 0);
+    int accepted = 0, refused = 0;
+    for (unsigned k = 0; k < 16; k++) {
+        token[n - 1] = b64url_char((orig & ~0x0fu) | k);
+        char id[256];
+        ww_err_t err = {0};
+        ww_code_t rc = auth_token(the_verifier(), token, id, &err);
+        if (k == 0) {
+            WW_ASSERT_MSG(rc == WW_OK, "canonical spelling refused: %s",
+                          err.msg);
+            accepted++;
+        } else {
+            WW_ASSERT_MSG(rc == WW_ERR_UNAUTHENTICATED, "spelling %u accepted",
+                          k);
+            WW_ASSERT_CONTAINS(err.msg, "non-zero unused bits");
+            refused++;
+        }
+    }
+    WW_ASSERT_EQ_INT(accepted, 1);
+    WW_ASSERT_EQ_INT(refused, 15);
+    free(token);
+}
+WW_TEST(signature_last_char_has_one_spelling_rs256) {
+    one_spelling_of_last_char(fx_token(FX_AUDIENCE, 600));
+}
+WW_TEST(signature_last_char_has_one_spelling_es256) {
+    one_spelling_of_last_char(fx_mint("ES256", "ec1", fx_ec(), NULL,
+                                      fx_claims(FX_AUDIENCE, now_s(), 600)));
+}
+WW_TEST(base64url_unused_bits_refused_in_header) {
+    /* "e30" is {}; "e31" decodes to the same two bytes with a stray bit. */
+    expect_refused_header("Bearer e31.e30.c2ln", "non-zero unused bits");
+}
+
+/* (r, s) verifies, so does (r, n - s) mathematically: only low S passes. */
+WW_TEST(es256_high_s_refused) {
+    char *t = fx_mint("ES256", "ec1", fx_ec(), NULL,
+                      fx_claims(FX_AUDIENCE, now_s(), 600));
+    char *dot = strrchr(t, '.');
+    unsigned char *sig = NULL;
+    size_t sig_len = 0;
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(ww_auth_b64url_decode(dot + 1, strlen(dot + 1), "sig",
+                                           &sig, &sig_len, &err),
+                     WW_OK);
+    WW_ASSERT_EQ_INT(sig_len, 64);
+    fx_es256_negate_s(sig);
+    char *s2 = ww_auth_b64url_encode(sig, 64);
+    free(sig);
+    size_t n = (size_t)(dot - t) + 1 + strlen(s2) + 1;
+    char *high = malloc(n);
+    snprintf(high, n, "%.*s.%s", (int)(dot - t), t, s2);
+    free(s2);
+    char id[256];
+    ww_code_t rc = auth_token(the_verifier(), t, id, &err);
+    free(t);
+    WW_ASSERT_MSG(rc == WW_OK, "low S refused: %s", err.msg);
+    expect_refused(high, "high S");
 }
 WW_TEST(header_not_json) { expect_refused_header("Bearer bm90IGpzb24.e30.c2ln", "header is not a JSON object"); }
 
@@ -577,6 +653,10 @@ int main(int argc, char **argv) {
             WW_CASE(garbage),
             WW_CASE(three_dots_and_empty_parts),
             WW_CASE(bad_base64url),
+            WW_CASE(signature_last_char_has_one_spelling_rs256),
+            WW_CASE(signature_last_char_has_one_spelling_es256),
+            WW_CASE(base64url_unused_bits_refused_in_header),
+            WW_CASE(es256_high_s_refused),
             WW_CASE(header_not_json),
             WW_CASE(expired),
             WW_CASE(expired_within_leeway_accepted),
