@@ -295,14 +295,14 @@ typedef enum { ANSWER_TOKEN, ANSWER_FAIL, ANSWER_WAIT } answer_t;
 static answer_t answer_locked(ww_auth_token_source_t *ts) {
     int64_t now = wall_s();
     if (ts->bearer && now < ts->refresh_at) return ANSWER_TOKEN;
-    if (ts->fail_until_ms && ww_clock_mono_ms() < ts->fail_until_ms)
-        return ANSWER_FAIL;
+    int failing = ts->fail_until_ms && ww_clock_mono_ms() < ts->fail_until_ms;
+    /* A failed background refresh must not fail calls while the token is
+     * still valid: serve it, and try again once the retry window passed. */
     if (ts->bearer && now < ts->exp - MIN_REMAINING_S) {
-        /* Refresh in the background, serve the valid token meanwhile. */
-        start_fetch_locked(ts);
+        if (!failing) start_fetch_locked(ts);
         return ANSWER_TOKEN;
     }
-    return ANSWER_WAIT;
+    return failing ? ANSWER_FAIL : ANSWER_WAIT;
 }
 
 static int plugin_get_metadata(

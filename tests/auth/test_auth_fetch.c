@@ -144,6 +144,42 @@ WW_TEST(failure_is_remembered_briefly_then_retried) {
     free(t);
 }
 
+/* A token in its refresh window (past half its life, still valid) while
+ * the metadata server fails: the background refresh fails, and calls keep
+ * getting the cached token instead of the failure. Waits half a 30 s life. */
+WW_TEST(failed_background_refresh_keeps_serving_valid_token) {
+    ww_auth_token_source_t *ts = source(2000, 10000);
+    char *t = fx_token(FX_AUDIENCE, 30);
+    meta_token(t);
+    meta_mode("ok");
+    char got[8192];
+    ww_err_t err = {0};
+    ww_code_t r1 = ww_auth_token_source_token(ts, got, sizeof got, &err);
+    WW_ASSERT_MSG(r1 == WW_OK, "%s", err.msg);
+    /* Refresh at 15 s (half the life), still valid until 20 s. */
+    usleep(15500 * 1000);
+    meta_mode("500");
+    ww_code_t r2 = ww_auth_token_source_token(ts, got, sizeof got,
+                                              &err); /* starts the refresh */
+    int idle = ww_auth_token_source_wait_idle(ts, 5000);
+    unsigned long fetches = ww_auth_token_source_fetch_count(ts);
+    memset(got, 0, sizeof got);
+    ww_code_t r3 = ww_auth_token_source_token(
+        ts, got, sizeof got, &err); /* within the retry window */
+    unsigned long fetches_after = ww_auth_token_source_fetch_count(ts);
+    ww_auth_token_source_release(ts);
+    meta_mode("ok");
+    WW_ASSERT_EQ_INT(r2, WW_OK);
+    WW_ASSERT(idle);
+    WW_ASSERT_EQ_INT(fetches, 2); /* the refresh ran, and failed */
+    WW_ASSERT_MSG(r3 == WW_OK,
+                  "valid token not served after a failed refresh: %s (%s)",
+                  ww_code_name(r3), err.msg);
+    WW_ASSERT_EQ_STR(got, t);
+    WW_ASSERT_EQ_INT(fetches_after, 2); /* no new attempt inside the window */
+    free(t);
+}
+
 static void start_jwks_server(void) {
     if (jwks_pid) return;
     fx_path(jwks_dir, sizeof jwks_dir, "jwks-host");
@@ -190,17 +226,20 @@ WW_TEST(jwks_over_https_refuses_untrusted_certificate) {
 }
 
 int main(int argc, char **argv) {
-    int rc = ww_test_main(argc, argv, (ww_test_case_t[]){
-        WW_CASE(fetches_token_for_target_audience_then_serves_from_cache),
-        WW_CASE(http_500_fails_fast),
-        WW_CASE(garbage_fails_fast),
-        WW_CASE(slow_server_fails_at_the_fetch_timeout),
-        WW_CASE(nearly_expired_token_refused),
-        WW_CASE(server_down_fails_fast),
-        WW_CASE(failure_is_remembered_briefly_then_retried),
-        WW_CASE(jwks_over_https_with_configured_ca),
-        WW_CASE(jwks_over_https_refuses_untrusted_certificate),
-        {0}});
+    int rc = ww_test_main(
+        argc, argv,
+        (ww_test_case_t[]){
+            WW_CASE(fetches_token_for_target_audience_then_serves_from_cache),
+            WW_CASE(http_500_fails_fast),
+            WW_CASE(garbage_fails_fast),
+            WW_CASE(slow_server_fails_at_the_fetch_timeout),
+            WW_CASE(nearly_expired_token_refused),
+            WW_CASE(server_down_fails_fast),
+            WW_CASE(failure_is_remembered_briefly_then_retried),
+            WW_CASE(failed_background_refresh_keeps_serving_valid_token),
+            WW_CASE(jwks_over_https_with_configured_ca),
+            WW_CASE(jwks_over_https_refuses_untrusted_certificate),
+            {0}});
     fx_fake_server_stop(meta_pid);
     fx_fake_server_stop(jwks_pid);
     return rc;
