@@ -1,10 +1,12 @@
 /* ww_auth_http.c - bounded GET over libcurl. */
 #include "ww_auth_http.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_init_rc = CURLE_FAILED_INIT;
@@ -43,6 +45,49 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *userp) {
     return n;
 }
 
+/* Cache-Control (RFC 9111 §5.2): the smallest max-age, 0 for no-store or
+ * no-cache; other directives are ignored. `line` is one raw header line. */
+static void cache_control(const char *line, size_t n, long *max_age) {
+    static const char name[] = "cache-control:";
+    if (n < sizeof name - 1 || strncasecmp(line, name, sizeof name - 1)) return;
+    while (n && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+        n--;
+    size_t i = sizeof name - 1;
+    while (i < n) {
+        while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < n && line[i] != ',')
+            i++;
+        size_t len = i - start;
+        const char *d = line + start;
+        long v = -1;
+        if (len >= 8 && !strncasecmp(d, "max-age=", 8)) {
+            v = 0;
+            size_t k = 8;
+            if (k < len && d[k] == '"') k++;
+            if (k >= len || !isdigit((unsigned char)d[k])) continue;
+            for (; k < len && isdigit((unsigned char)d[k]); k++)
+                v = v > 100000000 ? v : v * 10 + (d[k] - '0');
+        } else if ((len == 8 && !strncasecmp(d, "no-store", 8)) ||
+                   (len == 8 && !strncasecmp(d, "no-cache", 8))) {
+            v = 0;
+        }
+        if (v >= 0 && (*max_age < 0 || v < *max_age)) *max_age = v;
+    }
+}
+
+static size_t http_header(char *data, size_t size, size_t nmemb, void *userp) {
+    cache_control(data, size * nmemb, userp);
+    return size * nmemb;
+}
+
+static int http_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+                         curl_off_t ultotal, curl_off_t ulnow) {
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return atomic_load((const atomic_int *)userp) != 0;
+}
+
 ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
                            ww_auth_http_response_t *resp, ww_err_t *err) {
     memset(resp, 0, sizeof *resp);
@@ -68,6 +113,7 @@ ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
         hdrs = n;
     }
     http_sink_t sink = {.max = req->max_bytes};
+    long max_age = -1;
     char curl_err[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -82,6 +128,13 @@ ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     if (req->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
     if (req->no_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &max_age);
+    if (req->cancel) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)req->cancel);
+    }
 
     CURLcode rc = curl_easy_perform(c);
     ww_code_t code = WW_OK;
@@ -91,6 +144,9 @@ ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
             code = ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
                               "response from %s larger than %zu bytes",
                               req->url, req->max_bytes);
+        else if (rc == CURLE_ABORTED_BY_CALLBACK)
+            code =
+                ww_err_set(err, WW_ERR_UNAVAILABLE, "%s: cancelled", req->url);
         else if (rc == CURLE_OPERATION_TIMEDOUT)
             code = ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
                                         "%s: no answer within %ld ms (%s)",
@@ -107,6 +163,7 @@ ww_code_t ww_auth_http_get(const ww_auth_http_request_t *req,
         } else {
             resp->body = sink.buf;
             resp->len = sink.len;
+            resp->max_age_s = max_age;
         }
     }
     curl_slist_free_all(hdrs);

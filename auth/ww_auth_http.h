@@ -14,6 +14,7 @@
 
 #include "ww_err.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct ww_auth_http_request {
@@ -24,12 +25,16 @@ typedef struct ww_auth_http_request {
     size_t max_bytes;    /* larger bodies fail with RESOURCE_EXHAUSTED */
     const char *ca_file; /* PEM roots for https; NULL = system roots */
     int no_proxy; /* 1: never use a proxy (metadata server is link-local) */
+    const atomic_int *cancel; /* NULL, or: non-zero abandons the request
+                                 within about a second (UNAVAILABLE) */
 } ww_auth_http_request_t;
 
 typedef struct ww_auth_http_response {
-    long status; /* HTTP status code */
-    char *body;  /* NUL-terminated, malloc'd; owned by the response */
-    size_t len;  /* body bytes, without the NUL */
+    long status;    /* HTTP status code */
+    char *body;     /* NUL-terminated, malloc'd; owned by the response */
+    size_t len;     /* body bytes, without the NUL */
+    long max_age_s; /* Cache-Control max-age; 0 for no-store/no-cache;
+                       -1 when the response sets neither */
 } ww_auth_http_response_t;
 
 /* Performs the GET. On WW_OK *resp holds the status and body (any status;

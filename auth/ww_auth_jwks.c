@@ -1,4 +1,4 @@
-/* ww_auth_jwks.c - JWKS source, cache and rate-limited reload. */
+/* ww_auth_jwks.c - JWKS source, cache and background refresh. */
 #include "ww_auth_jwks.h"
 
 #include "ww_auth_http.h"
@@ -6,6 +6,7 @@
 #include "ww_log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,11 +17,19 @@
 struct ww_auth_jwks {
     char *source;
     char *ca_file;
-    long refresh_ms, timeout_ms;
-    pthread_mutex_t mu;        /* guards `current` and last_attempt_ms */
-    pthread_mutex_t reload_mu; /* one reload at a time */
+    long refresh_ms, timeout_ms, ttl_ms;
+    pthread_mutex_t mu;    /* guards everything below but the atomics */
+    pthread_cond_t wake;   /* the refresh thread: a request or stop */
+    pthread_cond_t loaded; /* waiters: a load attempt finished */
     ww_auth_keyset_t *current;
-    long long last_attempt_ms;
+    long current_ttl_ms;       /* of `current` */
+    long long last_attempt_ms; /* start of the newest load attempt */
+    long long next_refresh_ms; /* when the thread refreshes on its own */
+    int requested, refreshing;
+    unsigned long finished; /* load attempts done */
+    pthread_t thread;
+    int started;
+    atomic_int stop;    /* also cancels an HTTP fetch in flight */
     atomic_ulong loads; /* read without the lock, as the verifier's stats */
 };
 
@@ -50,14 +59,17 @@ static ww_code_t read_file(const char *path, char **buf, size_t *len,
     return WW_OK;
 }
 
-static ww_code_t fetch(const ww_auth_jwks_t *j, char **buf, size_t *len,
-                       ww_err_t *err) {
+/* *max_age_s: the response's Cache-Control max-age, -1 without one. */
+static ww_code_t fetch(ww_auth_jwks_t *j, char **buf, size_t *len,
+                       long *max_age_s, ww_err_t *err) {
+    *max_age_s = -1;
     if (strncmp(j->source, "https://", 8) != 0)
         return read_file(j->source, buf, len, err);
     ww_auth_http_request_t req = {.url = j->source,
                                   .timeout_ms = j->timeout_ms,
                                   .max_bytes = WW_AUTH_JWKS_MAX_BYTES,
-                                  .ca_file = j->ca_file};
+                                  .ca_file = j->ca_file,
+                                  .cancel = &j->stop};
     ww_auth_http_response_t resp;
     ww_code_t rc = ww_auth_http_get(&req, &resp, err);
     if (rc != WW_OK) return rc;
@@ -69,20 +81,33 @@ static ww_code_t fetch(const ww_auth_jwks_t *j, char **buf, size_t *len,
     }
     *buf = resp.body;
     *len = resp.len;
+    *max_age_s = resp.max_age_s;
     return WW_OK;
 }
 
-/* Fetches and parses; on WW_OK *set is a new reference. */
-static ww_code_t load(ww_auth_jwks_t *j, ww_auth_keyset_t **set,
+/* The TTL a set fetched with this max-age gets: the configured TTL, or a
+ * shorter max-age, but never below the refresh interval (a max-age of 0
+ * must not become a fetch loop). */
+static long ttl_for(const ww_auth_jwks_t *j, long max_age_s) {
+    long ttl = j->ttl_ms;
+    if (max_age_s >= 0 && max_age_s < ttl / 1000) ttl = max_age_s * 1000;
+    return ttl < j->refresh_ms ? j->refresh_ms : ttl;
+}
+
+/* Fetches and parses; on WW_OK *set is a new reference and *ttl_ms its
+ * TTL. Marks the attempt's start in last_attempt_ms. */
+static ww_code_t load(ww_auth_jwks_t *j, ww_auth_keyset_t **set, long *ttl_ms,
                       ww_err_t *err) {
     char *buf = NULL;
     size_t len = 0;
+    long max_age_s = -1;
     atomic_fetch_add(&j->loads, 1);
     pthread_mutex_lock(&j->mu);
     j->last_attempt_ms = ww_clock_mono_ms();
     pthread_mutex_unlock(&j->mu);
-    ww_code_t rc = fetch(j, &buf, &len, err);
+    ww_code_t rc = fetch(j, &buf, &len, &max_age_s, err);
     if (rc != WW_OK) return rc;
+    *ttl_ms = ttl_for(j, max_age_s);
     ww_err_t perr;
     rc = ww_auth_keyset_parse(buf, len, set, &perr);
     free(buf);
@@ -97,6 +122,59 @@ static ww_code_t load(ww_auth_jwks_t *j, ww_auth_keyset_t **set,
             j->source);
     }
     return WW_OK;
+}
+
+/* The refresh thread: waits for the TTL or a request, loads, swaps. */
+static void *refresh_main(void *arg) {
+    ww_auth_jwks_t *j = arg;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (!atomic_load(&j->stop) && !j->requested &&
+               ww_clock_mono_ms() < j->next_refresh_ms) {
+            long long left = j->next_refresh_ms - ww_clock_mono_ms();
+            /* The loop looks again after a wake-up, so a minute is enough. */
+            struct timespec until =
+                ww_clock_mono_deadline(left > 60000 ? 60000 : (int)left);
+            pthread_cond_timedwait(&j->wake, &j->mu, &until);
+        }
+        if (atomic_load(&j->stop)) break;
+        const char *reason = j->requested ? "unknown_kid" : "ttl";
+        j->requested = 0;
+        j->refreshing = 1;
+        pthread_mutex_unlock(&j->mu);
+
+        ww_auth_keyset_t *fresh = NULL;
+        long ttl = 0;
+        ww_err_t lerr = {0};
+        ww_code_t rc = load(j, &fresh, &ttl, &lerr);
+        pthread_mutex_lock(&j->mu);
+        ww_auth_keyset_t *old = NULL;
+        if (rc == WW_OK) {
+            old = j->current;
+            j->current = fresh;
+            j->current_ttl_ms = ttl;
+            j->next_refresh_ms = j->last_attempt_ms + ttl;
+        } else {
+            /* Keep the set; try again after the refresh interval. */
+            j->next_refresh_ms = j->last_attempt_ms + j->refresh_ms;
+        }
+        j->refreshing = 0;
+        j->finished++;
+        pthread_cond_broadcast(&j->loaded);
+        pthread_mutex_unlock(&j->mu);
+        if (rc == WW_OK)
+            ww_log_info("auth",
+                        "jwks_reloaded source=%s keys=%zu ttl_ms=%ld reason=%s",
+                        j->source, ww_auth_keyset_count(fresh), ttl, reason);
+        else if (!atomic_load(&j->stop))
+            ww_log_warn("auth",
+                        "jwks_reload_failed source=%s reason=%s error=\"%s\"",
+                        j->source, reason, lerr.msg);
+        ww_auth_keyset_unref(old);
+        pthread_mutex_lock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
 }
 
 ww_code_t ww_auth_jwks_new(const ww_auth_jwks_opts_t *opts,
@@ -118,80 +196,96 @@ ww_code_t ww_auth_jwks_new(const ww_auth_jwks_opts_t *opts,
                         : WW_AUTH_JWKS_DEFAULT_REFRESH_MS;
     j->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
                                          : WW_AUTH_JWKS_DEFAULT_TIMEOUT_MS;
+    j->ttl_ms = opts->ttl_ms > 0 ? opts->ttl_ms : WW_AUTH_JWKS_DEFAULT_TTL_MS;
+    if (j->ttl_ms < j->refresh_ms) j->ttl_ms = j->refresh_ms;
     pthread_mutex_init(&j->mu, NULL);
-    pthread_mutex_init(&j->reload_mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->wake, &attr);
+    pthread_cond_init(&j->loaded, &attr);
+    pthread_condattr_destroy(&attr);
     atomic_init(&j->loads, 0);
+    atomic_init(&j->stop, 0);
     ww_code_t rc = (!j->source || (opts->ca_file && !j->ca_file))
                        ? ww_err_set(err, WW_ERR_INTERNAL, "out of memory")
-                       : load(j, &j->current, err);
+                       : load(j, &j->current, &j->current_ttl_ms, err);
+    if (rc == WW_OK) {
+        j->finished = 1;
+        j->next_refresh_ms = j->last_attempt_ms + j->current_ttl_ms;
+        if (pthread_create(&j->thread, NULL, refresh_main, j) != 0)
+            rc = ww_err_set(err, WW_ERR_INTERNAL,
+                            "JWKS %s: cannot start the refresh thread",
+                            j->source);
+        else
+            j->started = 1;
+    }
     if (rc != WW_OK) {
         ww_auth_jwks_destroy(j);
         return rc;
     }
-    ww_log_info("auth", "jwks_loaded source=%s keys=%zu", j->source,
-                ww_auth_keyset_count(j->current));
+    ww_log_info("auth", "jwks_loaded source=%s keys=%zu ttl_ms=%ld", j->source,
+                ww_auth_keyset_count(j->current), j->current_ttl_ms);
     *out = j;
     return WW_OK;
 }
 
 void ww_auth_jwks_destroy(ww_auth_jwks_t *j) {
     if (!j) return;
+    if (j->started) {
+        pthread_mutex_lock(&j->mu);
+        atomic_store(&j->stop, 1);
+        pthread_cond_signal(&j->wake);
+        pthread_mutex_unlock(&j->mu);
+        pthread_join(j->thread, NULL);
+    }
     ww_auth_keyset_unref(j->current);
+    pthread_cond_destroy(&j->wake);
+    pthread_cond_destroy(&j->loaded);
     pthread_mutex_destroy(&j->mu);
-    pthread_mutex_destroy(&j->reload_mu);
     free(j->source);
     free(j->ca_file);
     free(j);
-}
-
-static ww_auth_keyset_t *current_ref(ww_auth_jwks_t *j) {
-    pthread_mutex_lock(&j->mu);
-    ww_auth_keyset_t *s = ww_auth_keyset_ref(j->current);
-    pthread_mutex_unlock(&j->mu);
-    return s;
 }
 
 ww_code_t ww_auth_jwks_keys(void *ctx, const char *kid, ww_auth_keyset_t **set,
                             ww_err_t *err) {
     (void)err;
     ww_auth_jwks_t *j = ctx;
-    ww_auth_keyset_t *s = current_ref(j);
-    if (!kid || ww_auth_keyset_find(s, kid)) {
-        *set = s;
-        return WW_OK;
-    }
-    ww_auth_keyset_unref(s);
-
-    pthread_mutex_lock(&j->reload_mu);
-    s = current_ref(j);
     pthread_mutex_lock(&j->mu);
-    long long since = ww_clock_mono_ms() - j->last_attempt_ms;
-    pthread_mutex_unlock(&j->mu);
-    /* Another thread may have reloaded while this one waited. */
-    if (!ww_auth_keyset_find(s, kid) && since >= j->refresh_ms) {
-        ww_auth_keyset_t *fresh = NULL;
-        ww_err_t lerr;
-        if (load(j, &fresh, &lerr) == WW_OK) {
-            pthread_mutex_lock(&j->mu);
-            ww_auth_keyset_t *old = j->current;
-            j->current = fresh;
-            pthread_mutex_unlock(&j->mu);
-            ww_auth_keyset_unref(old);
-            ww_auth_keyset_unref(s);
-            s = current_ref(j);
-            ww_log_info("auth",
-                        "jwks_reloaded source=%s keys=%zu reason=unknown_kid",
-                        j->source, ww_auth_keyset_count(s));
-        } else {
-            ww_log_warn("auth", "jwks_reload_failed source=%s error=\"%s\"",
-                        j->source, lerr.msg);
-        }
+    ww_auth_keyset_t *s = ww_auth_keyset_ref(j->current);
+    /* An unknown kid asks for a refresh and fails now with this set: the
+     * caller (a completion-queue thread) never waits for the fetch. */
+    if (kid && !ww_auth_keyset_find(s, kid) && !j->refreshing &&
+        !j->requested &&
+        ww_clock_mono_ms() - j->last_attempt_ms >= j->refresh_ms) {
+        j->requested = 1;
+        pthread_cond_signal(&j->wake);
     }
-    pthread_mutex_unlock(&j->reload_mu);
+    pthread_mutex_unlock(&j->mu);
     *set = s;
     return WW_OK;
 }
 
 unsigned long ww_auth_jwks_load_count(ww_auth_jwks_t *j) {
     return atomic_load(&j->loads);
+}
+
+int ww_auth_jwks_wait_loads(ww_auth_jwks_t *j, unsigned long n,
+                            long timeout_ms) {
+    struct timespec until = ww_clock_mono_deadline(
+        timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
+    pthread_mutex_lock(&j->mu);
+    while (j->finished < n)
+        if (pthread_cond_timedwait(&j->loaded, &j->mu, &until)) break;
+    int ok = j->finished >= n;
+    pthread_mutex_unlock(&j->mu);
+    return ok;
+}
+
+long ww_auth_jwks_ttl_ms(ww_auth_jwks_t *j) {
+    pthread_mutex_lock(&j->mu);
+    long ttl = j->current_ttl_ms;
+    pthread_mutex_unlock(&j->mu);
+    return ttl;
 }

@@ -49,8 +49,9 @@ typedef struct ww_auth_jwt_claims {
 } ww_auth_jwt_claims_t;
 
 /* Supplies the key set that should hold `kid` (NULL when the token names
- * none): on WW_OK *set is a reference the verifier drops when done. It may
- * block (a JWKS refresh); it is called on the verifying thread. */
+ * none): on WW_OK *set is a reference the verifier drops when done. It is
+ * called on the verifying thread and should not block (ww_auth_jwks_keys
+ * never does). */
 typedef ww_code_t (*ww_auth_jwt_keys_fn)(void *ctx, const char *kid,
                                          ww_auth_keyset_t **set, ww_err_t *err);
 

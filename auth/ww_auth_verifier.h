@@ -13,9 +13,8 @@
  * given.
  *
  * Threads: after _new, _authenticate and _verify_token may run on any number
- * of threads at once (e.g. every completion-queue thread of a server). A
- * JWKS reload (unknown kid) runs on the calling thread, bounded by the JWKS
- * fetch timeout.
+ * of threads at once (e.g. every completion-queue thread of a server). No
+ * call waits for a JWKS fetch: the JWKS refreshes on its own thread.
  */
 #ifndef WW_AUTH_VERIFIER_H
 #define WW_AUTH_VERIFIER_H

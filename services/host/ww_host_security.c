@@ -38,7 +38,7 @@ void ww_host_security_server_destroy(ww_host_security_server_t *s) {
 }
 
 ww_code_t ww_host_security_server_new(ww_host_security_server_t **out,
-                                     ww_err_t *err) {
+                                      ww_err_t *err) {
     *out = NULL;
     ww_host_security_server_t *s = calloc(1, sizeof *s);
     if (!s) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
@@ -57,7 +57,11 @@ ww_code_t ww_host_security_server_new(ww_host_security_server_t **out,
     s->grpc_ref = true;
     rc = ww_auth_tls_server_credentials_from_config(&s->cfg, &s->creds, err);
     if (rc != WW_OK) goto fail;
-    ww_auth_jwks_opts_t jo = {.source = s->cfg.jwks, .ca_file = s->cfg.tls_ca};
+    ww_auth_jwks_opts_t jo = {.source = s->cfg.jwks,
+                              .ca_file = s->cfg.tls_ca,
+                              .ttl_ms = ww_env_long("WW_JWKS_TTL_MS", 0),
+                              .timeout_ms =
+                                  ww_env_long("WW_JWKS_TIMEOUT_MS", 0)};
     rc = ww_auth_jwks_new(&jo, &s->jwks, err);
     if (rc != WW_OK) goto fail;
     ww_auth_verifier_opts_t vo = {
@@ -115,7 +119,7 @@ static ww_code_t authenticate_local(void *ctx, const char *method,
 }
 
 void ww_host_security_server_apply(const ww_host_security_server_t *s,
-                                  ww_rpc_server_config_t *config) {
+                                   ww_rpc_server_config_t *config) {
     config->credentials = s->creds;
     config->authenticate =
         s->verifier ? authenticate_token : authenticate_local;
@@ -222,7 +226,7 @@ static void warn_remote_plaintext(const char *target) {
 }
 
 ww_code_t ww_host_security_dial(const char *target, ww_rpc_client_t **out,
-                               ww_err_t *err) {
+                                ww_err_t *err) {
     *out = NULL;
     if (!target || !*target)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,

@@ -7,8 +7,11 @@ The test steers it through files in DIR, read on every request:
   token     the identity token answered in mode ok (minted by the test with
             its test key)
   jwks.json served at /jwks.json
-It writes DIR/count (identity requests seen), DIR/last_audience and
-DIR/jwks_count. With --tls CERT KEY it speaks https (for the JWKS fetch).
+  jwks_cache_control  sent as the JWKS answer's Cache-Control header
+  jwks_delay          seconds the JWKS answer waits (missing = 0)
+It writes DIR/count (identity requests seen), DIR/last_audience,
+DIR/jwks_count (JWKS requests received), DIR/jwks_done (answered) and
+DIR/jwks_inflight_max (most JWKS requests held at once). With --tls CERT KEY it speaks https (for the JWKS fetch).
 """
 import argparse
 import http.server
@@ -21,6 +24,7 @@ import urllib.parse
 
 IDENTITY = "/computeMetadata/v1/instance/service-accounts/default/identity"
 lock = threading.Lock()
+jwks_inflight = 0
 
 
 def read(d, name, default=""):
@@ -45,9 +49,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, code, body):
+    def reply(self, code, body, headers=()):
         data = body.encode()
         self.send_response(code)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -60,8 +66,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         d = self.server.dir
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/jwks.json":
-            bump(d, "jwks_count")
-            return self.reply(200, read(d, "jwks.json"))
+            return self.jwks(d)
         if url.path != IDENTITY:
             return self.reply(404, "not found")
         bump(d, "count")
@@ -78,6 +83,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(5)
         return self.reply(200, read(d, "token"))
+
+
+    def jwks(self, d):
+        global jwks_inflight
+        bump(d, "jwks_count")
+        with lock:
+            jwks_inflight += 1
+            most = max(jwks_inflight, int(read(d, "jwks_inflight_max", "0") or 0))
+            with open(os.path.join(d, "jwks_inflight_max"), "w") as f:
+                f.write(str(most))
+        try:
+            time.sleep(float(read(d, "jwks_delay", "0") or 0))
+            cc = read(d, "jwks_cache_control")
+            self.reply(200, read(d, "jwks.json"), [("Cache-Control", cc)] if cc else [])
+        finally:
+            with lock:
+                jwks_inflight -= 1
+            bump(d, "jwks_done")
 
 
 def main():

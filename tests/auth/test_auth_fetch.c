@@ -1,15 +1,16 @@
 /* Fetching over HTTP(S): identity tokens from a fake metadata server (happy
  * path, cache, and every way the server can fail, each fast and clear) and
  * a JWKS over https. */
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-
 #include "auth_fixture.h"
 #include "ww_auth_jwks.h"
 #include "ww_auth_token_source.h"
 #include "ww_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static pid_t meta_pid, jwks_pid;
 static int meta_port, jwks_port;
@@ -225,6 +226,145 @@ WW_TEST(jwks_over_https_refuses_untrusted_certificate) {
     WW_ASSERT_CONTAINS(err.msg, url);
 }
 
+static void jwks_file(const char *name, const char *value) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", jwks_dir, name);
+    if (value)
+        fx_write(p, value);
+    else
+        unlink(p);
+}
+
+static ww_auth_jwks_t *jwks_over_https(long refresh_ms, long ttl_ms) {
+    start_jwks_server();
+    char url[128], ca[600];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/jwks.json", jwks_port);
+    snprintf(ca, sizeof ca, "%s/ca.pem", fx_pki());
+    ww_auth_jwks_t *j = NULL;
+    ww_err_t err = {0};
+    ww_auth_jwks_opts_t o = {.source = url,
+                             .ca_file = ca,
+                             .timeout_ms = 20000,
+                             .refresh_interval_ms = refresh_ms,
+                             .ttl_ms = ttl_ms};
+    WW_ASSERT_MSG(ww_auth_jwks_new(&o, &j, &err) == WW_OK, "%s", err.msg);
+    return j;
+}
+
+static int has_kid(ww_auth_jwks_t *j, const char *kid) {
+    ww_auth_keyset_t *set = NULL;
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(ww_auth_jwks_keys(j, kid, &set, &err), WW_OK);
+    int found = ww_auth_keyset_find(set, kid) != NULL;
+    ww_auth_keyset_unref(set);
+    return found;
+}
+
+/* Cache-Control max-age shortens the TTL (never below the refresh
+ * interval), never lengthens it. */
+WW_TEST(jwks_ttl_follows_cache_control_max_age) {
+    start_jwks_server();
+    const struct {
+        const char *cc;
+        long want;
+    } cases[] = {{NULL, 5000},
+                 {"public, max-age=1, must-revalidate", 1000},
+                 {"max-age=3600", 5000},
+                 {"no-store", 200},
+                 {"max-age=0", 200}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        jwks_file("jwks_cache_control", cases[i].cc);
+        ww_auth_jwks_t *j = jwks_over_https(200, 5000);
+        long ttl = ww_auth_jwks_ttl_ms(j);
+        ww_auth_jwks_destroy(j);
+        WW_ASSERT_MSG(ttl == cases[i].want,
+                      "Cache-Control %s: ttl %ld, want %ld",
+                      cases[i].cc ? cases[i].cc : "(none)", ttl, cases[i].want);
+    }
+    jwks_file("jwks_cache_control", NULL);
+}
+
+/* max-age=1 with a 5-minute TTL: a key the issuer removes is gone after
+ * one max-age, with no unknown kid to trigger anything. */
+WW_TEST(jwks_key_removed_upstream_is_dropped_within_max_age) {
+    jwks_file("jwks_cache_control", "max-age=1");
+    ww_auth_jwks_t *j = jwks_over_https(200, 300000);
+    int before = has_kid(j, "ec1");
+    json_t *keys = json_pack("{s:[o]}", "keys", fx_jwk(fx_rsa(), "rsa1"));
+    char *doc = json_dumps(keys, JSON_COMPACT);
+    json_decref(keys);
+    char p[600];
+    snprintf(p, sizeof p, "%s/jwks.json", jwks_dir);
+    fx_write(p, doc);
+    free(doc);
+    unsigned long n = ww_auth_jwks_load_count(j);
+    int refreshed = ww_auth_jwks_wait_loads(j, n + 1, 30000);
+    int after = has_kid(j, "ec1"), rsa = has_kid(j, "rsa1");
+    ww_auth_jwks_destroy(j);
+    doc = fx_jwks_json(0);
+    fx_write(p, doc);
+    free(doc);
+    jwks_file("jwks_cache_control", NULL);
+    WW_ASSERT(before);
+    WW_ASSERT(refreshed);
+    WW_ASSERT(!after);
+    WW_ASSERT(rsa);
+}
+
+/* The trigger of issue 12: unknown kids while the JWKS host is slow. The
+ * lookups answer while the one refresh they caused is still held by the
+ * server, and they cause no second one. */
+WW_TEST(unknown_kid_never_waits_for_a_slow_jwks) {
+    ww_auth_jwks_t *j = jwks_over_https(100, 300000);
+    long count0 = fx_read_count(jwks_dir, "jwks_count"),
+         done0 = fx_read_count(jwks_dir, "jwks_done");
+    jwks_file("jwks_delay", "6");
+    usleep(150 * 1000); /* past the refresh interval after the first load */
+    int first = has_kid(j, "zzz");
+    /* Wait until the server holds the refresh request. */
+    for (int i = 0; i < 400 && fx_read_count(jwks_dir, "jwks_count") == count0;
+         i++)
+        usleep(25 * 1000);
+    long held = fx_read_count(jwks_dir, "jwks_count") - count0;
+    int found = 0;
+    for (int i = 0; i < 200; i++)
+        found += has_kid(j, "zzz") + !has_kid(j, "ec1");
+    long done_meanwhile = fx_read_count(jwks_dir, "jwks_done") - done0;
+    long count_meanwhile = fx_read_count(jwks_dir, "jwks_count") - count0;
+    jwks_file("jwks_delay", NULL);
+    int finished = ww_auth_jwks_wait_loads(j, 2, 30000);
+    ww_auth_jwks_destroy(j);
+    WW_ASSERT(!first);
+    WW_ASSERT_EQ_INT(held, 1);
+    WW_ASSERT_EQ_INT(found, 0);
+    WW_ASSERT_EQ_INT(done_meanwhile,
+                     0); /* every lookup answered while the fetch was held */
+    WW_ASSERT_EQ_INT(count_meanwhile, 1); /* one refresh at a time */
+    WW_ASSERT_EQ_INT(fx_read_count(jwks_dir, "jwks_inflight_max"), 1);
+    WW_ASSERT(finished);
+}
+
+/* Destroying the loader while its fetch is held by a slow server ends the
+ * fetch instead of waiting for it. */
+WW_TEST(jwks_destroy_abandons_a_slow_fetch) {
+    ww_auth_jwks_t *j = jwks_over_https(100, 300000);
+    long count0 = fx_read_count(jwks_dir, "jwks_count");
+    jwks_file("jwks_delay", "15");
+    usleep(150 * 1000);
+    has_kid(j, "zzz");
+    for (int i = 0; i < 400 && fx_read_count(jwks_dir, "jwks_count") == count0;
+         i++)
+        usleep(25 * 1000);
+    long held = fx_read_count(jwks_dir, "jwks_count") - count0;
+    long done_before = fx_read_count(jwks_dir, "jwks_done");
+    ww_auth_jwks_destroy(j);
+    long done_after = fx_read_count(jwks_dir, "jwks_done");
+    jwks_file("jwks_delay", NULL);
+    WW_ASSERT_EQ_INT(held, 1);
+    WW_ASSERT_EQ_INT(done_after,
+                     done_before); /* returned before the server answered */
+}
+
 int main(int argc, char **argv) {
     int rc = ww_test_main(
         argc, argv,
@@ -239,6 +379,10 @@ int main(int argc, char **argv) {
             WW_CASE(failed_background_refresh_keeps_serving_valid_token),
             WW_CASE(jwks_over_https_with_configured_ca),
             WW_CASE(jwks_over_https_refuses_untrusted_certificate),
+            WW_CASE(jwks_ttl_follows_cache_control_max_age),
+            WW_CASE(jwks_key_removed_upstream_is_dropped_within_max_age),
+            WW_CASE(unknown_kid_never_waits_for_a_slow_jwks),
+            WW_CASE(jwks_destroy_abandons_a_slow_fetch),
             {0}});
     fx_fake_server_stop(meta_pid);
     fx_fake_server_stop(jwks_pid);

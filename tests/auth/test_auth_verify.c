@@ -513,7 +513,10 @@ WW_TEST(a_blank_caller_list_denies_everyone) {
     }
 }
 
-WW_TEST(unknown_kid_reloads_jwks_at_most_once_per_interval) {
+/* An unknown kid fails at once and asks the refresh thread for a reload
+ * (key rotation); the retry after it succeeds. At most one reload per
+ * interval, whatever the number of forged kids. */
+WW_TEST(unknown_kid_refreshes_in_background_at_most_once_per_interval) {
     char *doc = fx_jwks_json(0);
     char path[512];
     fx_path(path, sizeof path, "rotating-jwks.json");
@@ -530,12 +533,16 @@ WW_TEST(unknown_kid_reloads_jwks_at_most_once_per_interval) {
     char id[256];
     /* Within the interval after the initial load: no reload, unknown kid. */
     ww_code_t r1 = auth_token(v, t, id, &err);
+    usleep(100 * 1000);
     unsigned long loads1 = ww_auth_jwks_load_count(j);
     doc = fx_jwks_json(1); /* the issuer rotates rsa2 in */
     fx_write(path, doc);
     free(doc);
     usleep(450 * 1000);
+    /* Fails now (nobody waits for the fetch), and asks for a reload. */
     ww_code_t r2 = auth_token(v, t, id, &err);
+    int reloaded = ww_auth_jwks_wait_loads(j, 2, 10000);
+    ww_code_t r3 = auth_token(v, t, id, &err);
     unsigned long loads2 = ww_auth_jwks_load_count(j);
     /* A burst of forged kids right after costs no further loads. */
     for (int i = 0; i < 20; i++) {
@@ -545,15 +552,60 @@ WW_TEST(unknown_kid_reloads_jwks_at_most_once_per_interval) {
         auth_token(v, f, id, &err);
         free(f);
     }
+    usleep(100 * 1000);
     unsigned long loads3 = ww_auth_jwks_load_count(j);
     free(t);
     ww_auth_verifier_destroy(v);
     ww_auth_jwks_destroy(j);
     WW_ASSERT_EQ_INT(r1, WW_ERR_UNAUTHENTICATED);
     WW_ASSERT_EQ_INT(loads1, 1);
-    WW_ASSERT_EQ_INT(r2, WW_OK);
+    WW_ASSERT_EQ_INT(r2, WW_ERR_UNAUTHENTICATED);
+    WW_ASSERT(reloaded);
+    WW_ASSERT_MSG(r3 == WW_OK, "rotated key not trusted after the reload: %s",
+                  err.msg);
     WW_ASSERT_EQ_INT(loads2, 2);
     WW_ASSERT_EQ_INT(loads3, 2);
+}
+
+/* No max-age from a file: the TTL alone refreshes, and a key removed from
+ * the JWKS stops verifying after one TTL without any unknown kid. */
+WW_TEST(removed_key_untrusted_after_one_ttl) {
+    char *doc = fx_jwks_json(1);
+    char path[512];
+    fx_path(path, sizeof path, "ttl-jwks.json");
+    fx_write(path, doc);
+    free(doc);
+    ww_auth_jwks_t *j;
+    ww_auth_verifier_t *v;
+    ww_err_t err = {0};
+    ww_auth_jwks_opts_t jo = {
+        .source = path, .refresh_interval_ms = 100, .ttl_ms = 300};
+    WW_ASSERT_EQ_INT(ww_auth_jwks_new(&jo, &j, &err), WW_OK);
+    long ttl = ww_auth_jwks_ttl_ms(j);
+    ww_auth_verifier_opts_t vo = {.policy = {.audience = FX_AUDIENCE}};
+    WW_ASSERT_EQ_INT(ww_auth_verifier_new(&vo, j, &v, &err), WW_OK);
+    char id[256];
+    char *t1 = fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
+                       fx_claims(FX_AUDIENCE, now_s(), 600));
+    ww_code_t before = auth_token(v, t1, id, &err);
+    free(t1);
+    doc = fx_jwks_json(0); /* rsa2 revoked */
+    fx_write(path, doc);
+    free(doc);
+    unsigned long n = ww_auth_jwks_load_count(j);
+    int refreshed = ww_auth_jwks_wait_loads(j, n + 1, 30000);
+    /* A fresh token (not in the verified-token cache) under the old key. */
+    char *t2 = fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
+                       fx_claims(FX_AUDIENCE, now_s(), 600));
+    ww_code_t after = auth_token(v, t2, id, &err);
+    free(t2);
+    ww_auth_verifier_destroy(v);
+    ww_auth_jwks_destroy(j);
+    WW_ASSERT_EQ_INT(ttl, 300);
+    WW_ASSERT_EQ_INT(before, WW_OK);
+    WW_ASSERT(refreshed);
+    WW_ASSERT_EQ_INT(after, WW_ERR_UNAUTHENTICATED);
+    WW_ASSERT_CONTAINS(err.msg, "unknown signing key kid \"rsa2\"");
 }
 
 WW_TEST(jwks_rejects_unusable_sources) {
@@ -683,7 +735,9 @@ int main(int argc, char **argv) {
             WW_CASE(an_email_matches_only_verified_and_from_its_own_issuer),
             WW_CASE(users_act_as_sub_or_the_configured_claim),
             WW_CASE(a_blank_caller_list_denies_everyone),
-            WW_CASE(unknown_kid_reloads_jwks_at_most_once_per_interval),
+            WW_CASE(
+                unknown_kid_refreshes_in_background_at_most_once_per_interval),
+            WW_CASE(removed_key_untrusted_after_one_ttl),
             WW_CASE(jwks_rejects_unusable_sources),
             WW_CASE(keyset_skips_bad_keys_keeps_good_ones),
             WW_CASE(concurrent_verification_is_consistent),
