@@ -949,17 +949,19 @@ ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
     if (!p || !rec || !p->in_handler)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "processor: dlq only from inside the handler");
-    char dlq_topic[512];
-    rd_kafka_headers_t *h = ww_bus_dlq_headers(rec, p->group, reason, attempts,
-                                               dlq_topic, sizeof dlq_topic);
+    /* A copy over message.max.bytes would be refused at every redo of the
+     * transaction: such a record gets a truncated dead letter instead. */
+    ww_bus_dlq_letter_t l;
+    ww_bus_dlq_letter(rec, p->group, reason, attempts,
+                      ww_bus_dlq_max_bytes(p->producer), false, &l);
     ww_log_warn("bus",
                 "processor txn_id=%s dlq=%s partition=%d offset=%lld "
-                "reason=\"%s\"",
-                p->txn_id, dlq_topic, (int)rec->partition,
-                (long long)rec->offset, reason ? reason : "");
-    return ww_bus_processor_produce(p, dlq_topic, RD_KAFKA_PARTITION_UA,
-                                    rec->key, rec->key_len, rec->payload,
-                                    rec->len, h, err);
+                "bytes=%zu truncated=%s reason=\"%s\"",
+                p->txn_id, l.topic, (int)rec->partition, (long long)rec->offset,
+                rec->len, l.truncated ? "true" : "false", reason ? reason : "");
+    return ww_bus_processor_produce(p, l.topic, RD_KAFKA_PARTITION_UA, l.key,
+                                    l.key_len, l.value, l.value_len, l.headers,
+                                    err);
 }
 
 const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p) {

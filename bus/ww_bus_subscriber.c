@@ -108,7 +108,7 @@ struct ww_bus_subscriber {
 
     arena_t arena; /* consumer thread only */
 
-    atomic_llong acked, retried, dead_lettered, commits;
+    atomic_llong acked, retried, dead_lettered, dlq_skipped, commits;
     atomic_bool failed;
     atomic_int assigned;
 };
@@ -227,34 +227,36 @@ static bool dlq_client(ww_bus_subscriber_t *sub, ww_err_t *err) {
     return sub->dlq != NULL;
 }
 
-/* One attempt at writing the dead letter, waiting for the acknowledgement. */
+/* One attempt at writing the dead letter (truncated when it would not fit,
+ * or when `truncate`), waiting for the acknowledgement. */
 static ww_code_t dlq_write_once(ww_bus_subscriber_t *sub,
-                                const rd_kafka_message_t *m,
-                                const char *reason, int attempts,
+                                const rd_kafka_message_t *m, const char *reason,
+                                int attempts, bool truncate, bool *truncated,
                                 ww_err_t *err) {
     if (!dlq_client(sub, err)) return WW_ERR_INVALID_ARGUMENT;
-    char dlq_topic[512];
-    rd_kafka_headers_t *h = ww_bus_dlq_headers(
-        m, sub->group_id, reason, attempts, dlq_topic, sizeof dlq_topic);
+    ww_bus_dlq_letter_t l;
+    ww_bus_dlq_letter(m, sub->group_id, reason, attempts,
+                      ww_bus_dlq_max_bytes(sub->dlq), truncate, &l);
+    *truncated = l.truncated;
 
     /* On the heap: should a report ever come after we gave up waiting, it
      * must not write into a dead stack frame. */
     dlq_result_t *res = calloc(1, sizeof *res);
     if (!res) {
-        rd_kafka_headers_destroy(h);
+        rd_kafka_headers_destroy(l.headers);
         return ww_err_set_retriable(err, WW_ERR_RESOURCE_EXHAUSTED,
                                     "out of memory");
     }
     rd_kafka_resp_err_t e = rd_kafka_producev(
-        sub->dlq, RD_KAFKA_V_TOPIC(dlq_topic),
-        RD_KAFKA_V_KEY(m->key, m->key_len),
-        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(res),
-        RD_KAFKA_V_END);
+        sub->dlq, RD_KAFKA_V_TOPIC(l.topic),
+        RD_KAFKA_V_KEY((void *)l.key, l.key_len),
+        RD_KAFKA_V_VALUE((void *)l.value, l.value_len),
+        RD_KAFKA_V_HEADERS(l.headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(res), RD_KAFKA_V_END);
     char what[600];
-    snprintf(what, sizeof what, "dead-letter to %s", dlq_topic);
+    snprintf(what, sizeof what, "dead-letter to %s", l.topic);
     if (e) {
-        rd_kafka_headers_destroy(h);
+        rd_kafka_headers_destroy(l.headers);
         free(res);
         return ww_bus_err_from_resp(e, what, err);
     }
@@ -277,19 +279,48 @@ static ww_code_t dlq_write_once(ww_bus_subscriber_t *sub,
     return ww_bus_err_from_resp(result, what, err);
 }
 
-/* Writes the dead letter, retrying until it is stored or close is called.
+/* Writes the dead letter. Transient errors (broker away, timeouts) are
+ * retried until it is stored or close is called; a copy too large is
+ * written truncated; any other permanent error (unknown DLQ topic, no
+ * authorization, a truncated copy refused too) is logged and counted, and
+ * the record skipped, so a poison record never stops the partition.
  * Returns false when interrupted: the record must then not be committed. */
 static bool dead_letter(ww_bus_subscriber_t *sub, const rd_kafka_message_t *m,
                         const char *reason, int attempts) {
     int backoff = sub->backoff_initial_ms;
+    bool truncate = false;
     for (;;) {
         ww_err_t err = {0};
-        if (dlq_write_once(sub, m, reason, attempts, &err) == WW_OK) {
+        bool truncated = false;
+        ww_code_t rc = dlq_write_once(sub, m, reason, attempts, truncate,
+                                      &truncated, &err);
+        if (rc == WW_OK) {
             atomic_fetch_add(&sub->dead_lettered, 1);
-            ww_log_warn("bus", "dead-lettered topic=%s partition=%d "
-                        "offset=%lld attempts=%d reason=\"%s\"",
+            ww_log_warn("bus",
+                        "dead-lettered topic=%s partition=%d "
+                        "offset=%lld attempts=%d bytes=%zu truncated=%s "
+                        "reason=\"%s\"",
                         rd_kafka_topic_name(m->rkt), m->partition,
-                        (long long)m->offset, attempts, reason);
+                        (long long)m->offset, attempts, m->len,
+                        truncated ? "true" : "false", reason);
+            return true;
+        }
+        if (rc == WW_ERR_RESOURCE_EXHAUSTED && !err.retriable && !truncated) {
+            ww_log_warn("bus",
+                        "dead letter too large, writing it truncated: "
+                        "%s",
+                        err.msg);
+            truncate = true;
+            continue;
+        }
+        if (!err.retriable) {
+            atomic_fetch_add(&sub->dlq_skipped, 1);
+            ww_log_error("bus",
+                         "dead letter impossible, record skipped "
+                         "topic=%s partition=%d offset=%lld bytes=%zu "
+                         "reason=\"%s\" error=\"%s\"",
+                         rd_kafka_topic_name(m->rkt), m->partition,
+                         (long long)m->offset, m->len, reason, err.msg);
             return true;
         }
         ww_log_error("bus", "dead-letter failed, partition waits: %s",
@@ -585,6 +616,7 @@ void ww_bus_subscriber_stats(const ww_bus_subscriber_t *sub,
     out->acked = atomic_load(&s->acked);
     out->retried = atomic_load(&s->retried);
     out->dead_lettered = atomic_load(&s->dead_lettered);
+    out->dlq_skipped = atomic_load(&s->dlq_skipped);
     out->commits = atomic_load(&s->commits);
     out->failed = atomic_load(&s->failed);
     out->assigned = atomic_load(&s->assigned);

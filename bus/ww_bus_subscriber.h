@@ -20,9 +20,14 @@
  *   ww_dlq_topic, ww_dlq_partition, ww_dlq_offset   where it came from
  *   ww_dlq_group      the consumer group
  *   ww_dlq_time       when (RFC 3339)
+ * A copy that would not fit is written truncated, and says so (ww_bus_dlq.h).
  * The offset moves past a record only once the broker acknowledged its DLQ
- * copy; while the DLQ cannot be written the subscriber keeps trying and the
- * partition waits, so nothing is lost.
+ * copy; while the DLQ cannot be written for a transient reason (broker
+ * away, timeouts) the subscriber keeps trying and the partition waits, so
+ * nothing is lost. A permanent refusal (unknown DLQ topic, authorization,
+ * a truncated copy refused too) is logged as an error and counted
+ * (dlq_skipped), and the partition moves on: a poison record never wedges
+ * the consumer.
  *
  * Guarantees: an offset is committed only after its record was acked or
  * dead-lettered (offsets are stored then, committed every commit_interval_ms,
@@ -122,6 +127,8 @@ typedef struct ww_bus_subscriber_stats {
     int64_t acked;
     int64_t retried;      /* RETRY answers */
     int64_t dead_lettered;
+    int64_t dlq_skipped;  /* poison records skipped without a dead letter
+                             (permanent DLQ error, logged) */
     int64_t commits;      /* successful offset commits */
     int assigned;         /* partitions currently assigned to it */
     bool failed;          /* the consumer failed fatally (see close); a

@@ -7,6 +7,7 @@
  * Built twice: real broker (label kafka) and embedded mock (BT_MOCK).
  */
 #include "bus_test_util.h"
+#include "ww_bus_dlq.h"
 
 static ww_bus_config_t *cfg;
 
@@ -127,10 +128,84 @@ WW_TEST(poison_records_reach_the_dlq_and_the_partition_moves_on) {
     bt_tally_free(&t);
 }
 
+/* The trigger of issue 12: an undecodable record of about 999,500 bytes.
+ * Its dead letter (the record plus the DLQ headers) is over the producer's
+ * message.max.bytes, which librdkafka refused every time, so the partition
+ * stopped for good. Now the DLQ gets a truncated copy that says so, and
+ * the records after it are handled. */
+WW_TEST(a_poison_record_too_large_to_copy_is_dead_lettered_truncated) {
+    char topic[128], group[128], dlq[160];
+    ww_test_unique_name(topic, sizeof topic, "huge");
+    ww_test_unique_name(group, sizeof group, "huge-g");
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    bt_create_topic(cfg, topic, 1);
+    enum { HUGE = 999500 };
+    /* 0xff forever: a varint that never ends, so the payload does not
+     * parse; its CloudEvents headers and a padding header make the record
+     * fit in message.max.bytes (1,000,000) and its dead letter not. */
+    char *huge = malloc(HUGE);
+    WW_ASSERT(huge);
+    memset(huge, 0xff, HUGE);
+    char pad[201];
+    memset(pad, 'p', 200);
+    pad[200] = '\0';
+    rd_kafka_headers_t *h =
+        valid_headers("huge-1", "wildworkouts.events.v1.TrainingScheduled");
+    rd_kafka_header_add(h, "x-padding", -1, pad, -1);
+    ww_bus_publisher_t *pub = bt_publisher(cfg);
+    rd_kafka_t *raw = ww_bus_publisher_handle(pub);
+    produce_raw(raw, topic, "k", huge, HUGE, h); /* offset 0 */
+    WW_ASSERT_EQ_INT(rd_kafka_flush(raw, 30000), 0);
+    bt_publish_range(pub, topic, topic, 0, 5, 1); /* 1..5 */
+    bt_close_pub(pub);
+
+    bt_tally_t t;
+    bt_tally_init(&t, topic, 5, 1);
+    const char *topics[] = {topic};
+    ww_bus_subscriber_opts_t o = {.group = group,
+                                  .topics = topics,
+                                  .n_topics = 1,
+                                  .registry = bt_registry(),
+                                  .handler = bt_ack_handler,
+                                  .opaque = &t,
+                                  .backoff_initial_ms = 100,
+                                  .backoff_max_ms = 200,
+                                  .commit_interval_ms = 100};
+    ww_bus_subscriber_t *sub = bt_subscribe_opts(cfg, &o);
+    bool all = bt_tally_wait(&t, 5, 60000);
+    ww_bus_subscriber_stats_t st;
+    ww_bus_subscriber_stats(sub, &st);
+    bt_close_sub(sub);
+    WW_ASSERT_MSG(all, "got %d of 5 records after the poison one", t.distinct);
+    bt_tally_expect(&t, 0, 5, true);
+    WW_ASSERT_EQ_INT(st.dead_lettered, 1);
+    WW_ASSERT_EQ_INT(st.dlq_skipped, 0);
+    WW_ASSERT_EQ_INT(bt_committed(cfg, group, topic, 0), 6);
+
+    bt_records_t r = bt_read_all(cfg, dlq, 0, 1, 30000);
+    WW_ASSERT_EQ_INT(r.n, 1);
+    rd_kafka_message_t *d = r.msgs[0];
+    WW_ASSERT_EQ_STR(bt_header(d, "ww_dlq_truncated"), "true");
+    WW_ASSERT_EQ_STR(bt_header(d, "ww_dlq_original_bytes"), "999500");
+    WW_ASSERT_EQ_STR(bt_header(d, "ww_dlq_offset"), "0");
+    WW_ASSERT_CONTAINS(bt_header(d, "ww_dlq_reason"), "undecodable");
+    WW_ASSERT_CONTAINS(bt_header(d, "ww_dlq_reason"), "does not parse");
+    WW_ASSERT_EQ_STR(bt_header(d, "ce_id"), "huge-1"); /* small headers kept */
+    WW_ASSERT_CONTAINS(bt_header(d, "ww_dlq_reason"),
+                       "dead letter truncated: value 65536 of 999500 bytes");
+    WW_ASSERT_EQ_INT(d->len, WW_BUS_DLQ_TRUNCATED_VALUE);
+    WW_ASSERT(!memcmp(d->payload, huge, d->len)); /* the value's start */
+    WW_ASSERT_EQ_INT(d->key_len, 1);
+    bt_records_free(&r);
+    bt_tally_free(&t);
+    free(huge);
+}
+
 #ifndef BT_MOCK
-/* While the DLQ cannot be written the partition waits (nothing committed
- * past the poison record, nothing after it handled); once the DLQ exists
- * the record lands there and the partition moves on. */
+/* While the DLQ write fails for a transient reason (here: it times out
+ * before the producer learns the topic is missing) the partition waits
+ * (nothing committed past the poison record, nothing after it handled);
+ * once the DLQ exists the record lands there and the partition moves on. */
 WW_TEST(an_unwritable_dlq_holds_the_partition_without_losing_anything) {
     char topic[128], group[128], dlq[160];
     ww_test_unique_name(topic, sizeof topic, "nodlq");
@@ -181,6 +256,55 @@ WW_TEST(an_unwritable_dlq_holds_the_partition_without_losing_anything) {
     bt_records_free(&r);
     bt_tally_free(&t);
 }
+
+/* A permanent DLQ error (the producer learns the DLQ topic does not
+ * exist) does not hold the partition: the record is skipped, counted and
+ * logged, and the records after it are handled. */
+WW_TEST(a_missing_dlq_topic_is_skipped_with_a_counter) {
+    char topic[128], group[128];
+    ww_test_unique_name(topic, sizeof topic, "gonedlq");
+    ww_test_unique_name(group, sizeof group, "gonedlq-g");
+    ww_bus_topic_spec_t only_topic = {
+        .name = topic, .partitions = 1, .replication_factor = 1};
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(
+        ww_bus_admin_ensure_topics(cfg, &only_topic, 1, 30000, &err), WW_OK);
+    ww_bus_publisher_t *pub = bt_publisher(cfg);
+    produce_raw(ww_bus_publisher_handle(pub), topic, "k", "poison", 6, NULL);
+    WW_ASSERT_EQ_INT(rd_kafka_flush(ww_bus_publisher_handle(pub), 30000), 0);
+    bt_publish_range(pub, topic, topic, 0, 5, 1);
+    bt_close_pub(pub);
+
+    bt_tally_t t;
+    bt_tally_init(&t, topic, 5, 1);
+    ww_bus_config_t *c2 = ww_bus_config_dup(cfg);
+    /* Decide "no such topic" after 1 s instead of 30 s. */
+    WW_ASSERT_EQ_INT(ww_bus_config_set(c2, "topic.metadata.propagation.max.ms",
+                                       "1000", &err),
+                     WW_OK);
+    WW_ASSERT_EQ_INT(ww_bus_config_set(c2, "message.timeout.ms", "60000", &err),
+                     WW_OK);
+    const char *topics[] = {topic};
+    ww_bus_subscriber_opts_t o = {.group = group,
+                                  .topics = topics,
+                                  .n_topics = 1,
+                                  .registry = bt_registry(),
+                                  .handler = bt_ack_handler,
+                                  .opaque = &t,
+                                  .commit_interval_ms = 100};
+    ww_bus_subscriber_t *sub = bt_subscribe_opts(c2, &o);
+    bool all = bt_tally_wait(&t, 5, 60000);
+    ww_bus_subscriber_stats_t st;
+    ww_bus_subscriber_stats(sub, &st);
+    bt_close_sub(sub);
+    ww_bus_config_destroy(c2);
+    WW_ASSERT_MSG(all, "got %d of 5 after the poison record", t.distinct);
+    bt_tally_expect(&t, 0, 5, true);
+    WW_ASSERT_EQ_INT(st.dlq_skipped, 1);
+    WW_ASSERT_EQ_INT(st.dead_lettered, 0);
+    WW_ASSERT_EQ_INT(bt_committed(cfg, group, topic, 0), 6);
+    bt_tally_free(&t);
+}
 #endif
 
 int main(int argc, char **argv) {
@@ -199,8 +323,12 @@ int main(int argc, char **argv) {
         argc, argv,
         (ww_test_case_t[]){
             WW_CASE(poison_records_reach_the_dlq_and_the_partition_moves_on),
+            WW_CASE(
+                a_poison_record_too_large_to_copy_is_dead_lettered_truncated),
 #ifndef BT_MOCK
-            WW_CASE(an_unwritable_dlq_holds_the_partition_without_losing_anything),
+            WW_CASE(
+                an_unwritable_dlq_holds_the_partition_without_losing_anything),
+            WW_CASE(a_missing_dlq_topic_is_skipped_with_a_counter),
 #endif
             {0}});
     ww_bus_config_destroy(cfg);
