@@ -11,6 +11,8 @@
 #include "ww_rpc_status.h"
 
 #include <grpc/byte_buffer.h>
+#include <grpc/grpc.h>
+#include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -476,4 +478,16 @@ void ww_rpc_call_on_cancel(ww_rpc_call_t *call,
     run_now = call->closed && call->close_cancelled && !call->completed;
     pthread_mutex_unlock(&call->mu);
     if (run_now && fn) fn(arg, call);
+}
+
+const char *ww_rpc_call_peer(const ww_rpc_call_t *call, char *buf,
+                             size_t size) {
+    if (!size) return buf;
+    buf[0] = '\0';
+    char *peer = call->call ? grpc_call_get_peer(call->call) : NULL;
+    if (peer) {
+        snprintf(buf, size, "%s", peer);
+        gpr_free(peer);
+    }
+    return buf;
 }

@@ -54,6 +54,10 @@ const char *ww_rpc_call_idempotency_key(const ww_rpc_call_t *call);
 const char *ww_rpc_call_metadata(const ww_rpc_call_t *call, const char *key,
                                  char *buf, size_t size);
 
+/* The client's address as gRPC names it ("ipv4:127.0.0.1:53412"): one
+ * value per connection. Copied into buf (size bytes); "" when unknown. */
+const char *ww_rpc_call_peer(const ww_rpc_call_t *call, char *buf, size_t size);
+
 /* Milliseconds left before the caller's deadline (INT64_MAX when none). */
 int64_t ww_rpc_call_remaining_ms(const ww_rpc_call_t *call);
 

@@ -6,6 +6,14 @@
  * starts (NOT_SERVING with the server's start_not_serving, until the owner
  * says otherwise), and everything turns NOT_SERVING when it shuts down.
  *
+ * Watch needs no token (orchestrators probe without one), so its streams
+ * are bounded: at most `per_connection` open Watch streams per client
+ * connection (gRPC's peer address) and `total` on the server (defaults
+ * below; ww_rpc_health_set_watch_limits). One more is refused at once with
+ * RESOURCE_EXHAUSTED "too many Health.Watch streams on this connection
+ * (limit 16): close one, or use Health.Check" (or "on this server"); a
+ * stream that ends frees its place. Cancel costs O(1).
+ *
  * Thread-safety: every function may be called from any thread.
  */
 #ifndef WW_RPC_HEALTH_H
@@ -23,6 +31,9 @@ typedef enum ww_rpc_health_status {
     WW_RPC_HEALTH_NOT_SERVING = 2,
 } ww_rpc_health_status_t;
 
+#define WW_RPC_HEALTH_DEFAULT_WATCHES_PER_CONN 16
+#define WW_RPC_HEALTH_DEFAULT_WATCHES          1024
+
 /* Returns NULL on allocation failure. */
 ww_rpc_health_t *ww_rpc_health_new(void);
 
@@ -39,6 +50,13 @@ ww_rpc_health_status_t ww_rpc_health_get(ww_rpc_health_t *health,
 
 /* The generated Health service to add to a server (owned by `health`). */
 ProtobufCService *ww_rpc_health_service(ww_rpc_health_t *health);
+
+/* The Watch caps (<= 0: the default); applies to streams opened later. */
+void ww_rpc_health_set_watch_limits(ww_rpc_health_t *health, int per_connection,
+                                    int total);
+
+/* Watch streams open now (tests, metrics). */
+int ww_rpc_health_watch_count(ww_rpc_health_t *health);
 
 /* Every name NOT_SERVING, every Watch sent that and then ended with
  * UNAVAILABLE; later Watches end at once. Before the server stops. */

@@ -5,6 +5,7 @@
 #include "ww_host_authz.h"
 #include "ww_host_security.h"
 #include "ww_log.h"
+#include "ww_rpc_health.h"
 #include "ww_rpc_server.h"
 
 #include <signal.h>
@@ -58,6 +59,10 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_host_security_server_apply(sec, &cfg);
     ww_host_gate_apply(gate, &cfg);
     if (ww_rpc_server_new(&cfg, &server, &err) != WW_OK) goto out;
+    ww_rpc_health_set_watch_limits(
+        ww_rpc_server_health(server),
+        (int)ww_env_long("WW_HEALTH_WATCHES_PER_CONN", 0),
+        (int)ww_env_long("WW_HEALTH_WATCHES", 0));
     for (size_t i = 0; i < c->n_services; i++)
         if (ww_host_authz_check_service(c->services[i], &err) != WW_OK ||
             ww_rpc_server_add_service(server, c->services[i], &err) != WW_OK)

@@ -17,6 +17,7 @@
 #include <grpc/grpc.h>
 #include <grpc/support/time.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 enum {
     SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
@@ -145,6 +146,7 @@ static gpr_timespec in_ms(int ms) {
 
 typedef struct watch {
     grpc_channel *channel;
+    bool shared; /* the channel belongs to the caller */
     grpc_completion_queue *cq;
     grpc_call *call;
     grpc_metadata_array initial_md;
@@ -156,13 +158,28 @@ static void wait_tag(watch_t *w, void *tag) {
                   "watch: no completion (event type %d)", (int)ev.type);
 }
 
-static void watch_open(watch_t *w, int port, const char *service) {
-    memset(w, 0, sizeof *w);
+static grpc_channel *channel_to(int port) {
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-    w->channel = grpc_channel_create(target, creds, NULL);
+    /* Its own subchannel pool: a connection of its own, not one shared
+     * with the other channels to the same address. */
+    grpc_arg arg = {.type = GRPC_ARG_INTEGER,
+                    .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,
+                    .value.integer = 1};
+    grpc_channel_args args = {.num_args = 1, .args = &arg};
+    grpc_channel *ch = grpc_channel_create(target, creds, &args);
     grpc_channel_credentials_release(creds);
+    return ch;
+}
+
+/* A Watch on `channel` (one connection for every stream on it), or on a
+ * channel of its own when channel is NULL. */
+static void watch_open_on(watch_t *w, grpc_channel *channel, int port,
+                          const char *service) {
+    memset(w, 0, sizeof *w);
+    w->shared = channel != NULL;
+    w->channel = channel ? channel : channel_to(port);
     w->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_slice method =
         grpc_slice_from_static_string("/grpc.health.v1.Health/Watch");
@@ -192,6 +209,10 @@ static void watch_open(watch_t *w, int port, const char *service) {
     grpc_byte_buffer_destroy(bb);
 }
 
+static void watch_open(watch_t *w, int port, const char *service) {
+    watch_open_on(w, NULL, port, service);
+}
+
 /* The next status the stream sends; -1 when it ended. */
 static int watch_next(watch_t *w) {
     grpc_byte_buffer *msg = NULL;
@@ -218,8 +239,11 @@ static int watch_next(watch_t *w) {
     return st;
 }
 
-static void watch_close(watch_t *w) {
-    grpc_call_cancel(w->call, NULL);
+/* Cancels the stream (unless it ended already), then reads its status
+ * into *code and details (size bytes), and frees it. */
+static void watch_end(watch_t *w, bool cancel, grpc_status_code *code,
+                      char *details_buf, size_t size) {
+    if (cancel) grpc_call_cancel(w->call, NULL);
     grpc_metadata_array trailing;
     grpc_metadata_array_init(&trailing);
     grpc_status_code status;
@@ -233,6 +257,10 @@ static void watch_close(watch_t *w) {
     WW_ASSERT_EQ_INT(grpc_call_start_batch(w->call, &op, 1, &status, NULL),
                      GRPC_CALL_OK);
     wait_tag(w, &status);
+    if (code) *code = status;
+    if (details_buf && size)
+        snprintf(details_buf, size, "%.*s", (int)GRPC_SLICE_LENGTH(details),
+                 (const char *)GRPC_SLICE_START_PTR(details));
     grpc_slice_unref(details);
     grpc_metadata_array_destroy(&trailing);
     grpc_metadata_array_destroy(&w->initial_md);
@@ -243,7 +271,31 @@ static void watch_close(watch_t *w) {
                .type != GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(w->cq);
-    grpc_channel_destroy(w->channel);
+    if (!w->shared) grpc_channel_destroy(w->channel);
+}
+
+static void watch_close(watch_t *w) {
+    watch_end(w, true, NULL, NULL, 0);
+}
+
+/* A Watch the server must refuse: no message, then `code` with `why`. */
+static void expect_watch_refused(grpc_channel *ch, const char *why) {
+    watch_t w;
+    watch_open_on(&w, ch, 0, "");
+    int first = watch_next(&w);
+    grpc_status_code code;
+    char details[256];
+    watch_end(&w, false, &code, details, sizeof details);
+    WW_ASSERT_EQ_INT(first, -1);
+    WW_ASSERT_EQ_INT(code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    WW_ASSERT_CONTAINS(details, why);
+}
+
+/* Until the server counts `n` open watches (cancels land on its queue). */
+static bool wait_watch_count(ww_rpc_health_t *h, int n) {
+    for (int i = 0; i < 1000 && ww_rpc_health_watch_count(h) != n; i++)
+        usleep(10 * 1000);
+    return ww_rpc_health_watch_count(h) == n;
 }
 
 /* ---------- cases ---------- */
@@ -346,6 +398,84 @@ WW_TEST(without_start_not_serving_everything_serves_at_start) {
     ww_rpc_server_destroy(s);
 }
 
+/* Watch needs no token, so it is bounded: 3 streams per connection and 5
+ * on the server here. One more on a full connection, or anywhere once the
+ * server is full, is RESOURCE_EXHAUSTED before any message; a cancelled
+ * stream frees its place; Check is not limited. */
+WW_TEST(watch_streams_are_capped_per_connection_and_in_total) {
+    ww_rpc_client_t *c;
+    ww_rpc_server_t *s = start((ww_rpc_server_config_t){0}, &c);
+    ww_rpc_health_t *h = ww_rpc_server_health(s);
+    ww_rpc_health_set_watch_limits(h, 3, 5);
+    int port = ww_rpc_server_port(s);
+    grpc_channel *a = channel_to(port), *b = channel_to(port);
+    watch_t wa[3], wb[3];
+    for (int i = 0; i < 3; i++) {
+        watch_open_on(&wa[i], a, port, "");
+        WW_ASSERT_EQ_INT(watch_next(&wa[i]), SERVING);
+    }
+    expect_watch_refused(a, "too many Health.Watch streams on this "
+                            "connection (limit 3)");
+    for (int i = 0; i < 2; i++) {
+        watch_open_on(&wb[i], b, port, "trainer.TrainerService");
+        WW_ASSERT_EQ_INT(watch_next(&wb[i]), SERVING);
+    }
+    expect_watch_refused(b, "too many Health.Watch streams on this server "
+                            "(limit 5)");
+    WW_ASSERT_EQ_INT(ww_rpc_health_watch_count(h), 5);
+    WW_ASSERT_EQ_INT(check(c, ""), SERVING); /* Check is not a stream */
+
+    /* One ends: its place is free again, for any connection. */
+    watch_close(&wa[0]);
+    WW_ASSERT(wait_watch_count(h, 4));
+    watch_open_on(&wb[2], b, port, "");
+    WW_ASSERT_EQ_INT(watch_next(&wb[2]), SERVING);
+    /* The streams still open keep getting changes. */
+    ww_err_t err;
+    WW_ASSERT_EQ_INT(
+        ww_rpc_server_set_serving(s, WW_RPC_HEALTH_NOT_SERVING, &err), WW_OK);
+    WW_ASSERT_EQ_INT(watch_next(&wa[1]), NOT_SERVING);
+    WW_ASSERT_EQ_INT(watch_next(&wb[2]), NOT_SERVING);
+    for (int i = 1; i < 3; i++)
+        watch_close(&wa[i]);
+    for (int i = 0; i < 3; i++)
+        watch_close(&wb[i]);
+    WW_ASSERT(wait_watch_count(h, 0));
+    grpc_channel_destroy(a);
+    grpc_channel_destroy(b);
+    ww_rpc_client_destroy(c);
+    ww_rpc_server_destroy(s);
+}
+
+/* Many streams opened and cancelled on one connection: every cancel frees
+ * its place (found through the table by call), so a cap of 2 admits all
+ * 300 in turn, and nothing is left behind. */
+WW_TEST(cancelled_watches_free_their_place) {
+    ww_rpc_client_t *c;
+    ww_rpc_server_t *s = start((ww_rpc_server_config_t){0}, &c);
+    ww_rpc_health_t *h = ww_rpc_server_health(s);
+    ww_rpc_health_set_watch_limits(h, 2, 2);
+    int port = ww_rpc_server_port(s);
+    grpc_channel *a = channel_to(port);
+    watch_t keep;
+    watch_open_on(&keep, a, port, "");
+    WW_ASSERT_EQ_INT(watch_next(&keep), SERVING);
+    int admitted = 0;
+    for (int i = 0; i < 300; i++) {
+        watch_t w;
+        watch_open_on(&w, a, port, "");
+        admitted += watch_next(&w) == SERVING;
+        watch_close(&w);
+        WW_ASSERT(wait_watch_count(h, 1));
+    }
+    watch_close(&keep);
+    WW_ASSERT(wait_watch_count(h, 0));
+    grpc_channel_destroy(a);
+    ww_rpc_client_destroy(c);
+    ww_rpc_server_destroy(s);
+    WW_ASSERT_EQ_INT(admitted, 300);
+}
+
 int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
@@ -354,5 +484,7 @@ int main(int argc, char **argv) {
             WW_CASE(authentication_and_decoding_come_before_admission),
             WW_CASE(a_server_that_shut_down_stays_not_serving),
             WW_CASE(without_start_not_serving_everything_serves_at_start),
+            WW_CASE(watch_streams_are_capped_per_connection_and_in_total),
+            WW_CASE(cancelled_watches_free_their_place),
             {0}});
 }
