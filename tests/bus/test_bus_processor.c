@@ -9,6 +9,7 @@
  * records.
  */
 #include "bus_txn_support.h"
+#include "ww_bus_dlq.h"
 #include "ww_bus_processor.h"
 #include "ww_bus_replay.h"
 #include "ww_test.h"
@@ -205,6 +206,8 @@ typedef struct dlq_seen {
     char reasons[8][64];
     char offsets[8][32];
     char topics[8][128];
+    char truncated[8][8];
+    size_t lens[8];
 } dlq_seen_t;
 
 static void header_str(const rd_kafka_message_t *m, const char *name, char *buf,
@@ -227,6 +230,8 @@ static ww_code_t collect_dlq(void *opaque, const rd_kafka_message_t *m,
     header_str(m, "ww_dlq_reason", d->reasons[d->n], 64);
     header_str(m, "ww_dlq_offset", d->offsets[d->n], 32);
     header_str(m, "ww_dlq_topic", d->topics[d->n], 128);
+    header_str(m, "ww_dlq_truncated", d->truncated[d->n], 8);
+    d->lens[d->n] = m->len;
     d->n++;
     return WW_OK;
 }
@@ -361,6 +366,75 @@ WW_TEST(dlq_records_are_written_in_the_transaction) {
     WW_ASSERT_EQ_STR(d.topics[0], in);
     WW_ASSERT_EQ_STR(d.values[1], "in-30");
     WW_ASSERT_EQ_STR(d.offsets[1], "30");
+    free(o);
+    ww_bus_config_destroy(bus);
+}
+
+/* A poison input of about 999,500 bytes: its dead letter with the DLQ
+ * headers is over message.max.bytes, which refused the transaction at
+ * every redo. It gets a truncated dead letter in the transaction and the
+ * inputs after it are handled. */
+WW_TEST(a_poison_record_too_large_to_copy_is_dead_lettered_truncated) {
+    char in[128], out[128], group[128], dlq[160];
+    ww_test_unique_name(in, sizeof in, "proc-huge-in");
+    ww_test_unique_name(out, sizeof out, "proc-huge-out");
+    ww_test_unique_name(group, sizeof group, "proc-huge-group");
+    snprintf(dlq, sizeof dlq, "%s.dlq", in);
+    bt_create_topic(in, 1);
+    bt_create_topic(out, 1);
+    bt_create_topic(dlq, 1);
+    bt_produce(in, 0, 0, 3, "in-%d");
+    enum { HUGE = 999500 };
+    char *huge = malloc(HUGE), pad[401], err_text[256];
+    WW_ASSERT(huge);
+    memset(huge, 'x', HUGE);
+    memcpy(huge, "in-3", 4);
+    memset(pad, 'p', 400);
+    pad[400] = '\0';
+    rd_kafka_t *rk =
+        rd_kafka_new(RD_KAFKA_PRODUCER, bt_conf(), err_text, sizeof err_text);
+    WW_ASSERT_MSG(rk, "%s", err_text);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    rd_kafka_header_add(h, "x-padding", -1, pad, -1);
+    WW_ASSERT_EQ_INT(
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(in), RD_KAFKA_V_PARTITION(0),
+                          RD_KAFKA_V_VALUE(huge, HUGE), RD_KAFKA_V_HEADERS(h),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_END),
+        0);
+    WW_ASSERT_EQ_INT(rd_kafka_flush(rk, 30000), 0);
+    rd_kafka_destroy(rk);
+    free(huge);
+    bt_produce(in, 0, 4, 6, "in-%d");
+
+    ww_bus_config_t *bus = bt_bus("i1");
+    ww_err_t err = {0};
+    ww_bus_config_set_transaction_timeout_ms(bus, 10000, &err);
+    owner_t *o = calloc(1, sizeof *o);
+    o->out_topic = out;
+    o->poison[3] = 1;
+    o->fail_id = o->fatal_id = -1;
+    runner_t r = {.p = new_processor(bus, in, group, 10, o)};
+    pthread_create(&r.th, NULL, run_main, &r);
+    wait_records(r.p, &r, 10);
+    ww_bus_processor_stop(r.p);
+    pthread_join(r.th, NULL);
+    WW_ASSERT_MSG(r.rc == WW_OK, "run: %s", r.err.msg);
+    WW_ASSERT_EQ_INT(ww_bus_processor_stats(r.p).aborts, 0);
+    ww_bus_processor_destroy(r.p);
+    assert_exactly_once_but(bus, out, 10, o->poison);
+
+    dlq_seen_t d = {0};
+    ww_bus_replay_config_t rc = {.topic = dlq,
+                                 .handler = collect_dlq,
+                                 .opaque = &d,
+                                 .timeout_ms = 30000};
+    WW_ASSERT_EQ_INT(ww_bus_replay_run(bus, &rc, NULL, &err), WW_OK);
+    WW_ASSERT_EQ_INT(d.n, 1);
+    WW_ASSERT_EQ_STR(d.offsets[0], "3");
+    WW_ASSERT_EQ_STR(d.truncated[0], "true");
+    WW_ASSERT_CONTAINS(d.reasons[0], "poison 3 (dead letter truncated");
+    WW_ASSERT_EQ_INT(d.lens[0], WW_BUS_DLQ_TRUNCATED_VALUE);
     free(o);
     ww_bus_config_destroy(bus);
 }
@@ -734,6 +808,8 @@ int main(int argc, char **argv) {
             WW_CASE(
                 handler_failure_aborts_rewinds_and_reprocesses_exactly_once),
             WW_CASE(dlq_records_are_written_in_the_transaction),
+            WW_CASE(
+                a_poison_record_too_large_to_copy_is_dead_lettered_truncated),
             WW_CASE(non_retriable_handler_error_stops_the_processor),
             WW_CASE(same_transactional_id_fences_the_first_processor),
             WW_CASE(a_producer_fenced_without_a_newer_member_is_replaced),
