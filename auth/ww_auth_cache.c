@@ -12,6 +12,7 @@ typedef struct cache_entry {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     int used;
     ww_auth_jwt_claims_t claims;
+    uint64_t generation;
 } cache_entry_t;
 
 struct ww_auth_cache {
@@ -51,6 +52,12 @@ static cache_entry_t *bucket_of(ww_auth_cache_t *c, const unsigned char *d) {
 
 int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
                          int64_t now, ww_auth_jwt_claims_t *claims) {
+    return ww_auth_cache_lookup_at(c, token, len, now, 0, claims);
+}
+
+int ww_auth_cache_lookup_at(ww_auth_cache_t *c, const char *token, size_t len,
+                            int64_t now, uint64_t generation,
+                            ww_auth_jwt_claims_t *claims) {
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     int hit = 0;
@@ -58,7 +65,8 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
     cache_entry_t *b = bucket_of(c, d);
     for (int i = 0; i < WAYS; i++) {
         if (!b[i].used || memcmp(b[i].digest, d, sizeof d) != 0) continue;
-        if (b[i].claims.exp + c->leeway_s > now) {
+        if (b[i].claims.exp + c->leeway_s > now &&
+            b[i].generation == generation) {
             *claims = b[i].claims;
             hit = 1;
         }
@@ -70,6 +78,12 @@ int ww_auth_cache_lookup(ww_auth_cache_t *c, const char *token, size_t len,
 
 void ww_auth_cache_insert(ww_auth_cache_t *c, const char *token, size_t len,
                           const ww_auth_jwt_claims_t *claims) {
+    ww_auth_cache_insert_at(c, token, len, 0, claims);
+}
+
+void ww_auth_cache_insert_at(ww_auth_cache_t *c, const char *token, size_t len,
+                             uint64_t generation,
+                             const ww_auth_jwt_claims_t *claims) {
     unsigned char d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, len, d);
     pthread_mutex_lock(&c->mu);
@@ -87,6 +101,7 @@ void ww_auth_cache_insert(ww_auth_cache_t *c, const char *token, size_t len,
     memcpy(victim->digest, d, sizeof d);
     victim->used = 1;
     victim->claims = *claims;
+    victim->generation = generation;
     pthread_mutex_unlock(&c->mu);
 }
 

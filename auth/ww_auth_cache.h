@@ -33,6 +33,17 @@ int ww_auth_cache_lookup(ww_auth_cache_t *cache, const char *token, size_t len,
 void ww_auth_cache_insert(ww_auth_cache_t *cache, const char *token, size_t len,
                           const ww_auth_jwt_claims_t *claims);
 
+/* The same with a key-set generation (ww_auth_jwks_generation, read before
+ * the token was verified): the entry is only found by a lookup of that
+ * generation, so tokens verified with keys since removed miss, and are
+ * checked again. The calls above use generation 0. */
+int ww_auth_cache_lookup_at(ww_auth_cache_t *cache, const char *token,
+                            size_t len, int64_t now, uint64_t generation,
+                            ww_auth_jwt_claims_t *claims);
+void ww_auth_cache_insert_at(ww_auth_cache_t *cache, const char *token,
+                             size_t len, uint64_t generation,
+                             const ww_auth_jwt_claims_t *claims);
+
 /* Entries currently stored (expired ones included until replaced). */
 size_t ww_auth_cache_size(ww_auth_cache_t *cache);
 

@@ -31,6 +31,7 @@ struct ww_auth_jwks {
     int started;
     atomic_int stop;    /* also cancels an HTTP fetch in flight */
     atomic_ulong loads; /* read without the lock, as the verifier's stats */
+    _Atomic uint64_t generation; /* a key was removed or replaced */
 };
 
 static ww_code_t read_file(const char *path, char **buf, size_t *len,
@@ -151,6 +152,10 @@ static void *refresh_main(void *arg) {
         ww_auth_keyset_t *old = NULL;
         if (rc == WW_OK) {
             old = j->current;
+            /* Before the swap is visible: a token verified with the new set
+             * must not be stamped with the old generation. */
+            if (!ww_auth_keyset_keeps(old, fresh))
+                atomic_fetch_add(&j->generation, 1);
             j->current = fresh;
             j->current_ttl_ms = ttl;
             j->next_refresh_ms = j->last_attempt_ms + ttl;
@@ -207,6 +212,7 @@ ww_code_t ww_auth_jwks_new(const ww_auth_jwks_opts_t *opts,
     pthread_condattr_destroy(&attr);
     atomic_init(&j->loads, 0);
     atomic_init(&j->stop, 0);
+    atomic_init(&j->generation, 0);
     ww_code_t rc = (!j->source || (opts->ca_file && !j->ca_file))
                        ? ww_err_set(err, WW_ERR_INTERNAL, "out of memory")
                        : load(j, &j->current, &j->current_ttl_ms, err);
@@ -281,6 +287,10 @@ int ww_auth_jwks_wait_loads(ww_auth_jwks_t *j, unsigned long n,
     int ok = j->finished >= n;
     pthread_mutex_unlock(&j->mu);
     return ok;
+}
+
+uint64_t ww_auth_jwks_generation(ww_auth_jwks_t *j) {
+    return atomic_load(&j->generation);
 }
 
 long ww_auth_jwks_ttl_ms(ww_auth_jwks_t *j) {

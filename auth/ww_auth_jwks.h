@@ -23,6 +23,8 @@
 #include "ww_auth_keyset.h"
 #include "ww_err.h"
 
+#include <stdint.h>
+
 #define WW_AUTH_JWKS_DEFAULT_REFRESH_MS 5000
 #define WW_AUTH_JWKS_DEFAULT_TIMEOUT_MS 2000
 #define WW_AUTH_JWKS_DEFAULT_TTL_MS     300000
@@ -66,6 +68,12 @@ unsigned long ww_auth_jwks_load_count(ww_auth_jwks_t *jwks);
  * failed); 1 when they had within timeout_ms. For tests. */
 int ww_auth_jwks_wait_loads(ww_auth_jwks_t *jwks, unsigned long n,
                             long timeout_ms);
+
+/* Bumped each time a refresh removes or replaces a key (adding keys does
+ * not): verified-token caches stamp entries with it, so a token verified
+ * with a key since removed is not answered from a cache (ww_auth_cache
+ * _lookup_at). Any thread. */
+uint64_t ww_auth_jwks_generation(ww_auth_jwks_t *jwks);
 
 /* The TTL of the current set in ms (opts.ttl_ms or a shorter max-age). */
 long ww_auth_jwks_ttl_ms(ww_auth_jwks_t *jwks);

@@ -182,6 +182,22 @@ const ww_auth_key_t *ww_auth_keyset_find(const ww_auth_keyset_t *set,
     return NULL;
 }
 
+const ww_auth_key_t *ww_auth_keyset_at(const ww_auth_keyset_t *set, size_t i) {
+    return set && i < set->n ? &set->keys[i] : NULL;
+}
+
+int ww_auth_keyset_keeps(const ww_auth_keyset_t *old,
+                         const ww_auth_keyset_t *fresh) {
+    for (size_t i = 0; old && i < old->n; i++) {
+        const ww_auth_key_t *k = &old->keys[i], *f = NULL;
+        for (size_t j = 0; fresh && j < fresh->n && !f; j++)
+            if (!strcmp(fresh->keys[j].kid, k->kid)) f = &fresh->keys[j];
+        if (!f || f->alg != k->alg || EVP_PKEY_eq(f->pkey, k->pkey) != 1)
+            return 0;
+    }
+    return 1;
+}
+
 ww_auth_keyset_t *ww_auth_keyset_ref(ww_auth_keyset_t *set) {
     atomic_fetch_add(&set->refs, 1);
     return set;

@@ -52,6 +52,14 @@ size_t ww_auth_keyset_count(const ww_auth_keyset_t *set);
 const ww_auth_key_t *ww_auth_keyset_find(const ww_auth_keyset_t *set,
                                          const char *kid);
 
+/* The i-th usable key (i < ww_auth_keyset_count), NULL past the end. */
+const ww_auth_key_t *ww_auth_keyset_at(const ww_auth_keyset_t *set, size_t i);
+
+/* 1 when every key of `old` is in `fresh` under the same kid, with the same
+ * algorithm and public key (keys may have been added); 0 otherwise. */
+int ww_auth_keyset_keeps(const ww_auth_keyset_t *old,
+                         const ww_auth_keyset_t *fresh);
+
 /* Adds a reference; returns set. */
 ww_auth_keyset_t *ww_auth_keyset_ref(ww_auth_keyset_t *set);
 

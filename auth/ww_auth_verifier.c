@@ -85,14 +85,17 @@ ww_code_t ww_auth_verifier_verify_token(ww_auth_verifier_t *v,
         return ww_err_set(err, WW_ERR_UNAUTHENTICATED,
                           "token of %zu bytes exceeds the limit of %zu", len,
                           max);
-    if (ww_auth_cache_lookup(v->cache, token, len, now, claims)) {
+    /* Read before verifying: should a key be removed meanwhile, the entry
+     * carries the older generation and is not found again. */
+    uint64_t gen = ww_auth_jwks_generation(v->jwks);
+    if (ww_auth_cache_lookup_at(v->cache, token, len, now, gen, claims)) {
         atomic_fetch_add(&v->hits, 1);
         return WW_OK;
     }
     atomic_fetch_add(&v->verifications, 1);
     ww_code_t rc = ww_auth_jwt_verify(token, len, &v->policy, ww_auth_jwks_keys,
                                       v->jwks, now, claims, err);
-    if (rc == WW_OK) ww_auth_cache_insert(v->cache, token, len, claims);
+    if (rc == WW_OK) ww_auth_cache_insert_at(v->cache, token, len, gen, claims);
     return rc;
 }
 

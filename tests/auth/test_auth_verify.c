@@ -568,7 +568,8 @@ WW_TEST(unknown_kid_refreshes_in_background_at_most_once_per_interval) {
 }
 
 /* No max-age from a file: the TTL alone refreshes, and a key removed from
- * the JWKS stops verifying after one TTL without any unknown kid. */
+ * the JWKS stops verifying after one TTL without any unknown kid, also for
+ * a token the verified-token cache holds. */
 WW_TEST(removed_key_untrusted_after_one_ttl) {
     char *doc = fx_jwks_json(1);
     char path[512];
@@ -588,24 +589,82 @@ WW_TEST(removed_key_untrusted_after_one_ttl) {
     char *t1 = fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
                        fx_claims(FX_AUDIENCE, now_s(), 600));
     ww_code_t before = auth_token(v, t1, id, &err);
-    free(t1);
+    ww_code_t cached = auth_token(v, t1, id, &err);
+    unsigned long hits_before = 0, hits_after = 0;
+    ww_auth_verifier_stats(v, &hits_before, NULL);
+    uint64_t gen0 = ww_auth_jwks_generation(j);
     doc = fx_jwks_json(0); /* rsa2 revoked */
     fx_write(path, doc);
     free(doc);
     unsigned long n = ww_auth_jwks_load_count(j);
     int refreshed = ww_auth_jwks_wait_loads(j, n + 1, 30000);
-    /* A fresh token (not in the verified-token cache) under the old key. */
+    uint64_t gen1 = ww_auth_jwks_generation(j);
+    /* The token the cache holds, and a fresh one, under the removed key. */
+    ww_err_t err1 = {0}, err2 = {0};
+    ww_code_t after_cached = auth_token(v, t1, id, &err1);
     char *t2 = fx_mint("RS256", "rsa2", fx_rsa_other(), NULL,
                        fx_claims(FX_AUDIENCE, now_s(), 600));
-    ww_code_t after = auth_token(v, t2, id, &err);
+    ww_code_t after = auth_token(v, t2, id, &err2);
+    ww_auth_verifier_stats(v, &hits_after, NULL);
+    /* The kept keys still verify. */
+    char *t3 = fx_token(FX_AUDIENCE, 600);
+    ww_code_t kept = auth_token(v, t3, id, &err);
+    free(t1);
     free(t2);
+    free(t3);
     ww_auth_verifier_destroy(v);
     ww_auth_jwks_destroy(j);
     WW_ASSERT_EQ_INT(ttl, 300);
     WW_ASSERT_EQ_INT(before, WW_OK);
+    WW_ASSERT_EQ_INT(cached, WW_OK);
+    WW_ASSERT_EQ_INT(hits_before, 1);
     WW_ASSERT(refreshed);
+    WW_ASSERT(gen1 > gen0);
+    WW_ASSERT_EQ_INT(after_cached, WW_ERR_UNAUTHENTICATED);
+    WW_ASSERT_CONTAINS(err1.msg, "unknown signing key kid \"rsa2\"");
     WW_ASSERT_EQ_INT(after, WW_ERR_UNAUTHENTICATED);
-    WW_ASSERT_CONTAINS(err.msg, "unknown signing key kid \"rsa2\"");
+    WW_ASSERT_CONTAINS(err2.msg, "unknown signing key kid \"rsa2\"");
+    WW_ASSERT_EQ_INT(hits_after, hits_before); /* no answer from the cache */
+    WW_ASSERT_EQ_INT(kept, WW_OK);
+}
+
+/* Refreshes that only add keys (or change nothing) keep the cache. */
+WW_TEST(refresh_without_removals_keeps_cached_tokens) {
+    char *doc = fx_jwks_json(0);
+    char path[512];
+    fx_path(path, sizeof path, "grow-jwks.json");
+    fx_write(path, doc);
+    free(doc);
+    ww_auth_jwks_t *j;
+    ww_auth_verifier_t *v;
+    ww_err_t err = {0};
+    ww_auth_jwks_opts_t jo = {
+        .source = path, .refresh_interval_ms = 100, .ttl_ms = 200};
+    WW_ASSERT_EQ_INT(ww_auth_jwks_new(&jo, &j, &err), WW_OK);
+    ww_auth_verifier_opts_t vo = {.policy = {.audience = FX_AUDIENCE}};
+    WW_ASSERT_EQ_INT(ww_auth_verifier_new(&vo, j, &v, &err), WW_OK);
+    char id[256];
+    char *t = fx_token(FX_AUDIENCE, 600);
+    ww_code_t first = auth_token(v, t, id, &err);
+    uint64_t gen0 = ww_auth_jwks_generation(j);
+    doc = fx_jwks_json(1); /* rsa2 added */
+    fx_write(path, doc);
+    free(doc);
+    unsigned long n = ww_auth_jwks_load_count(j);
+    int refreshed =
+        ww_auth_jwks_wait_loads(j, n + 2, 30000); /* and once more, unchanged */
+    ww_code_t again = auth_token(v, t, id, &err);
+    unsigned long hits = 0;
+    ww_auth_verifier_stats(v, &hits, NULL);
+    uint64_t gen1 = ww_auth_jwks_generation(j);
+    free(t);
+    ww_auth_verifier_destroy(v);
+    ww_auth_jwks_destroy(j);
+    WW_ASSERT_EQ_INT(first, WW_OK);
+    WW_ASSERT(refreshed);
+    WW_ASSERT_EQ_INT(again, WW_OK);
+    WW_ASSERT_EQ_INT(hits, 1);
+    WW_ASSERT_EQ_INT(gen1, gen0);
 }
 
 WW_TEST(jwks_rejects_unusable_sources) {
@@ -738,6 +797,7 @@ int main(int argc, char **argv) {
             WW_CASE(
                 unknown_kid_refreshes_in_background_at_most_once_per_interval),
             WW_CASE(removed_key_untrusted_after_one_ttl),
+            WW_CASE(refresh_without_removals_keeps_cached_tokens),
             WW_CASE(jwks_rejects_unusable_sources),
             WW_CASE(keyset_skips_bad_keys_keeps_good_ones),
             WW_CASE(concurrent_verification_is_consistent),
