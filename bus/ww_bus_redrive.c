@@ -380,6 +380,27 @@ static ww_code_t check_origin(const run_t *r, const ww_bus_redrive_letter_t *l,
                       l->origin_topic, r->origin);
 }
 
+/* A truncated dead letter (ww_bus_dlq.h) holds only the start of its
+ * record: sending it back would replace the original by a cut copy. */
+static bool truncated(const ww_bus_redrive_letter_t *l) {
+    const void *v = NULL;
+    size_t size = 0;
+    return l->headers &&
+           !rd_kafka_header_get_last(l->headers, WW_BUS_DLQ_H_TRUNCATED, &v,
+                                     &size) &&
+           v && size == 4 && !memcmp(v, "true", 4);
+}
+
+static ww_code_t refuse_truncated(const run_t *r,
+                                  const ww_bus_redrive_letter_t *l,
+                                  ww_err_t *err) {
+    return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                      "%s/%d/%lld is a truncated dead letter (%zu bytes of "
+                      "the value kept): the original cannot be sent back",
+                      r->rc->dlq_topic, (int)l->partition, (long long)l->offset,
+                      l->len);
+}
+
 static ww_code_t select_letters(run_t *r, ww_bus_redrive_stats_t *st,
                                 ww_err_t *err) {
     size_t n = ww_bus_redrive_scan_count(r->scan);
@@ -395,6 +416,7 @@ static ww_code_t select_letters(run_t *r, ww_bus_redrive_stats_t *st,
         if (l->redriven) st->already_redriven++;
         if (rc->all) {
             if (l->redriven) continue;
+            if (truncated(l)) return refuse_truncated(r, l, err);
             ww_code_t code = check_origin(r, l, err);
             if (code) return code;
             r->pick[r->n_pick++] = l;
@@ -421,6 +443,7 @@ static ww_code_t select_letters(run_t *r, ww_bus_redrive_stats_t *st,
                           rc->dlq_topic, (int)one->partition,
                           (long long)one->offset, one->redriven_to,
                           one->redriven_at);
+    if (truncated(one)) return refuse_truncated(r, one, err);
     ww_code_t code = check_origin(r, one, err);
     if (code) return code;
     r->pick[r->n_pick++] = one;

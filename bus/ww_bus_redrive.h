@@ -18,7 +18,9 @@
  * The marker is how a dead letter counts as redriven, durably (dead-letter
  * topics are kept forever), and the transaction makes copy and marker one
  * fact: a consumer never sees one without the other. A second redrive of
- * the same dead letter is refused.
+ * the same dead letter is refused, and so is a truncated one
+ * (ww_dlq_truncated: true, ww_bus_dlq.h): it holds only the start of the
+ * record (FAILED_PRECONDITION; with `all`, the whole redrive is refused).
  *
  * Concurrent redrives of one dead-letter topic: every redrive of
  * `<dlq topic>` uses the transactional id "<dlq topic>.redrive", so the

@@ -4,7 +4,8 @@
  * redrive re-appends the original record (key, value, original headers,
  * ww_redriven_from, its old partition) and a marker, so the dead letter
  * counts as redriven and a second redrive is refused; --all takes the rest
- * once; two redrives of one dead letter at once commit one copy.
+ * once; two redrives of one dead letter at once commit one copy; a
+ * truncated dead letter is never sent back.
  */
 #include "bus_txn_support.h"
 #include "ww_bus_dlq.h"
@@ -298,11 +299,80 @@ WW_TEST(two_redrives_at_once_commit_one_copy) {
     ww_bus_config_destroy(bus);
 }
 
+/* Dead-letters what it reads as a truncated copy (ww_bus_dlq_letter). */
+static ww_code_t truncate_to_dlq(void *opaque, const rd_kafka_message_t *m,
+                                 ww_err_t *err) {
+    ww_bus_dlq_letter_t l;
+    ww_bus_dlq_letter(m, "test.group", "undecodable: x", 0, 1000000, true, &l);
+    if (rd_kafka_producev(opaque, RD_KAFKA_V_TOPIC(l.topic),
+                          RD_KAFKA_V_PARTITION(m->partition),
+                          RD_KAFKA_V_KEY((void *)l.key, l.key_len),
+                          RD_KAFKA_V_VALUE((void *)l.value, l.value_len),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_HEADERS(l.headers), RD_KAFKA_V_END))
+        return ww_err_set(err, WW_ERR_INTERNAL, "dlq produce");
+    return WW_OK;
+}
+
+/* A truncated dead letter holds only the start of its record: sending it
+ * back would replace the original by a cut copy, so it is refused, alone
+ * or with --all, and nothing reaches the topic. */
+WW_TEST(a_truncated_dead_letter_is_not_sent_back) {
+    char topic[128], dlq[140], errs[256];
+    ww_test_unique_name(topic, sizeof topic, "redrive-cut");
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    ww_bus_config_t *bus = bt_bus(NULL);
+    bt_create_topic(topic, 1);
+    bt_create_topic(dlq, 1);
+    enum { BIG = 100000 };
+    char *big = malloc(BIG);
+    WW_ASSERT(big);
+    memset(big, 'b', BIG);
+    rd_kafka_t *p =
+        rd_kafka_new(RD_KAFKA_PRODUCER, bt_conf(), errs, sizeof errs);
+    WW_ASSERT(p);
+    WW_ASSERT(!rd_kafka_producev(
+        p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+        RD_KAFKA_V_VALUE(big, BIG), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_END));
+    WW_ASSERT_EQ_INT(rd_kafka_flush(p, 30000), 0);
+    free(big);
+    ww_bus_replay_config_t rc = {.topic = topic,
+                                 .handler = truncate_to_dlq,
+                                 .opaque = p,
+                                 .timeout_ms = 30000};
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(ww_bus_replay_run(bus, &rc, NULL, &err), WW_OK);
+    WW_ASSERT_EQ_INT(rd_kafka_flush(p, 30000), 0);
+    rd_kafka_destroy(p);
+
+    ww_bus_redrive_config_t one = {
+        .dlq_topic = dlq, .partition = 0, .offset = 0, .timeout_ms = 30000};
+    ww_code_t r1 = ww_bus_redrive_run(bus, &one, NULL, &err);
+    char msg1[256];
+    snprintf(msg1, sizeof msg1, "%s", err.msg);
+    ww_bus_redrive_config_t all = {
+        .dlq_topic = dlq, .all = true, .timeout_ms = 30000};
+    ww_code_t r2 = ww_bus_redrive_run(bus, &all, NULL, &err);
+    seen_t *s = calloc(1, sizeof *s);
+    read_all(bus, topic, s, NULL);
+    int n = s->n;
+    free(s);
+    ww_bus_config_destroy(bus);
+    WW_ASSERT_EQ_INT(r1, WW_ERR_FAILED_PRECONDITION);
+    WW_ASSERT_CONTAINS(
+        msg1, "is a truncated dead letter (65536 bytes of the value kept)");
+    WW_ASSERT_EQ_INT(r2, WW_ERR_FAILED_PRECONDITION);
+    WW_ASSERT_CONTAINS(err.msg, "truncated dead letter");
+    WW_ASSERT_EQ_INT(n, 1); /* the original only */
+}
+
 int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
         (ww_test_case_t[]){
             WW_CASE(scan_then_redrive_one_exactly_once_then_the_rest),
             WW_CASE(two_redrives_at_once_commit_one_copy),
+            WW_CASE(a_truncated_dead_letter_is_not_sent_back),
             {0}});
 }
