@@ -416,7 +416,10 @@ static ww_code_t select_letters(run_t *r, ww_bus_redrive_stats_t *st,
         if (l->redriven) st->already_redriven++;
         if (rc->all) {
             if (l->redriven) continue;
-            if (truncated(l)) return refuse_truncated(r, l, err);
+            if (truncated(l)) {
+                st->truncated++;
+                continue;
+            }
             ww_code_t code = check_origin(r, l, err);
             if (code) return code;
             r->pick[r->n_pick++] = l;

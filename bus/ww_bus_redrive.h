@@ -20,7 +20,8 @@
  * fact: a consumer never sees one without the other. A second redrive of
  * the same dead letter is refused, and so is a truncated one
  * (ww_dlq_truncated: true, ww_bus_dlq.h): it holds only the start of the
- * record (FAILED_PRECONDITION; with `all`, the whole redrive is refused).
+ * record (FAILED_PRECONDITION; `all` leaves such letters out and counts
+ * them in stats.truncated).
  *
  * Concurrent redrives of one dead-letter topic: every redrive of
  * `<dlq topic>` uses the transactional id "<dlq topic>.redrive", so the
@@ -129,6 +130,7 @@ typedef struct ww_bus_redrive_stats {
     size_t dead_letters;     /* on the topic */
     size_t already_redriven; /* of those */
     size_t redriven;         /* by this call */
+    size_t truncated;        /* truncated ones left out by `all` */
 } ww_bus_redrive_stats_t;
 
 /* Redrives what `rc` selects, as described above; `cfg` and `rc` are

@@ -153,13 +153,16 @@ static int redrive(const wwctl_ctx_t *ctx, const ww_bus_config_t *bus,
     }
     if (ctx->json)
         return wwctl_cmd_print_json(json_pack(
-                   "{s:s,s:I,s:I,s:o}", "dlq_topic", dlq, "dead_letters",
+                   "{s:s,s:I,s:I,s:I,s:o}", "dlq_topic", dlq, "dead_letters",
                    (json_int_t)st.dead_letters, "already_redriven",
-                   (json_int_t)st.already_redriven, "redriven", s.items)) == 0
+                   (json_int_t)st.already_redriven, "truncated",
+                   (json_int_t)st.truncated, "redriven", s.items)) == 0
                    ? WWCTL_EXIT_OK
                    : WWCTL_EXIT_FAILED;
-    printf("%s: redriven %zu of %zu dead letters (%zu had been before)\n", dlq,
+    printf("%s: redriven %zu of %zu dead letters (%zu had been before)", dlq,
            st.redriven, st.dead_letters, st.already_redriven);
+    if (st.truncated) printf(", %zu truncated left out", st.truncated);
+    printf("\n");
     fflush(stdout);
     return WWCTL_EXIT_OK;
 }
@@ -262,6 +265,7 @@ const wwctl_cmd_t wwctl_dlq_cmd = {
         "group, time, redriven,\nredriven_to, redriven_at}. redrive: "
         "\"redriven <from> to <to>\" lines and a\ncount; with --json "
         "{\"dlq_topic\",\"dead_letters\",\"already_redriven\",\n"
+        "\"truncated\" (left out: never sent back), "
         "\"redriven\":[{\"from\",\"to\"}]}.\n"
         "Exit status: 0 done (also when --all finds nothing to do); 1 the "
         "broker\nfailed, no such topic or dead letter, or refused: redriven "
