@@ -21,7 +21,7 @@ import sys
 # wildworkouts.admin.v1 (served by services/host for both services).
 PURE_C = ("std", "posix-basic")
 LAYERS = {
-    "common": {"uses": set(), "system": PURE_C + ("posix-io",)},
+    "common": {"uses": set(), "system": PURE_C + ("posix-io", "jansson")},
     "schemas": {"uses": {"proto-wkt"}, "system": PURE_C + ("protobuf-c",)},
     "domain": {"uses": {"common"}, "system": PURE_C},
     "bus": {"uses": {"common"},
