@@ -103,13 +103,18 @@ ww_code_t ww_bus_envelope_encode_reserved(const ProtobufCMessage *msg,
                           "0000..9999 that ce_time can carry",
                           (long long)time_ms);
 
+    const ww_trace_t *trace = meta->trace ? meta->trace : ww_trace_current();
+    char traceparent[WW_TRACE_PARENT_LEN + 1];
+    size_t tp_len = ww_trace_format(trace, traceparent, sizeof traceparent);
+    size_t ts_len = tp_len ? strlen(trace->state) : 0;
+
     size_t n = protobuf_c_message_get_packed_size(msg);
     unsigned char *buf = malloc(reserve + n + 1);
     if (!buf)
         return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
                           "out of memory packing %zu bytes", n);
     if (n > 0) protobuf_c_message_pack(msg, buf + reserve);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(10);
     bool ok =
         ADD_HEADER(h, WW_BUS_H_SPECVERSION, WW_BUS_SPECVERSION,
                    sizeof WW_BUS_SPECVERSION - 1) &&
@@ -119,11 +124,12 @@ ww_code_t ww_bus_envelope_encode_reserved(const ProtobufCMessage *msg,
         ADD_HEADER(h, WW_BUS_H_TIME, when, when_len) &&
         ADD_HEADER(h, WW_BUS_H_CONTENT_TYPE, WW_BUS_CONTENT_TYPE,
                    sizeof WW_BUS_CONTENT_TYPE - 1) &&
-        (!meta->correlation_id ||
-         ADD_HEADER(h, WW_BUS_H_CORRELATION_ID, meta->correlation_id,
-                    corr_len)) &&
+        (!meta->correlation_id || ADD_HEADER(h, WW_BUS_H_CORRELATION_ID,
+                                             meta->correlation_id, corr_len)) &&
         (!meta->causation_id ||
-         ADD_HEADER(h, WW_BUS_H_CAUSATION_ID, meta->causation_id, caus_len));
+         ADD_HEADER(h, WW_BUS_H_CAUSATION_ID, meta->causation_id, caus_len)) &&
+        (!tp_len || ADD_HEADER(h, WW_BUS_H_TRACEPARENT, traceparent, tp_len)) &&
+        (!ts_len || ADD_HEADER(h, WW_BUS_H_TRACESTATE, trace->state, ts_len));
     if (!ok) {
         rd_kafka_headers_destroy(h);
         free(buf);
@@ -139,7 +145,17 @@ ww_code_t ww_bus_envelope_encode_reserved(const ProtobufCMessage *msg,
 /* The headers decode reads, gathered in one pass over the record's
  * headers (per-name lookups scanned the list eight times per record). */
 enum {
-    H_SPEC, H_ID, H_TYPE, H_SOURCE, H_TIME, H_CTYPE, H_CORR, H_CAUS, H_COUNT
+    H_SPEC,
+    H_ID,
+    H_TYPE,
+    H_SOURCE,
+    H_TIME,
+    H_CTYPE,
+    H_CORR,
+    H_CAUS,
+    H_TPARENT,
+    H_TSTATE,
+    H_COUNT
 };
 
 typedef struct hval {
@@ -156,8 +172,11 @@ static int header_slot(const char *name) {
         return strcmp(name, WW_BUS_H_TIME) ? -1 : H_TIME;
     case 9: return strcmp(name, WW_BUS_H_SOURCE) ? -1 : H_SOURCE;
     case 12: return strcmp(name, WW_BUS_H_CONTENT_TYPE) ? -1 : H_CTYPE;
+    case 13:
+        return strcmp(name, WW_BUS_H_TRACESTATE) ? -1 : H_TSTATE;
     case 14:
         if (!strcmp(name, WW_BUS_H_SPECVERSION)) return H_SPEC;
+        if (!strcmp(name, WW_BUS_H_TRACEPARENT)) return H_TPARENT;
         return strcmp(name, WW_BUS_H_CAUSATION_ID) ? -1 : H_CAUS;
     case 16: return strcmp(name, WW_BUS_H_CORRELATION_ID) ? -1 : H_CORR;
     default: return -1;
@@ -204,6 +223,35 @@ static ww_code_t take_header(const hval_t *hv, const char *name, char *dst,
     return WW_OK;
 }
 
+/* The trace headers, each only when usable: a bad one is dropped, never
+ * an error (tracing must not lose a record). */
+static void take_trace(const hval_t *hv, char *parent, size_t parent_size,
+                       char *state, size_t state_size) {
+    ww_err_t ignored;
+    if (take_header(&hv[H_TPARENT], WW_BUS_H_TRACEPARENT, parent, parent_size,
+                    false, &ignored) != WW_OK)
+        parent[0] = '\0';
+    if (!parent[0] || take_header(&hv[H_TSTATE], WW_BUS_H_TRACESTATE, state,
+                                  state_size, false, &ignored) != WW_OK)
+        state[0] = '\0';
+}
+
+void ww_bus_envelope_trace(const rd_kafka_message_t *rkm, ww_trace_t *out) {
+    rd_kafka_headers_t *h = NULL;
+    if (rd_kafka_message_headers(rkm, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        h = NULL;
+    ww_bus_envelope_trace_headers(h, out);
+}
+
+void ww_bus_envelope_trace_headers(const rd_kafka_headers_t *h,
+                                   ww_trace_t *out) {
+    hval_t hv[H_COUNT];
+    gather_headers(h, hv);
+    char parent[WW_TRACE_PARENT_LEN + 8], state[WW_TRACE_STATE_MAX + 1];
+    take_trace(hv, parent, sizeof parent, state, sizeof state);
+    ww_trace_continue(parent[0] ? parent : NULL, state, out);
+}
+
 ww_code_t ww_bus_envelope_decode(const rd_kafka_headers_t *headers,
                                  const void *value, size_t len,
                                  const ww_bus_registry_t *reg,
@@ -224,8 +272,11 @@ ww_code_t ww_bus_envelope_decode_with(const rd_kafka_headers_t *headers,
      * showed in the subscriber's profile. */
     out->id[0] = out->type[0] = out->source[0] = out->time[0] = '\0';
     out->correlation_id[0] = out->causation_id[0] = '\0';
+    out->traceparent[0] = out->tracestate[0] = '\0';
     hval_t hv[H_COUNT];
     gather_headers(headers, hv);
+    take_trace(hv, out->traceparent, sizeof out->traceparent, out->tracestate,
+               sizeof out->tracestate);
     char spec[16], ctype[64];
     ww_code_t rc;
     if ((rc = take_header(&hv[H_SPEC], WW_BUS_H_SPECVERSION, spec,

@@ -13,6 +13,9 @@
  *           ce_correlationid optional: the request this event belongs to
  *           ce_causationid   optional: the id of the event or command that
  *                            caused this one
+ *           ce_traceparent   optional: W3C trace context of the work that
+ *           ce_tracestate    wrote the event (CloudEvents distributed
+ *                            tracing extension); see ww_trace.h
  *
  * A foreign consumer decodes a record with nothing but the schemas: read
  * ce_type, pick that message from schemas/, parse the value.
@@ -22,13 +25,14 @@
 #ifndef WW_BUS_ENVELOPE_H
 #define WW_BUS_ENVELOPE_H
 
+#include "ww_bus_registry.h"
+#include "ww_err.h"
+#include "ww_trace.h"
+
 #include <librdkafka/rdkafka.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "ww_bus_registry.h"
-#include "ww_err.h"
 
 #define WW_BUS_SPECVERSION "1.0"
 #define WW_BUS_CONTENT_TYPE "application/protobuf"
@@ -41,6 +45,8 @@
 #define WW_BUS_H_CONTENT_TYPE "content-type"
 #define WW_BUS_H_CORRELATION_ID "ce_correlationid"
 #define WW_BUS_H_CAUSATION_ID "ce_causationid"
+#define WW_BUS_H_TRACEPARENT    "ce_traceparent"
+#define WW_BUS_H_TRACESTATE     "ce_tracestate"
 
 /* Longest accepted attribute values (bytes, without the terminating NUL);
  * longer ones are rejected on encode and decode. */
@@ -57,6 +63,10 @@ typedef struct ww_bus_envelope_meta {
     const char *correlation_id; /* NULL: header left out */
     const char *causation_id;   /* NULL: header left out */
     int64_t time_ms;            /* Unix ms, years 0000..9999; 0: now */
+    /* NULL: the calling thread's current context (ww_trace_current), so
+     * that whatever a traced unit of work writes carries it; a context
+     * that is not valid: no trace headers. */
+    const ww_trace_t *trace;
 } ww_bus_envelope_meta_t;
 
 /* A decoded event: the attributes and the unpacked payload. */
@@ -68,6 +78,11 @@ typedef struct ww_bus_event {
     char correlation_id[WW_BUS_ID_MAX + 1]; /* "" when absent */
     char causation_id[WW_BUS_ID_MAX + 1];   /* "" when absent */
     int64_t time_ms;                        /* ce_time parsed */
+    /* The trace headers as received, "" when absent or unusable (too
+     * long, a NUL): they never make a record undecodable; ww_trace_parse
+     * judges them. */
+    char traceparent[WW_TRACE_PARENT_LEN + 8];
+    char tracestate[WW_TRACE_STATE_MAX + 1];
     /* Owned by the event; freed by ww_bus_event_clear. Cast to the type
      * `descriptor` names (compare with &<type>__descriptor). */
     ProtobufCMessage *payload;
@@ -131,6 +146,15 @@ ww_code_t ww_bus_envelope_decode_with(const rd_kafka_headers_t *headers,
 ww_code_t ww_bus_envelope_decode_message(const rd_kafka_message_t *rkm,
                                          const ww_bus_registry_t *reg,
                                          ww_bus_event_t *out, ww_err_t *err);
+
+/* The context of work that handles record `rkm` (not taken): its
+ * ce_traceparent/ce_tracestate continued with a new span (ww_trace_continue),
+ * or a new trace when they are missing or malformed. */
+void ww_bus_envelope_trace(const rd_kafka_message_t *rkm, ww_trace_t *out);
+
+/* The same from a record's headers (NULL: none). */
+void ww_bus_envelope_trace_headers(const rd_kafka_headers_t *headers,
+                                   ww_trace_t *out);
 
 /* Frees the payload and zeroes the event. Safe on a zeroed event. */
 void ww_bus_event_clear(ww_bus_event_t *ev);
