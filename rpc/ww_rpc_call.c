@@ -36,6 +36,7 @@ struct ww_rpc_call {
     ProtobufCMessage *request;
     int64_t start_ns;
     ww_rpc_caller_t caller;
+    ww_trace_t trace; /* from traceparent/tracestate, or a new trace */
     char idempotency_key[WW_RPC_KEY_MAX + 1];
     bool has_idempotency_key;
     unsigned char request_digest[WW_RPC_DIGEST_SIZE];
@@ -77,6 +78,17 @@ typedef struct ww_rpc_batch {
 static void on_send_done(ww_rpc_tag_t *tag, bool ok);
 static void on_close_done(ww_rpc_tag_t *tag, bool ok);
 
+/* The call's span: the caller's W3C trace context continued, or a new
+ * trace when it sent none or a malformed one (the call goes on). */
+static void trace_start(ww_rpc_call_t *call) {
+    char parent[WW_TRACE_PARENT_LEN + 8], state[WW_TRACE_STATE_MAX + 1];
+    const char *tp =
+        ww_rpc_call_metadata(call, "traceparent", parent, sizeof parent);
+    const char *ts =
+        ww_rpc_call_metadata(call, "tracestate", state, sizeof state);
+    ww_trace_continue(tp, ts, &call->trace);
+}
+
 ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init) {
     ww_rpc_call_t *call = calloc(1, sizeof *call);
     if (!call) {
@@ -92,6 +104,7 @@ ww_rpc_call_t *ww_rpc_call__new(const ww_rpc_call_init_t *init) {
     call->deadline = init->deadline;
     call->md = *init->md;
     grpc_metadata_array_init(init->md);
+    trace_start(call);
     call->on_end = init->on_end;
     call->on_end_ctx = init->on_end_ctx;
     call->on_free = init->on_free;
@@ -338,7 +351,9 @@ static void complete(ww_rpc_call_t *call, grpc_status_code code,
             .response = buf,
             .duration_us = (ww_clock_mono_ns() - call->start_ns) / 1000,
         };
+        ww_trace_t prev = ww_trace_enter(&call->trace);
         call->on_end(call->on_end_ctx, call, &end);
+        ww_trace_leave(&prev);
     }
     ww_rpc_batch_t b;
     pthread_mutex_lock(&call->mu);
@@ -385,6 +400,10 @@ void ww_rpc_call__invoke(ww_rpc_call_t *call, ProtobufCService *service,
 
 const char *ww_rpc_call_method(const ww_rpc_call_t *call) {
     return call->path;
+}
+
+const ww_trace_t *ww_rpc_call_trace(const ww_rpc_call_t *call) {
+    return &call->trace;
 }
 
 const char *ww_rpc_call_identity(const ww_rpc_call_t *call) {

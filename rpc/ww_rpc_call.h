@@ -16,6 +16,7 @@
 #define WW_RPC_CALL_H
 
 #include "ww_err.h"
+#include "ww_trace.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
@@ -45,6 +46,14 @@ const char *ww_rpc_call_identity(const ww_rpc_call_t *call);
 
 /* Everything the authenticate hook wrote (all "" without a hook). */
 const ww_rpc_caller_t *ww_rpc_call_caller(const ww_rpc_call_t *call);
+
+/* The call's trace context: the caller's `traceparent`/`tracestate`
+ * metadata continued with a new span, or a new trace when none or a
+ * malformed one arrived. It is the current context (ww_trace_current) of
+ * the thread while the handler runs on the queue thread and while the
+ * call's end is reported; a handler that goes on in another thread enters
+ * it there (ww_trace_enter) so that what it logs and writes carries it. */
+const ww_trace_t *ww_rpc_call_trace(const ww_rpc_call_t *call);
 
 /* The `idempotency-key` metadata value, or NULL when the caller sent none. */
 const char *ww_rpc_call_idempotency_key(const ww_rpc_call_t *call);

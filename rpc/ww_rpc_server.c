@@ -108,12 +108,14 @@ static void on_call_end(void *ctx, ww_rpc_call_t *call,
     ww_rpc_server_t *s = ctx;
     if (end->code == GRPC_STATUS_OK) {
         if (ww_log_enabled(WW_LOG_INFO))
-            ww_log_info("rpc", "method=%s status=OK duration_us=%lld",
-                        ww_rpc_call_method(call), (long long)end->duration_us);
+            ww_log_info("rpc", "method=%s status=%s code=%d duration_us=%lld",
+                        ww_rpc_call_method(call), "OK", 0,
+                        (long long)end->duration_us);
     } else {
-        ww_log_info("rpc", "method=%s status=%s duration_us=%lld msg=\"%s\"",
+        ww_log_info("rpc",
+                    "method=%s status=%s code=%d duration_us=%lld msg=\"%s\"",
                     ww_rpc_call_method(call), ww_rpc_status_name(end->code),
-                    (long long)end->duration_us, end->details);
+                    (int)end->code, (long long)end->duration_us, end->details);
     }
     /* Only what a handler decided: a refusal before it (authentication,
      * authorization, admission) says nothing about the request. */
@@ -393,6 +395,8 @@ static void on_request(ww_rpc_tag_t *tag, bool ok) {
         call_ended(s);
         return;
     }
+    /* The handler runs in the call's trace context (ww_rpc_call_trace). */
+    ww_trace_t prev = ww_trace_enter(ww_rpc_call_trace(call));
     if (m) {
         dispatch(s, m, call, init.deadline, payload);
     } else {
@@ -401,6 +405,7 @@ static void on_request(ww_rpc_tag_t *tag, bool ok) {
         ww_rpc_call__finish(call, GRPC_STATUS_UNIMPLEMENTED, msg, NULL);
     }
     ww_rpc_call__end_dispatch(call);
+    ww_trace_leave(&prev);
 }
 
 static void on_shutdown_notified(ww_rpc_tag_t *tag, bool ok) {
