@@ -184,7 +184,23 @@ static ww_code_t handle(void *opaque, ww_bus_processor_t *p,
         d->in_txn[part] = true;
         d->touched[d->n_touched++] = part;
     }
-    return d->ops->decide(d->ctx, d, shard, rec, err);
+    /* Deciding is one span of the command's trace: the facts and the
+     * result it writes carry it, and so do its log lines. */
+    ww_trace_t span;
+    ww_bus_envelope_trace(rec, &span);
+    ww_trace_t prev = ww_trace_enter(&span);
+    ww_code_t rc = d->ops->decide(d->ctx, d, shard, rec, err);
+    if (ww_log_enabled(WW_LOG_DEBUG)) {
+        char type[WW_BUS_TYPE_MAX + 1];
+        ww_host_record_header(rec, WW_BUS_H_TYPE, type, sizeof type);
+        ww_log_debug("decider",
+                     "event=decided topic=%s partition=%d offset=%lld "
+                     "type=%s rc=%s",
+                     d->commands, (int)part, (long long)rec->offset, type,
+                     ww_code_name(rc));
+    }
+    ww_trace_leave(&prev);
+    return rc;
 }
 
 static void end_txn(ww_host_decider_t *d, bool commit) {

@@ -3,6 +3,7 @@
 #include "ww_host_translator.h"
 
 #include "ww_host_decider.h"
+#include "ww_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,30 @@ struct ww_host_translator {
     void *ctx;
 };
 
+static ww_code_t translate(ww_host_translator_t *t, ww_bus_processor_t *p,
+                           const rd_kafka_message_t *rec, ww_err_t *err);
+
+/* Reacting to a fact is one span of the fact's trace: the command it
+ * writes carries it, and so do its log lines. */
 static ww_code_t handle(void *opaque, ww_bus_processor_t *p,
                         const rd_kafka_message_t *rec, ww_err_t *err) {
     ww_host_translator_t *t = opaque;
+    ww_trace_t span;
+    ww_bus_envelope_trace(rec, &span);
+    ww_trace_t prev = ww_trace_enter(&span);
+    ww_code_t rc = translate(t, p, rec, err);
+    if (ww_log_enabled(WW_LOG_DEBUG))
+        ww_log_debug("translator",
+                     "event=translated topic=%s partition=%d offset=%lld "
+                     "commands=%s rc=%s",
+                     rd_kafka_topic_name(rec->rkt), (int)rec->partition,
+                     (long long)rec->offset, t->commands, ww_code_name(rc));
+    ww_trace_leave(&prev);
+    return rc;
+}
+
+static ww_code_t translate(ww_host_translator_t *t, ww_bus_processor_t *p,
+                           const rd_kafka_message_t *rec, ww_err_t *err) {
     ww_bus_event_t ev = {0};
     ww_err_t why = {0};
     if (ww_bus_envelope_decode_message(rec, t->facts_types, &ev, &why) !=
