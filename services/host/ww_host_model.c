@@ -2,6 +2,7 @@
  * waits for applied commands and for catching up. */
 #include "ww_host_model.h"
 
+#include "ww_bus_envelope.h"
 #include "ww_bus_tail.h"
 #include "ww_clock.h"
 #include "ww_host_state.h"
@@ -124,9 +125,14 @@ static ww_code_t on_record(void *opaque, const rd_kafka_message_t *rec,
     }
     if (skipped) {
         atomic_fetch_add(&m->skipped_records, 1);
+        /* A rare line: only it reads the fact's trace, not every apply. */
+        ww_trace_t span;
+        ww_bus_envelope_trace(rec, &span);
+        ww_trace_t prev = ww_trace_enter(&span);
         ww_log_warn("model",
                     "event=skipped partition=%d offset=%lld reason=\"%s\"",
                     (int)p, (long long)rec->offset, why.msg);
+        ww_trace_leave(&prev);
         return WW_OK;
     }
     atomic_fetch_add(&m->applied_records, 1);
