@@ -39,6 +39,11 @@ static bool json_format(void) {
     if (json < 0) {
         const char *v = getenv("WW_LOG_FORMAT");
         json = v && !strcasecmp(v, "json");
+        if (v && *v && !json && strcasecmp(v, "text"))
+            ww_log_warn("log",
+                        "event=unknown_log_format WW_LOG_FORMAT=\"%s\" "
+                        "msg=\"not text or json: writing text\"",
+                        v);
     }
     return json;
 }

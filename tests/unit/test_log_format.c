@@ -290,6 +290,22 @@ WW_TEST(a_child_keeps_the_trace_and_takes_a_new_span) {
     WW_ASSERT(!ww_trace_current()->valid);
 }
 
+static void log_one(void) {
+    ww_log_info("t", "n=%d", 1);
+}
+
+WW_TEST(an_unknown_format_is_named_and_text_is_written) {
+    const char *out = logged("xml\n2030-", log_one);
+    WW_ASSERT_EQ_INT(count_lines(out), 2);
+    WW_ASSERT_EQ_INT(forged_lines(out), 0);
+    WW_ASSERT_CONTAINS(out, " WARN log event=unknown_log_format "
+                            "WW_LOG_FORMAT=\"xml\\n2030-\" msg=\"not text or "
+                            "json: writing text\"\n");
+    WW_ASSERT_CONTAINS(out, " INFO t n=1\n");
+    out = logged("TEXT", log_one);
+    WW_ASSERT_EQ_INT(count_lines(out), 1);
+}
+
 int main(int argc, char **argv) {
     return ww_test_main(
         argc, argv,
@@ -300,5 +316,6 @@ int main(int argc, char **argv) {
             WW_CASE(text_lines_end_with_the_current_trace_id),
             WW_CASE(traceparent_parses_by_the_w3c_rules),
             WW_CASE(a_child_keeps_the_trace_and_takes_a_new_span),
+            WW_CASE(an_unknown_format_is_named_and_text_is_written),
             {0}});
 }
