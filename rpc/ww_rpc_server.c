@@ -8,6 +8,7 @@
 #include "ww_rpc_health.h"
 #include "ww_rpc_idempotency.h"
 #include "ww_rpc_int.h"
+#include "ww_rpc_log.h"
 #include "ww_rpc_status.h"
 
 #include <errno.h>
@@ -498,6 +499,7 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     s->shutdown_tag.run = on_shutdown_notified;
     atomic_init(&s->shutting_down, false);
     atomic_init(&s->live_calls, 0);
+    ww_rpc_log_install();
     grpc_init();
     *out = s;
     return WW_OK;

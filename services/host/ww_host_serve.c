@@ -6,6 +6,7 @@
 #include "ww_host_security.h"
 #include "ww_log.h"
 #include "ww_rpc_health.h"
+#include "ww_rpc_log.h"
 #include "ww_rpc_server.h"
 
 #include <signal.h>
@@ -42,6 +43,7 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_host_gate_t *gate = NULL;
     ww_rpc_server_t *server = NULL;
     int rc = 1;
+    ww_rpc_log_install(); /* before the credentials' grpc_init */
     /* Security first: a service that would run unprotected must not even
      * look for its address. */
     if (ww_host_security_server_new(&sec, &err) != WW_OK ||

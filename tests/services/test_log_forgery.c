@@ -3,7 +3,8 @@
  * fake log line is refused UNAUTHENTICATED, its per-call line names the kid
  * escaped, and no line of the log starts with the forged time; with
  * WW_LOG_FORMAT=json every line parses (jansson) and the call's line
- * carries the kid as data in its `msg` member. */
+ * carries the kid as data in its `msg` member, and so do the gRPC core's
+ * own lines (GRPC_VERBOSITY=debug). */
 #include "auth_fixture.h"
 #include "services_auth_fixture.h"
 #include "ww_test.h"
@@ -27,8 +28,8 @@ static void setup_once(void) {
 }
 
 /* A users instance with `format` logs in `log`; the pid. */
-static pid_t start_users(const char *format, char *log, size_t size,
-                         int *port) {
+static pid_t start_users(const char *format, const char *extra, char *log,
+                         size_t size, int *port) {
     setup_once();
     char name[64];
     snprintf(name, sizeof name, "forgery-%s.log", format);
@@ -38,7 +39,8 @@ static pid_t start_users(const char *format, char *log, size_t size,
     *port = ww_test_proc_free_port();
     return sfx_start_service(
         USERS_BIN, *port, USERS_AUD,
-        (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL, fmt, NULL}, log);
+        (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL, fmt, extra, NULL},
+        log);
 }
 
 /* Calls GetTrainingBalance with a token signed by a key the JWKS does not
@@ -92,7 +94,7 @@ static void assert_no_forged_line(const char *text) {
 WW_TEST(a_forged_kid_writes_no_text_line) {
     char log[512];
     int port;
-    pid_t pid = start_users("text", log, sizeof log, &port);
+    pid_t pid = start_users("text", NULL, log, sizeof log, &port);
     call_with_forged_kid(port);
     const char *text = log_with(log, "status=UNAUTHENTICATED");
     WW_ASSERT_CONTAINS(text, "status=UNAUTHENTICATED");
@@ -106,11 +108,13 @@ WW_TEST(a_forged_kid_writes_no_text_line) {
 WW_TEST(a_forged_kid_writes_no_json_line) {
     char log[512];
     int port;
-    pid_t pid = start_users("json", log, sizeof log, &port);
+    /* the gRPC core's own lines too: through ww_log, so JSON as well */
+    pid_t pid =
+        start_users("json", "GRPC_VERBOSITY=debug", log, sizeof log, &port);
     call_with_forged_kid(port);
     const char *text = log_with(log, "UNAUTHENTICATED");
     assert_no_forged_line(text);
-    int lines = 0, refused = 0;
+    int lines = 0, refused = 0, core = 0;
     for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
         WW_ASSERT_MSG(nl, "unterminated line: %.80s", p);
@@ -121,6 +125,8 @@ WW_TEST(a_forged_kid_writes_no_json_line) {
         lines++;
         const char *status = json_string_value(json_object_get(o, "status"));
         const char *msg = json_string_value(json_object_get(o, "msg"));
+        const char *module = json_string_value(json_object_get(o, "module"));
+        if (module && !strcmp(module, "grpc")) core++;
         if (status && !strcmp(status, "UNAUTHENTICATED")) {
             refused++;
             WW_ASSERT(msg && strstr(msg, "kid \"" FORGED_KID "\""));
@@ -132,6 +138,7 @@ WW_TEST(a_forged_kid_writes_no_json_line) {
     }
     WW_ASSERT(lines > 3);
     WW_ASSERT_EQ_INT(refused, 1);
+    WW_ASSERT_MSG(core > 0, "no line of the gRPC core");
     WW_ASSERT_EQ_INT(ww_test_proc_stop(pid, SIGTERM, 10000), 0);
 }
 
