@@ -26,6 +26,10 @@
  * were pending) or fenced (its late offset commit is refused by the group,
  * so it aborts): no fact is lost or duplicated.
  *
+ * Trace context: each command is decided in a span of its own trace (its
+ * ce_traceparent continued, or a new trace), so its facts, its result and
+ * the log lines of deciding it carry that trace (ww_trace.h).
+ *
  * Output partitions: the facts and the result of a command of commands
  * partition p go to partition p of the events and replies topics (same
  * count and partitioner: the same keys).

@@ -13,6 +13,10 @@
  * or nothing at all (a fact it does not react to: skipped, not
  * dead-lettered).
  *
+ * Each fact is handled in a span of its own trace (ww_bus_envelope_trace:
+ * its ce_traceparent continued, or a new trace): the command a reaction
+ * writes carries it, and so does every log line of the handling.
+ *
  * Threads: `translate` and the helpers run on the processor's thread.
  */
 #ifndef WW_HOST_TRANSLATOR_H
