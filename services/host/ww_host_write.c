@@ -118,9 +118,13 @@ void ww_host_write_send(ww_host_commands_t *commands, ww_host_model_t *model,
                    .model = model,
                    .partition = partition};
     ww_err_t err;
-    if (ww_host_commands_send(commands, key, cmd, correlation_id,
-                              timeout_of(call), on_result, w,
-                              &err) != WW_OK) {
+    /* In the call's trace whatever thread sends (a lookup that waited for
+     * the model sends from the model's thread). */
+    ww_trace_t prev = ww_trace_enter(ww_rpc_call_trace(call));
+    ww_code_t rc = ww_host_commands_send(commands, key, cmd, correlation_id,
+                                         timeout_of(call), on_result, w, &err);
+    ww_trace_leave(&prev);
+    if (rc != WW_OK) {
         /* Never appended: the client may retry at once. */
         ww_rpc_call_fail(call,
                          err.code == WW_ERR_RESOURCE_EXHAUSTED

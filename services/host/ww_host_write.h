@@ -16,6 +16,8 @@
  *     idempotency key returns the original result.
  *   - A refused command answers its status and message; an OK one answers
  *     through `respond` with the CommandResult's fields.
+ *   - The command carries the call's trace context (ww_rpc_call_trace),
+ *     from whichever thread it is sent.
  *
  * Threads: ww_host_write_send from a handler (any thread); `respond` runs
  * on a bus thread (replies reader, events tail) or inside the send.

@@ -9,6 +9,8 @@
     and TrainingConfirmed) as ce_traceparent with a new span id per hop and
     the tracestate unchanged, and in both services' JSON logs (the call's
     line with method, code and duration; the users decider and translator);
+  - a write the edge sends from another thread (a cancel that waited for
+    the read model) keeps the call's trace;
   - a malformed traceparent is ignored: the call succeeds, and a new trace
     starts, the same on its log line and its facts; a call without one
     starts a trace too;
@@ -233,6 +235,27 @@ class TraceAndJsonLogs(unittest.TestCase):
                           md)
             for _, _, st in recs:
                 self.assertIsNone(st)  # a new trace has no state
+
+    def test_a_write_sent_after_waiting_keeps_the_call_trace(self):
+        # an unknown training: the edge waits for its read model, then
+        # sends the cancel from the model's thread; the owner answers
+        trace_id = uuid.uuid4().hex
+        tp = "00-%s-%s-01" % (trace_id, uuid.uuid4().hex[:16])
+        import grpc
+        with self.assertRaises(grpc.RpcError) as e:
+            self.c.trainings.CancelTraining(
+                wwsaga.trainings_pb2.CancelTrainingRequest(
+                    training_uuid=str(uuid.uuid4())),
+                timeout=20, metadata=(("traceparent", tp),))
+        self.assertEqual(e.exception.code(), grpc.StatusCode.NOT_FOUND)
+        for topic, t in (("trainer.commands", "CancelTrainingCommand"),
+                         ("trainer.replies", "CommandResult")):
+            recs = wait_for(lambda: self.traced(topic, trace_id))
+            self.assertIn("wildworkouts.events.v1." + t,
+                          {r[0] for r in recs}, topic)
+        line = self.call_line("CancelTraining",
+                              lambda o: o.get("trace_id") == trace_id)
+        self.assertEqual(line["status"], "NOT_FOUND")
 
     def test_every_json_line_parses(self):
         self.c.available(fresh_hour())
