@@ -37,10 +37,8 @@ static pid_t start_users(const char *format, const char *extra, char *log,
     char fmt[64];
     snprintf(fmt, sizeof fmt, "WW_LOG_FORMAT=%s", format);
     *port = ww_test_proc_free_port();
-    return sfx_start_service(
-        USERS_BIN, *port, USERS_AUD,
-        (const char *[]){"WW_ALLOWED_CALLERS=" FX_EMAIL, fmt, extra, NULL},
-        log);
+    return sfx_start_service(USERS_BIN, *port, USERS_AUD,
+                             (const char *[]){fmt, extra, NULL}, log);
 }
 
 /* Calls GetTrainingBalance with a token signed by a key the JWKS does not
