@@ -1,6 +1,8 @@
 /* ww_bus_config.c - Kafka client settings: environment plus overrides. */
 #include "ww_bus_config.h"
 
+#include "ww_bus_observer.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -430,6 +432,14 @@ fail:
     return NULL;
 }
 
+/* A consumer's statistics go to the process's bus observer, if any. */
+static bool put_observed(rd_kafka_conf_t *conf, ww_err_t *err) {
+    char msg[256];
+    if (ww_bus_observer_conf(conf, msg, sizeof msg)) return true;
+    ww_err_set(err, WW_ERR_INVALID_ARGUMENT, "bus observer: %s", msg);
+    return false;
+}
+
 static rd_kafka_conf_t *conf_finish(const ww_bus_config_t *cfg,
                                     rd_kafka_conf_t *conf, ww_err_t *err) {
     for (size_t i = 0; i < cfg->extra_props.n; i++)
@@ -522,7 +532,8 @@ rd_kafka_conf_t *ww_bus_config_group_conf(const ww_bus_config_t *cfg,
          * faster than that starved (measured: 260k msg/s with the default
          * 100000, 750k+ with 1000000). Memory stays bounded by
          * queued.max.messages.kbytes (64 MiB by default). */
-        conf_put(conf, "queued.min.messages", "1000000", "bus setting", err);
+        conf_put(conf, "queued.min.messages", "1000000", "bus setting", err) &&
+        put_observed(conf, err);
     if (ok && cfg->instance_id) {
         int n = snprintf(member, sizeof member, "%s%s%s", cfg->instance_id,
                          instance_suffix && *instance_suffix ? "-" : "",
@@ -562,7 +573,8 @@ rd_kafka_conf_t *ww_bus_config_reader_conf(const ww_bus_config_t *cfg,
         !conf_put(conf, "enable.partition.eof", "true", "bus setting", err) ||
         !conf_put(conf, "auto.offset.reset", "earliest", "bus setting", err) ||
         !conf_put(conf, "isolation.level", "read_committed", "bus setting",
-                  err)) {
+                  err) ||
+        !put_observed(conf, err)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

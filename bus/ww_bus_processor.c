@@ -4,6 +4,7 @@
 #include "ww_bus_dlq.h"
 #include "ww_bus_envelope.h"
 #include "ww_bus_err.h"
+#include "ww_bus_observer.h"
 #include "ww_clock.h"
 #include "ww_log.h"
 
@@ -40,6 +41,9 @@ struct ww_bus_processor {
     uint64_t txn_produced;
     bool in_handler;
     bool produce_failed; /* a produce call failed: the batch must abort */
+    int64_t txn_start_ns; /* for the bus observer (ww_bus_observer.h) */
+    int txn_dlq;          /* dead letters in the open transaction */
+    char dlq_topic[512];
 
     /* Owner-chosen assignment: announced by on_assign, not consumed until
      * ww_bus_processor_assign. */
@@ -188,6 +192,11 @@ static void reset_txn(ww_bus_processor_t *p) {
     p->txn_records = 0;
     p->txn_produced = 0;
     p->produce_failed = false;
+    p->txn_dlq = 0;
+}
+
+static int64_t txn_age_us(const ww_bus_processor_t *p) {
+    return (ww_clock_mono_ns() - p->txn_start_ns) / 1000;
 }
 
 /* Aborts the open transaction, tells the owner, and (when `rewind`) seeks
@@ -234,6 +243,8 @@ static void forget_txn(ww_bus_processor_t *p, bool rewind) {
     pthread_mutex_lock(&p->stats_lock);
     p->stats.aborts++;
     pthread_mutex_unlock(&p->stats_lock);
+    ww_bus_observer_txn(p->group, false, (uint64_t)p->txn_records,
+                        txn_age_us(p));
     if (p->cb.on_abort) p->cb.on_abort(p->cb.opaque, p);
     if (rewind) {
         for (int i = 0; i < p->npos; i++) {
@@ -322,6 +333,9 @@ static void commit_txn(ww_bus_processor_t *p) {
     p->stats.records += (uint64_t)p->txn_records;
     p->stats.produced += p->txn_produced;
     pthread_mutex_unlock(&p->stats_lock);
+    ww_bus_observer_txn(p->group, true, (uint64_t)p->txn_records,
+                        txn_age_us(p));
+    for (int i = 0; i < p->txn_dlq; i++) ww_bus_observer_dlq(p->dlq_topic);
     ww_log_debug(
         "bus", "processor txn_id=%s committed records=%d produced=%llu",
         p->txn_id, p->txn_records, (unsigned long long)p->txn_produced);
@@ -675,6 +689,7 @@ static bool handle_record(ww_bus_processor_t *p, rd_kafka_message_t *m) {
             return false;
         }
         p->txn_open = true;
+        p->txn_start_ns = ww_clock_mono_ns();
         ww_log_debug("bus",
                      "processor txn_id=%s begin partition=%d offset=%lld",
                      p->txn_id, (int)m->partition, (long long)m->offset);
@@ -959,9 +974,14 @@ ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
                 "bytes=%zu truncated=%s reason=\"%s\"",
                 p->txn_id, l.topic, (int)rec->partition, (long long)rec->offset,
                 rec->len, l.truncated ? "true" : "false", reason ? reason : "");
-    return ww_bus_processor_produce(p, l.topic, RD_KAFKA_PARTITION_UA, l.key,
-                                    l.key_len, l.value, l.value_len, l.headers,
-                                    err);
+    ww_code_t rc = ww_bus_processor_produce(
+        p, l.topic, RD_KAFKA_PARTITION_UA, l.key, l.key_len, l.value,
+        l.value_len, l.headers, err);
+    if (rc == WW_OK) { /* reported once its transaction commits */
+        snprintf(p->dlq_topic, sizeof p->dlq_topic, "%s", l.topic);
+        p->txn_dlq++;
+    }
+    return rc;
 }
 
 const char *ww_bus_processor_transactional_id(const ww_bus_processor_t *p) {

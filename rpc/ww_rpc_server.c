@@ -107,6 +107,10 @@ static ww_rpc_idempotency_key_t idempotency_key(const ww_rpc_call_t *call) {
 static void on_call_end(void *ctx, ww_rpc_call_t *call,
                         const ww_rpc_call_end_t *end) {
     ww_rpc_server_t *s = ctx;
+    const ww_rpc_observer_t *obs = s->cfg.observer;
+    if (obs && obs->handled)
+        obs->handled(obs->ctx, ww_rpc_call_method(call), end->code,
+                     end->duration_us);
     if (end->code == GRPC_STATUS_OK) {
         if (ww_log_enabled(WW_LOG_INFO))
             ww_log_info("rpc", "method=%s status=%s code=%d duration_us=%lld",
@@ -384,6 +388,8 @@ static void on_request(ww_rpc_tag_t *tag, bool ok) {
     }
     slot->call = NULL;
     slot->payload = NULL;
+    if (m && s->cfg.observer && s->cfg.observer->started)
+        s->cfg.observer->started(s->cfg.observer->ctx, m->path);
     atomic_fetch_add(&s->live_calls, 1);
     ww_rpc_call_t *call = ww_rpc_call__new(&init);
     if (!m) {
@@ -570,6 +576,17 @@ static void stop_workers(ww_rpc_server_t *s) {
     }
 }
 
+/* Tells the observer every method before any call can arrive. */
+static void observe_methods(ww_rpc_server_t *s) {
+    const ww_rpc_observer_t *obs = s->cfg.observer;
+    if (!obs || !obs->method) return;
+    for (size_t i = 0; i < s->n_methods; i++) {
+        const ww_rpc_method_t *m = &s->methods[i];
+        bool watch = m->is_health && strcmp(m->desc->name, "Watch") == 0;
+        obs->method(obs->ctx, m->path, watch ? "server_stream" : "unary");
+    }
+}
+
 ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
     if (s->started)
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
@@ -632,6 +649,7 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
                           "rpc server: cannot listen on %s (in use or invalid)",
                           s->listen_addr);
     }
+    observe_methods(s);
     grpc_server_start(s->server);
     s->started = true;
 

@@ -118,6 +118,25 @@ typedef ww_code_t (*ww_rpc_authorize_fn)(void *ctx, const ww_rpc_call_t *call,
 typedef ww_code_t (*ww_rpc_admit_fn)(void *ctx, const char *method,
                                      ww_err_t *err);
 
+/* Watches calls for metrics (the services' exporter installs one); the
+ * runtime knows nothing of what is done with them. Every callback must be
+ * thread-safe, fast and lock-free on its way (it runs on the call's path),
+ * and must not touch the call.
+ *   method:  once per registered method at start, before any call: its
+ *            path ("/trainer.TrainerService/IsHourAvailable") and gRPC
+ *            type ("unary"; "server_stream" for health's Watch).
+ *   started: a call of a registered method was accepted (queue thread).
+ *   handled: a call ended with `code` after `duration_us` (the thread that
+ *            completed it); also for unknown methods, whose path the
+ *            observer never saw in `method`. */
+typedef struct ww_rpc_observer {
+    void (*method)(void *ctx, const char *path, const char *grpc_type);
+    void (*started)(void *ctx, const char *path);
+    void (*handled)(void *ctx, const char *path, grpc_status_code code,
+                    int64_t duration_us);
+    void *ctx;
+} ww_rpc_observer_t;
+
 typedef struct ww_rpc_server_config {
     const char *listen_addr; /* "127.0.0.1:0" picks a free port */
     int threads;             /* 0: one per core it may run on */
@@ -136,6 +155,7 @@ typedef struct ww_rpc_server_config {
     bool start_not_serving;
     ww_rpc_admit_fn admit; /* NULL: every call is admitted */
     void *admit_ctx;
+    const ww_rpc_observer_t *observer; /* borrowed; NULL: none */
 } ww_rpc_server_config_t;
 
 /* Creates a stopped server (calls grpc_init; ww_rpc_server_destroy balances

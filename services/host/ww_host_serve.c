@@ -3,6 +3,7 @@
 
 #include "ww_env.h"
 #include "ww_host_authz.h"
+#include "ww_host_metrics.h"
 #include "ww_host_security.h"
 #include "ww_log.h"
 #include "ww_rpc_health.h"
@@ -42,13 +43,15 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_host_security_server_t *sec = NULL;
     ww_host_gate_t *gate = NULL;
     ww_rpc_server_t *server = NULL;
+    ww_host_metrics_t *metrics = NULL;
     int rc = 1;
     ww_rpc_log_install(); /* before the credentials' grpc_init */
     /* Security first: a service that would run unprotected must not even
      * look for its address. */
     if (ww_host_security_server_new(&sec, &err) != WW_OK ||
         ww_host_serve_listen_addr(c->addr_env, &addr, &err) != WW_OK ||
-        ww_host_gate_new(c->name, &gate, &err) != WW_OK)
+        ww_host_gate_new(c->name, &gate, &err) != WW_OK ||
+        ww_host_metrics_new(c->name, &metrics, &err) != WW_OK)
         goto out;
     ww_rpc_server_config_t cfg = {
         .listen_addr = addr,
@@ -60,6 +63,7 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     };
     ww_host_security_server_apply(sec, &cfg);
     ww_host_gate_apply(gate, &cfg);
+    ww_host_metrics_apply(metrics, &cfg);
     if (ww_rpc_server_new(&cfg, &server, &err) != WW_OK) goto out;
     ww_rpc_health_set_watch_limits(
         ww_rpc_server_health(server),
@@ -96,6 +100,7 @@ out:
     ww_rpc_server_destroy(server);
     if (c->unconfigure) c->unconfigure(c->configure_ctx);
     ww_host_gate_destroy(gate);
+    ww_host_metrics_destroy(metrics);
     ww_host_security_server_destroy(sec);
     if (rc == 2) return 1;
     if (rc == 0) ww_log_info(c->name, "event=stopped");

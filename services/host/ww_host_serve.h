@@ -26,6 +26,8 @@
  *   WW_RPC_THREADS       completion-queue threads (default: cores)
  *   WW_RPC_MAX_RECV_BYTES  largest accepted request (default 4 MiB)
  *   WW_SHUTDOWN_GRACE_MS time in-flight calls get at shutdown (default 5000)
+ *   WW_METRICS_ADDR      serve Prometheus metrics on host:port/metrics
+ *                        (ww_host_metrics.h); unset: none
  */
 #ifndef WW_HOST_SERVE_H
 #define WW_HOST_SERVE_H

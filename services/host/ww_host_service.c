@@ -5,6 +5,8 @@
 
 #include "ww_clock.h"
 #include "ww_env.h"
+#include "ww_host_metrics.h"
+#include "ww_host_model_metrics.h"
 #include "ww_host_serve.h"
 #include "ww_host_snapshot.h"
 #include "ww_host_worker.h"
@@ -26,6 +28,7 @@ struct ww_host_service {
     int start_timeout_ms;
     ww_host_gate_t *gate;
     ww_host_model_t *model;
+    ww_host_model_metrics_t *model_metrics; /* NULL: metrics off */
     ww_host_commands_t *commands;
     ww_host_decider_t *decider;
     ww_host_translator_t *translator;
@@ -255,6 +258,13 @@ ww_code_t ww_host_service_new(const ww_host_service_config_t *cfg,
         free(loaded);
         goto fail;
     }
+    if (ww_host_metrics_current() &&
+        (rc = ww_host_model_metrics_attach(
+             ww_host_metrics_registry(ww_host_metrics_current()), s->model,
+             events, &s->model_metrics, err)) != WW_OK) {
+        free(loaded);
+        goto fail;
+    }
     if ((rc = ww_host_commands_new(bus, commands, replies, cfg->source,
                                    &s->commands, err)) != WW_OK)
         goto fail;
@@ -351,6 +361,7 @@ void ww_host_service_destroy(ww_host_service_t *s) {
     ww_host_translator_destroy(s->translator);
     ww_host_decider_destroy(s->decider);
     ww_host_commands_destroy(s->commands);
+    ww_host_model_metrics_detach(s->model_metrics);
     ww_host_model_destroy(s->model);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);

@@ -12,11 +12,13 @@
 #include "ww_env.h"
 #include "ww_host_admin.h"
 #include "ww_host_backbone.h"
+#include "ww_host_metrics.h"
 #include "ww_host_serve.h"
 #include "ww_host_service.h"
 #include "ww_log.h"
 #include "ww_rpc_server.h"
 #include "ww_trainer_grpc.h"
+#include "ww_trainer_metrics.h"
 #include "ww_trainer_worker.h"
 
 typedef struct app {
@@ -25,6 +27,7 @@ typedef struct app {
     ww_host_backbone_t *backbone;
     ww_host_service_t *service;
     ww_host_admin_t *admin;
+    ww_trainer_metrics_t *metrics; /* NULL: metrics off */
 } app_t;
 
 /* Once the server listens, NOT_SERVING: Kafka, the read model, and the
@@ -40,10 +43,18 @@ static ww_code_t configure(void *ctx, bool authenticated,
                                     &a->backbone, err)) ||
         (rc = ww_trainer_worker_new(&a->worker, err)))
         return rc;
+    ww_host_metrics_t *hm = ww_host_metrics_current();
+    if (hm && (rc = ww_trainer_metrics_new(ww_host_metrics_registry(hm),
+                                           &a->metrics, err)))
+        return rc;
+    ww_trainer_worker_set_metrics(a->worker, a->metrics);
     ww_host_service_config_t sc =
         ww_trainer_worker_service(a->worker, a->backbone);
     sc.gate = gate;
     if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
+    if (a->metrics && (rc = ww_trainer_metrics_attach(
+                           a->metrics, ww_host_service_model(a->service), err)))
+        return rc;
     if ((rc = ww_host_admin_attach(
              a->admin, ww_host_service_model(a->service),
              ww_bus_config_instance_id(ww_host_backbone_config(a->backbone)),
@@ -56,8 +67,10 @@ static ww_code_t configure(void *ctx, bool authenticated,
 
 static void unconfigure(void *ctx) {
     app_t *a = ctx;
+    ww_trainer_metrics_detach(a->metrics); /* before the model goes */
     ww_host_service_destroy(a->service);
     ww_trainer_worker_destroy(a->worker);
+    ww_trainer_metrics_destroy(a->metrics);
     ww_host_backbone_destroy(a->backbone);
 }
 

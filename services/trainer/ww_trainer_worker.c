@@ -16,6 +16,7 @@
 struct ww_trainer_worker {
     /* trainer.commands, trainer.events, users.events */
     ww_host_record_vocab_t vocab;
+    ww_trainer_metrics_t *metrics; /* NULL: metrics off */
 };
 
 typedef Wildworkouts__Events__V1__CommandMeta meta_t;
@@ -47,6 +48,9 @@ static ww_code_t fold(void *ctx, ww_shard_t *shard,
     if (rc == WW_OK)
         rc = ww_trainer_roster_apply(ww_shard_state(shard), f.trainer_id,
                                      &f.fact, err);
+    if (rc == WW_OK)
+        ww_trainer_metrics_fact(w->metrics, &f.fact,
+                                rd_kafka_message_timestamp(rec, NULL));
     ww_bus_event_clear(&ev);
     if (rc == WW_ERR_RESOURCE_EXHAUSTED) return rc;
     if (rc != WW_OK) {
@@ -292,6 +296,11 @@ ww_code_t ww_trainer_worker_new(ww_trainer_worker_t **out, ww_err_t *err) {
     }
     *out = w;
     return WW_OK;
+}
+
+void ww_trainer_worker_set_metrics(ww_trainer_worker_t *w,
+                                   ww_trainer_metrics_t *tm) {
+    w->metrics = tm;
 }
 
 void ww_trainer_worker_destroy(ww_trainer_worker_t *w) {

@@ -29,11 +29,17 @@
 
 #include "ww_err.h"
 #include "ww_host_service.h"
+#include "ww_trainer_metrics.h"
 
 typedef struct ww_trainer_worker ww_trainer_worker_t;
 
 ww_code_t ww_trainer_worker_new(ww_trainer_worker_t **out, ww_err_t *err);
 void ww_trainer_worker_destroy(ww_trainer_worker_t *w);
+
+/* The fold reports every fact it applied to `tm` (borrowed; NULL: none).
+ * Before the service is built. */
+void ww_trainer_worker_set_metrics(ww_trainer_worker_t *w,
+                                   ww_trainer_metrics_t *tm);
 
 /* The service configuration for ww_host_service_new: the three operations
  * with `w` as their context (w must outlive the service). */
