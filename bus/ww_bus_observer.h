@@ -19,8 +19,9 @@
 
 typedef struct ww_bus_observer {
     /* A processor's transaction ended: committed (records = input records
-     * it covered) or aborted; `group` is the processor's unprefixed group
-     * ("trainer.decider"); duration from its first record to the end. */
+     * it covered) or aborted; `group` is the processor's group id as Kafka
+     * knows it (with WW_TOPIC_PREFIX); duration from its first record to
+     * the end. */
     void (*txn)(void *ctx, const char *group, bool committed, uint64_t records,
                 int64_t duration_us);
     /* One record was written to the dead-letter topic `dlq_topic` (full

@@ -168,8 +168,12 @@ static void set_partition(ww_host_observe_t *o, const char *group,
     /* read_committed: the end is the last stable offset. */
     int64_t end = int_of(p, "ls_offset", -1);
     if (end < 0) end = int_of(p, "hi_offset", -1);
+    /* Where the consumer stands: what it handed to the application, else
+     * its committed offset, else where it fetches next (a partition that
+     * never had a record nor a commit). */
     int64_t pos = int_of(p, "app_offset", -1);
     if (pos < 0) pos = int_of(p, "committed_offset", -1);
+    if (pos < 0) pos = int_of(p, "next_offset", -1);
     if (pos < 0 || end < 0) return;
     char pbuf[24];
     snprintf(pbuf, sizeof pbuf, "%lld", (long long)part);

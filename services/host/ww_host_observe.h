@@ -8,7 +8,8 @@
  *   grpc_server_started_total{grpc_type,grpc_service,grpc_method}
  *   grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code}
  *   grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method}
- * Kafka:
+ * Kafka (`group` is the consumer group id as Kafka knows it, with
+ * WW_TOPIC_PREFIX; `topic` the full topic name):
  *   ww_kafka_transactions_total{group,outcome}      committed | aborted
  *   ww_kafka_transaction_duration_seconds{group}    first record to end
  *   ww_kafka_transaction_records{group}             input records per commit

@@ -21,7 +21,9 @@ import sys
 # wildworkouts.admin.v1 (served by services/host for both services).
 PURE_C = ("std", "posix-basic")
 LAYERS = {
-    "common": {"uses": set(), "system": PURE_C + ("posix-io", "jansson")},
+    # threads: the metrics registry's creation and render locks
+    "common": {"uses": set(),
+               "system": PURE_C + ("posix-io", "jansson", "threads")},
     "schemas": {"uses": {"proto-wkt"}, "system": PURE_C + ("protobuf-c",)},
     "domain": {"uses": {"common"}, "system": PURE_C},
     "bus": {"uses": {"common"},
