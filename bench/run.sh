@@ -22,7 +22,12 @@
 #      BENCH_BASELINE (another build folder, e.g. of an older commit: its
 #      trainer gets saturation rows of its own, "baseline"),
 #      BENCH_VARIANT_ENV (e.g. WW_RPC_CQ=callback: our trainer started
-#      again with it, rows "variant"). Saturation rows count the server's
+#      again with it, rows "variant"),
+#      BENCH_METRICS=1 (our trainer started again with its Prometheus
+#      endpoint on, WW_METRICS_ADDR, scraped once a second during its rows
+#      as a Prometheus server would: saturation rows "ours IsHourAvailable,
+#      metrics on" beside the same trainer with metrics off, and their
+#      ratio). Saturation rows count the server's
 #      sendmsg(2) and write(2) calls with perf stat (syscall tracepoints;
 #      "-" where perf cannot). Needs build/ (cmake --build build), a Go
 #      toolchain, h2load and nghttp (nghttp2-client).
@@ -100,6 +105,11 @@ for kv in $variant_env; do
 done
 [ -z "$baseline" ] || start_ours tr-base-info "$baseline/services/trainer/trainer" info
 [ -z "$variant_env" ] || start_ours "tr-var-$var_level" "$build/services/trainer/trainer" "$var_level" $variant_env
+metrics=${BENCH_METRICS:-0}
+if [ "$metrics" = 1 ]; then
+  metrics_port=$(free_port)
+  start_ours tr-met-info "$build/services/trainer/trainer" info WW_METRICS_ADDR=127.0.0.1:$metrics_port
+fi
 start_ours tr-info "$build/services/trainer/trainer" info
 start_ours us-info "$build/services/users/users" info
 start_ours tr-warn "$build/services/trainer/trainer" warn
@@ -239,6 +249,13 @@ for _ in $(seq "$rounds"); do
   row "ours IsHourAvailable" tr-info $tr hour.bin - - sat
   [ -z "$baseline" ] || row "baseline IsHourAvailable" tr-base-info $tr hour.bin - - sat
   [ -z "$variant_env" ] || row "variant IsHourAvailable" "tr-var-$var_level" $tr hour.bin - - sat
+  if [ "$metrics" = 1 ]; then
+    # scraped meanwhile, as a Prometheus server would (every second)
+    ( while sleep 1; do python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5).read()" "http://127.0.0.1:$metrics_port/metrics" || exit 1; done ) &
+    scraper=$!
+    row "ours IsHourAvailable, metrics on" tr-met-info $tr hour.bin - - sat
+    kill "$scraper" 2>/dev/null || true; wait "$scraper" 2>/dev/null || true
+  fi
   row "ours IsHourAvailable, log warn" tr-warn $tr hour.bin - - sat
   row "grpc-go IsHourAvailable" go $tr hour.bin - - sat
   row "ours GetTrainingBalance" us-info $us user.bin - - sat
@@ -296,7 +313,8 @@ for m in ("IsHourAvailable", "GetTrainingBalance"):
     print("| %s | %.2fx (log warn: %.2fx) | %.2fx (log warn: %.2fx) | %.2fx (%.0f vs %.0f µs) |" % (
         m, oi[2] / gos[2], ow[2] / gos[2], cg / ci, cg / cw, o1[3] / go1[3], o1[3], go1[3]))
 # The extra trainer rows against the same run's grpc-go and our trainer.
-extra = [k for k in cpu if k[0] in ("baseline IsHourAvailable", "variant IsHourAvailable")]
+extra = [k for k in cpu if k[0] in ("baseline IsHourAvailable", "variant IsHourAvailable",
+                                    "ours IsHourAvailable, metrics on")]
 if extra:
     print()
     print("| trainer rows, saturation | calls per server CPU-second vs grpc-go | vs ours | best QPS |")
@@ -304,4 +322,10 @@ if extra:
     cg, co = cpu[("grpc-go IsHourAvailable", "sat")], cpu[("ours IsHourAvailable", "sat")]
     for k in extra:
         print("| %s | %.2fx | %.2fx | %.0f |" % (k[0], cg / cpu[k], co / cpu[k], med[k][2]))
+on = med.get(("ours IsHourAvailable, metrics on", "sat"))
+if on:
+    off = med[("ours IsHourAvailable", "sat")]
+    print()
+    print("Metrics on / off, IsHourAvailable at saturation (best rounds): "
+          "%.0f / %.0f QPS = %.3fx (target >= 0.95x)." % (on[2], off[2], on[2] / off[2]))
 PY

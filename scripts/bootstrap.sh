@@ -2,7 +2,7 @@
 # Installs what the build and the tests need, idempotently.
 #   scripts/bootstrap.sh         everything (the test command uses this):
 #   - Debian packages (compilers, gRPC C core, protobuf-c, librdkafka, OpenSSL,
-#     libcurl, jansson, kcat, a JDK and Maven for the broker),
+#     libcurl, jansson, libmicrohttpd, kcat, a JDK and Maven for the broker),
 #   - the pinned Apache Kafka broker jars (scripts/kafka/pom.xml) into
 #     $WW_CACHE/kafka-<version>/libs, outside the build tree,
 #   - Python interop packages (pinned) into $WW_CACHE/venv,
@@ -25,6 +25,7 @@ debs=(
   libgrpc-dev protobuf-compiler libprotobuf-dev
   protobuf-c-compiler libprotobuf-c-dev
   librdkafka-dev libssl-dev libcurl4-openssl-dev libjansson-dev
+  libmicrohttpd-dev
 )
 $run_only || debs+=(
   clang-14 libclang-rt-14-dev protobuf-compiler-grpc

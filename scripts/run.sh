@@ -9,7 +9,10 @@
 #     saga: a booking going from PENDING to SCHEDULED, a credit spent, and a
 #     user without credits REJECTED with the hour free again.
 # Addresses: TRAINER_GRPC_ADDR (default 127.0.0.1:3000), USERS_GRPC_ADDR
-# (default 127.0.0.1:3001). WW_BUILD_DIR: the build to use (default build/).
+# (default 127.0.0.1:3001); their Prometheus metrics (WW_METRICS_ADDR of each
+# service) on TRAINER_METRICS_ADDR (default 127.0.0.1:9464) and
+# USERS_METRICS_ADDR (default 127.0.0.1:9465), printed with the rest.
+# WW_BUILD_DIR: the build to use (default build/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -23,6 +26,8 @@ export GRPC_NO_TLS=true
 export WW_LOG_LEVEL=${WW_LOG_LEVEL:-warn}  # no line per call in the terminal
 export TRAINER_GRPC_ADDR=${TRAINER_GRPC_ADDR:-127.0.0.1:3000}
 export USERS_GRPC_ADDR=${USERS_GRPC_ADDR:-127.0.0.1:3001}
+TRAINER_METRICS_ADDR=${TRAINER_METRICS_ADDR:-127.0.0.1:9464}
+USERS_METRICS_ADDR=${USERS_METRICS_ADDR:-127.0.0.1:9465}
 export WW_TOPIC_PREFIX=${WW_TOPIC_PREFIX:-}
 
 pids=()
@@ -54,8 +59,9 @@ started=()
 for svc in trainer users; do
   if bin=$(binary "services/$svc/$svc"); then
     var="$(echo "$svc" | tr a-z A-Z)_GRPC_ADDR"
-    WW_LISTEN_ADDR=${!var} WW_INSTANCE_ID=$svc-1 "$bin" &
-    pids+=($!); started+=("$svc at ${!var}")
+    mvar="$(echo "$svc" | tr a-z A-Z)_METRICS_ADDR"
+    WW_LISTEN_ADDR=${!var} WW_METRICS_ADDR=${!mvar} WW_INSTANCE_ID=$svc-1 "$bin" &
+    pids+=($!); started+=("$svc at ${!var}, metrics at http://${!mvar}/metrics")
   else
     ww_log "missing: the $svc service is not built yet (services/$svc)"
   fi

@@ -1,6 +1,6 @@
 """Checks compose.yaml against the programs, since no container engine runs
 here: every variable set on our services is one the C programs read, every
-published port is the one the service listens on, every *_GRPC_ADDR points at
+published port is one the service listens on (gRPC, then metrics), every *_GRPC_ADDR points at
 a service that listens there, and the broker image is the pinned version."""
 import pathlib
 import re
@@ -70,8 +70,14 @@ for name, svc in ours.items():
     port = addr.rsplit(":", 1)[1]
     listen[name] = port
     published = [str(p).rsplit(":", 1)[-1] for p in svc.get("ports", [])]
-    if published != [port]:
-        fail(f"{name}: publishes container ports {published}, listens on {port}")
+    want = [port]
+    metrics = env.get("WW_METRICS_ADDR")
+    if not metrics:
+        fail(f"{name}: no WW_METRICS_ADDR (the metrics endpoint)")
+    else:
+        want.append(metrics.rsplit(":", 1)[1])
+    if published != want:
+        fail(f"{name}: publishes container ports {published}, listens on {want}")
     if svc.get("command", [None])[0] != name:
         fail(f"{name}: command {svc.get('command')} does not run the {name} binary")
 

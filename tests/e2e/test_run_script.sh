@@ -9,6 +9,7 @@ root=$1 build=$2
 unset KAFKA_BROKERS
 source "$root/tests/support/ww_test_proc.sh" # free_port
 export TRAINER_GRPC_ADDR=127.0.0.1:$(free_port) USERS_GRPC_ADDR=127.0.0.1:$(free_port)
+export TRAINER_METRICS_ADDR=127.0.0.1:$(free_port) USERS_METRICS_ADDR=127.0.0.1:$(free_port)
 export WW_BUILD_DIR=$build WW_TOPIC_PREFIX=run-test-$$.
 passed=0; failed=0
 check() { if eval "$2"; then passed=$((passed+1)); else echo "FAIL: $1" >&2; failed=$((failed+1)); fi; }
@@ -20,6 +21,12 @@ for _ in $(seq 1 240); do grep -q 'is running' "$log" && break; kill -0 $runner 
 check "run.sh says the system is running" 'grep -q "is running" "$log"'
 check "run.sh started the embedded Kafka" 'grep -q "embedded Kafka" "$log"'
 check "both services are listed" 'grep -q "trainer at $TRAINER_GRPC_ADDR" "$log" && grep -q "users at $USERS_GRPC_ADDR" "$log"'
+# The metrics URLs as printed answer with the text format.
+mapfile -t urls < <(grep -oE 'metrics at http://[^ ]+/metrics' "$log" | sed 's/^metrics at //')
+check "two metrics URLs printed (got ${#urls[@]})" '[ ${#urls[@]} = 2 ] && [ "${urls[0]}" = "http://$TRAINER_METRICS_ADDR/metrics" ] && [ "${urls[1]}" = "http://$USERS_METRICS_ADDR/metrics" ]'
+for u in "${urls[@]}"; do
+  check "$u serves grpc_server_started_total" 'python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())" "$u" | grep -q "^# TYPE grpc_server_started_total counter"'
+done
 
 # The example calls exactly as printed: the saga, as a new user sees it.
 mapfile -t calls < <(grep -E '^ +/.*/wwctl ' "$log" | sed 's/^ *//')
