@@ -77,7 +77,7 @@ ww_code_t ww_host_model_metrics_attach(ww_metrics_t *reg,
     ww_metrics_family_t *f_off, *f_lag, *f_rec;
     ww_code_t rc;
     if ((rc = ww_metrics_family_new(
-             reg, WW_METRICS_GAUGE, "ww_read_model_offset",
+             reg, WW_METRICS_GAUGE, "ww_read_model_applied_offset",
              "The next offset of the events partition the read model "
              "handles; every record before it was applied or skipped.",
              part_labels, NULL, 0, &f_off, err)) ||

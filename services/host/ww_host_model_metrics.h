@@ -2,7 +2,7 @@
  * ww_host_model_metrics.h - how far a read model (ww_host_model.h) is, as
  * metrics of the process's registry, per partition of its events topic:
  *
- *   ww_read_model_offset{topic,partition}  the next offset the model
+ *   ww_read_model_applied_offset{topic,partition}  the next offset the model
  *                                          handles (every record before it
  *                                          was applied or skipped)
  *   ww_read_model_lag{topic,partition}     committed records not handled

@@ -228,7 +228,7 @@ class Metrics(unittest.TestCase):
                 time.sleep(0.2)
                 got = lags()
             self.assertEqual(set(got.values()), {0.0}, got)
-            offsets = matching(scrape(port), "ww_read_model_offset",
+            offsets = matching(scrape(port), "ww_read_model_applied_offset",
                                topic=topic)
             self.assertGreater(sum(offsets.values()), 0, offsets)
         # the users decider's consumer, from librdkafka's statistics
