@@ -24,8 +24,10 @@ check "both services are listed" 'grep -q "trainer at $TRAINER_GRPC_ADDR" "$log"
 # The metrics URLs as printed answer with the text format.
 mapfile -t urls < <(grep -oE 'metrics at http://[^ ]+/metrics' "$log" | sed 's/^metrics at //')
 check "two metrics URLs printed (got ${#urls[@]})" '[ ${#urls[@]} = 2 ] && [ "${urls[0]}" = "http://$TRAINER_METRICS_ADDR/metrics" ] && [ "${urls[1]}" = "http://$USERS_METRICS_ADDR/metrics" ]'
+scrape() { python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())" "$1"; }
 for u in "${urls[@]}"; do
-  check "$u serves grpc_server_started_total" 'python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())" "$u" | grep -q "^# TYPE grpc_server_started_total counter"'
+  text=$(scrape "$u")
+  check "$u serves grpc_server_started_total" 'grep -q "^# TYPE grpc_server_started_total counter" <<<"$text"'
 done
 
 # The example calls exactly as printed: the saga, as a new user sees it.
