@@ -40,7 +40,7 @@ struct ww_bus_processor {
     int txn_records;
     uint64_t txn_produced;
     bool in_handler;
-    bool produce_failed; /* a produce call failed: the batch must abort */
+    bool produce_failed;  /* a produce call failed: the batch must abort */
     int64_t txn_start_ns; /* for the bus observer (ww_bus_observer.h) */
     int txn_dlq;          /* dead letters in the open transaction */
     char dlq_topic[512];
@@ -335,7 +335,8 @@ static void commit_txn(ww_bus_processor_t *p) {
     pthread_mutex_unlock(&p->stats_lock);
     ww_bus_observer_txn(p->group, true, (uint64_t)p->txn_records,
                         txn_age_us(p));
-    for (int i = 0; i < p->txn_dlq; i++) ww_bus_observer_dlq(p->dlq_topic);
+    for (int i = 0; i < p->txn_dlq; i++)
+        ww_bus_observer_dlq(p->dlq_topic);
     ww_log_debug(
         "bus", "processor txn_id=%s committed records=%d produced=%llu",
         p->txn_id, p->txn_records, (unsigned long long)p->txn_produced);
