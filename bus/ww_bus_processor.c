@@ -975,9 +975,9 @@ ww_code_t ww_bus_processor_dlq(ww_bus_processor_t *p,
                 "bytes=%zu truncated=%s reason=\"%s\"",
                 p->txn_id, l.topic, (int)rec->partition, (long long)rec->offset,
                 rec->len, l.truncated ? "true" : "false", reason ? reason : "");
-    ww_code_t rc = ww_bus_processor_produce(
-        p, l.topic, RD_KAFKA_PARTITION_UA, l.key, l.key_len, l.value,
-        l.value_len, l.headers, err);
+    ww_code_t rc = ww_bus_processor_produce(p, l.topic, RD_KAFKA_PARTITION_UA,
+                                            l.key, l.key_len, l.value,
+                                            l.value_len, l.headers, err);
     if (rc == WW_OK) { /* reported once its transaction commits */
         snprintf(p->dlq_topic, sizeof p->dlq_topic, "%s", l.topic);
         p->txn_dlq++;
