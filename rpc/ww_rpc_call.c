@@ -61,12 +61,19 @@ struct ww_rpc_call {
     bool close_started; /* RECV_CLOSE is on its way (alone or in a send) */
     bool close_in_send; /* RECV_CLOSE rides in the send batch in flight */
     ww_rpc_out_t *out_head, *out_tail;
+    size_t n_out; /* messages in out_head */
     grpc_status_code final_code;
     grpc_slice final_details;
     bool has_details;
     grpc_byte_buffer *batch_buf; /* message of the batch in flight */
     void (*on_cancel)(void *arg, ww_rpc_call_t *call);
     void *on_cancel_arg;
+    void (*on_sent)(void *arg); /* set once before the first send */
+    void *on_sent_arg;
+    void (*on_closed)(void *arg, bool cancelled); /* RECV_CLOSE's result */
+    void *on_closed_arg;
+    void *attached; /* freed by attached_free when the call is gone */
+    void (*attached_free)(void *obj);
 };
 
 /* A send batch chosen under the lock, started after it is released. */
@@ -160,6 +167,7 @@ static void call_free(ww_rpc_call_t *call) {
     pthread_mutex_destroy(&call->mu);
     void (*on_free)(void *) = call->on_free;
     void *ctx = call->on_end_ctx;
+    if (call->attached_free) call->attached_free(call->attached);
     free(call);
     if (on_free) on_free(ctx);
 }
@@ -207,6 +215,7 @@ static void next_batch(ww_rpc_call_t *call, ww_rpc_batch_t *b) {
         ww_rpc_out_t *o = call->out_head;
         call->out_head = o->next;
         if (!call->out_head) call->out_tail = NULL;
+        call->n_out--;
         call->batch_buf = o->buf;
         free(o);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -282,8 +291,14 @@ static void on_send_done(ww_rpc_tag_t *tag, bool ok) {
         call->closed = true;
     }
     next_batch(call, &b);
+    void (*sent)(void *) = call->on_sent;
+    void *sent_arg = call->on_sent_arg;
+    void (*closed)(void *, bool) = with_close ? call->on_closed : NULL;
+    void *closed_arg = call->on_closed_arg;
     pthread_mutex_unlock(&call->mu);
     start_batch(call, &b);
+    if (sent) sent(sent_arg);
+    if (closed) closed(closed_arg, call->close_cancelled != 0);
     if (with_close) call_unref(call); /* the close reference */
     call_unref(call);                 /* the finished batch's */
 }
@@ -300,8 +315,11 @@ static void on_close_done(ww_rpc_tag_t *tag, bool ok) {
         fn = call->on_cancel;
         arg = call->on_cancel_arg;
     }
+    void (*closed)(void *, bool) = call->on_closed;
+    void *closed_arg = call->on_closed_arg;
     pthread_mutex_unlock(&call->mu);
     if (fn) fn(arg, call);
+    if (closed) closed(closed_arg, call->close_cancelled != 0);
     call_unref(call);
 }
 
@@ -322,6 +340,7 @@ static void enqueue(ww_rpc_call_t *call, grpc_byte_buffer *buf) {
     }
     o->next = NULL;
     o->buf = buf;
+    call->n_out++;
     if (call->out_tail)
         call->out_tail->next = o;
     else
@@ -467,6 +486,17 @@ void ww_rpc_call_fail_err(ww_rpc_call_t *call, const ww_err_t *err) {
 
 ww_code_t ww_rpc_call_stream_send(ww_rpc_call_t *call,
                                   const ProtobufCMessage *msg, ww_err_t *err) {
+    return ww_rpc_call__send_max(call, msg, SIZE_MAX, err);
+}
+
+/* With call->mu held. */
+static size_t queued_locked(const ww_rpc_call_t *call) {
+    return call->n_out + (call->batch_buf ? 1 : 0);
+}
+
+ww_code_t ww_rpc_call__send_max(ww_rpc_call_t *call,
+                                const ProtobufCMessage *msg, size_t max,
+                                ww_err_t *err) {
     if (!call->method || msg->descriptor != call->method->output)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "stream message of the wrong type for %s",
@@ -478,6 +508,14 @@ ww_code_t ww_rpc_call_stream_send(ww_rpc_call_t *call,
         grpc_byte_buffer_destroy(buf);
         return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
                           "call %s already completed", call->path);
+    }
+    if (queued_locked(call) >= max) {
+        pthread_mutex_unlock(&call->mu);
+        grpc_byte_buffer_destroy(buf);
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "call %s: %zu messages already queued (the client "
+                          "reads slower than they are sent)",
+                          call->path, max);
     }
     enqueue(call, buf);
     ww_rpc_batch_t b;
@@ -509,4 +547,49 @@ const char *ww_rpc_call_peer(const ww_rpc_call_t *call, char *buf,
         gpr_free(peer);
     }
     return buf;
+}
+
+void ww_rpc_call__ref(ww_rpc_call_t *call) {
+    atomic_fetch_add(&call->refs, 1);
+}
+
+void ww_rpc_call__unref(ww_rpc_call_t *call) {
+    call_unref(call);
+}
+
+grpc_call *ww_rpc_call__core(ww_rpc_call_t *call) {
+    return call->call;
+}
+
+void ww_rpc_call__attach(ww_rpc_call_t *call, void *obj,
+                         void (*free_fn)(void *obj)) {
+    call->attached = obj;
+    call->attached_free = free_fn;
+}
+
+void ww_rpc_call__on_sent(ww_rpc_call_t *call, void (*fn)(void *arg),
+                          void *arg) {
+    pthread_mutex_lock(&call->mu);
+    call->on_sent = fn;
+    call->on_sent_arg = arg;
+    pthread_mutex_unlock(&call->mu);
+}
+
+void ww_rpc_call__on_closed(ww_rpc_call_t *call,
+                            void (*fn)(void *arg, bool cancelled), void *arg) {
+    bool run_now, cancelled;
+    pthread_mutex_lock(&call->mu);
+    call->on_closed = fn;
+    call->on_closed_arg = arg;
+    run_now = call->closed;
+    cancelled = call->close_cancelled != 0;
+    pthread_mutex_unlock(&call->mu);
+    if (run_now) fn(arg, cancelled);
+}
+
+size_t ww_rpc_call__queued(ww_rpc_call_t *call) {
+    pthread_mutex_lock(&call->mu);
+    size_t n = queued_locked(call);
+    pthread_mutex_unlock(&call->mu);
+    return n;
 }

@@ -7,11 +7,14 @@
 #ifndef WW_RPC_INT_H
 #define WW_RPC_INT_H
 
+#include "ww_err.h"
 #include "ww_rpc_call.h"
+#include "ww_rpc_stream.h"
 
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The longest idempotency-key; the size of a request digest. */
@@ -92,5 +95,48 @@ void ww_rpc_call__finish(ww_rpc_call_t *call, grpc_status_code code,
  * same batch, saving a batch and a queue event per call; any other call
  * gets RECV_CLOSE_ON_SERVER started here, so a later cancellation is seen. */
 void ww_rpc_call__end_dispatch(ww_rpc_call_t *call);
+
+/* What a streaming call (ww_rpc_stream.c) builds on. */
+
+/* A reference that keeps the call (and what is attached to it) alive; any
+ * thread. */
+void ww_rpc_call__ref(ww_rpc_call_t *call);
+void ww_rpc_call__unref(ww_rpc_call_t *call);
+
+/* The core's call, for batches of other kinds (RECV_MESSAGE). Borrowed. */
+grpc_call *ww_rpc_call__core(ww_rpc_call_t *call);
+
+/* `obj` is freed with `free_fn` when the call is gone, after every hook
+ * below ran for the last time: an attachment may be what the hooks use. */
+void ww_rpc_call__attach(ww_rpc_call_t *call, void *obj,
+                         void (*free_fn)(void *obj));
+
+/* Runs `fn` (on the queue thread, no lock held) after each send batch
+ * completed; set once, before the first send. */
+void ww_rpc_call__on_sent(ww_rpc_call_t *call, void (*fn)(void *arg),
+                          void *arg);
+
+/* Runs `fn` once RECV_CLOSE_ON_SERVER completed (at once if it already
+ * did), with the core's verdict: `cancelled` when the client did not see
+ * the call end normally (cancel, deadline, disconnect), even if a status
+ * had been decided. Queue thread, no lock held; set once. */
+void ww_rpc_call__on_closed(ww_rpc_call_t *call,
+                            void (*fn)(void *arg, bool cancelled), void *arg);
+
+/* Messages queued or on the wire, not yet confirmed sent. */
+size_t ww_rpc_call__queued(ww_rpc_call_t *call);
+
+/* ww_rpc_call_stream_send that refuses with WW_ERR_RESOURCE_EXHAUSTED when
+ * `max` messages are already queued (ww_rpc_call__queued): the bound is
+ * checked and the message queued under one lock. */
+ww_code_t ww_rpc_call__send_max(ww_rpc_call_t *call,
+                                const ProtobufCMessage *msg, size_t max,
+                                ww_err_t *err);
+
+/* Runs a stream method on its accepted call (ww_rpc_stream.h), taking the
+ * handler's reference: the stream completes the call. On the dispatching
+ * queue thread, after the server's checks. */
+void ww_rpc_stream__start(ww_rpc_call_t *call,
+                          const ww_rpc_stream_handler_t *h);
 
 #endif

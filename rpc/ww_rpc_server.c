@@ -10,6 +10,7 @@
 #include "ww_rpc_int.h"
 #include "ww_rpc_log.h"
 #include "ww_rpc_status.h"
+#include "ww_rpc_stream.h"
 
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
@@ -28,9 +29,13 @@
 
 /* One registered method of one service. */
 typedef struct ww_rpc_method {
-    ProtobufCService *service;
+    ProtobufCService *service; /* NULL for a stream method */
     unsigned index;
     const ProtobufCMethodDescriptor *desc;
+    const char *service_name;              /* "trainer.TrainerService" */
+    const ww_rpc_stream_handler_t *stream; /* a stream method's handler */
+    ProtobufCMethodDescriptor stream_desc; /* a stream method's types */
+    char stream_service[128];
     char path[160]; /* "/trainer.TrainerService/IsHourAvailable" */
     void *handle;   /* from grpc_server_register_method */
     bool is_health; /* exempt from authentication unless configured */
@@ -135,7 +140,9 @@ static void on_call_end(void *ctx, ww_rpc_call_t *call,
 /* A call is gone: the live count shutdown waits for. Counted here, not at
  * its end, because the final batch reaches the core after the end is
  * reported; the queues must not shut down before it did. */
-static void on_call_free(void *ctx) { call_ended(ctx); }
+static void on_call_free(void *ctx) {
+    call_ended(ctx);
+}
 
 /* ---------- arming and dispatch ---------- */
 
@@ -146,8 +153,8 @@ static void slot_arm(ww_rpc_slot_t *slot) {
     if (slot->method) {
         rc = grpc_server_request_registered_call(
             s->server, slot->method->handle, &slot->call, &slot->deadline,
-            &slot->md, &slot->payload, slot->worker->cq, slot->worker->cq,
-            &slot->tag);
+            &slot->md, slot->method->stream ? NULL : &slot->payload,
+            slot->worker->cq, slot->worker->cq, &slot->tag);
     } else {
         rc = grpc_server_request_call(s->server, &slot->call, &slot->details,
                                       &slot->md, slot->worker->cq,
@@ -327,6 +334,15 @@ static void invoke(const ww_rpc_method_t *m, ww_rpc_call_t *call,
     ww_rpc_call__invoke(call, m->service, m->index, req);
 }
 
+/* A stream method: the same checks as a unary call, without a payload (its
+ * messages are read by the stream) or the idempotency cache. */
+static void dispatch_stream(ww_rpc_server_t *s, const ww_rpc_method_t *m,
+                            ww_rpc_call_t *call, gpr_timespec deadline) {
+    if (deadline_ok(call, deadline) && authenticated(s, m, call) &&
+        admitted(s, m, call))
+        ww_rpc_stream__start(call, m->stream);
+}
+
 /* Takes `payload`. Each step may answer the call instead of passing it on. */
 static void dispatch(ww_rpc_server_t *s, const ww_rpc_method_t *m,
                      ww_rpc_call_t *call, gpr_timespec deadline,
@@ -404,7 +420,9 @@ static void on_request(ww_rpc_tag_t *tag, bool ok) {
     }
     /* The handler runs in the call's trace context (ww_rpc_call_trace). */
     ww_trace_t prev = ww_trace_enter(ww_rpc_call_trace(call));
-    if (m) {
+    if (m && m->stream) {
+        dispatch_stream(s, m, call, init.deadline);
+    } else if (m) {
         dispatch(s, m, call, init.deadline, payload);
     } else {
         char msg[200];
@@ -524,6 +542,7 @@ static ww_code_t add_methods(ww_rpc_server_t *s, ProtobufCService *service,
         m->service = service;
         m->index = i;
         m->desc = &d->methods[i];
+        m->service_name = d->name;
         m->is_health = is_health;
         snprintf(m->path, sizeof m->path, "/%s/%s", d->name,
                  d->methods[i].name);
@@ -546,6 +565,56 @@ ww_code_t ww_rpc_server_add_service(ww_rpc_server_t *s,
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
                           "rpc server: not a protobuf-c service");
     return add_methods(s, service, false, err);
+}
+
+ww_code_t ww_rpc_server_add_stream(ww_rpc_server_t *s, const char *service,
+                                   const char *method,
+                                   const ww_rpc_stream_handler_t *handler,
+                                   ww_err_t *err) {
+    if (s->started)
+        return ww_err_set(err, WW_ERR_FAILED_PRECONDITION,
+                          "rpc server: add streams before start");
+    if (!service || !method || !handler || !handler->input ||
+        !handler->output || !handler->message ||
+        strlen(service) >= sizeof s->methods[0].stream_service)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "rpc server: a stream needs a service, a method, "
+                          "types and a message handler");
+    if (s->n_methods + 1 > WW_RPC_MAX_METHODS)
+        return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED,
+                          "rpc server: more than %d methods",
+                          WW_RPC_MAX_METHODS);
+    ww_rpc_method_t *m = &s->methods[s->n_methods];
+    memset(m, 0, sizeof *m);
+    snprintf(m->stream_service, sizeof m->stream_service, "%s", service);
+    m->service_name = m->stream_service;
+    m->stream = handler;
+    m->stream_desc.name = method;
+    m->stream_desc.input = handler->input;
+    m->stream_desc.output = handler->output;
+    m->desc = &m->stream_desc;
+    snprintf(m->path, sizeof m->path, "/%s/%s", service, method);
+    for (size_t j = 0; j < s->n_methods; j++)
+        if (strcmp(s->methods[j].path, m->path) == 0)
+            return ww_err_set(err, WW_ERR_ALREADY_EXISTS,
+                              "rpc server: %s registered twice", m->path);
+    s->n_methods++;
+    return WW_OK;
+}
+
+size_t ww_rpc_server_services(const ww_rpc_server_t *s, const char **names,
+                              size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_methods; i++) {
+        const char *name = s->methods[i].service_name;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(s->methods[j].service_name, name) == 0;
+        if (seen) continue;
+        if (n < max) names[n] = name;
+        n++;
+    }
+    return n;
 }
 
 ww_rpc_health_t *ww_rpc_server_health(ww_rpc_server_t *server) {
@@ -605,8 +674,7 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
                                          : WW_RPC_HEALTH_SERVING;
     for (size_t i = 0; i <= s->n_methods; i++) {
         if (i < s->n_methods && s->methods[i].is_health) continue;
-        const char *name =
-            i < s->n_methods ? s->methods[i].service->descriptor->name : "";
+        const char *name = i < s->n_methods ? s->methods[i].service_name : "";
         if (ww_rpc_health_get(s->health, name) == WW_RPC_HEALTH_UNKNOWN)
             ww_rpc_health_set(s->health, name, initial, NULL);
     }
@@ -620,9 +688,12 @@ ww_code_t ww_rpc_server_start(ww_rpc_server_t *s, ww_err_t *err) {
     grpc_channel_args chargs = {2, args};
     s->server = grpc_server_create(&chargs, NULL);
     for (size_t i = 0; i < s->n_methods; i++) {
+        /* A stream's messages are read one by one (ww_rpc_stream.c). */
         s->methods[i].handle = grpc_server_register_method(
             s->server, s->methods[i].path, NULL,
-            GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+            s->methods[i].stream ? GRPC_SRM_PAYLOAD_NONE
+                                 : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
+            0);
         if (!s->methods[i].handle)
             return ww_err_set(err, WW_ERR_INTERNAL,
                               "rpc server: cannot register %s",
@@ -694,8 +765,7 @@ ww_code_t ww_rpc_server_set_serving(ww_rpc_server_t *s,
      * after: reading them from any thread is safe. */
     for (size_t i = 0; i <= s->n_methods; i++) {
         if (i < s->n_methods && s->methods[i].is_health) continue;
-        const char *name =
-            i < s->n_methods ? s->methods[i].service->descriptor->name : "";
+        const char *name = i < s->n_methods ? s->methods[i].service_name : "";
         ww_code_t rc = ww_rpc_health_set(s->health, name, status, err);
         if (rc != WW_OK) return rc;
     }

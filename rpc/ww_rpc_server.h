@@ -1,6 +1,7 @@
 /*
- * ww_rpc_server.h - a unary (and server-streaming) gRPC server over the gRPC
- * C core, dispatching to protoc-c generated services with typed handlers.
+ * ww_rpc_server.h - a gRPC server over the gRPC C core: unary and
+ * server-streaming methods dispatched to protoc-c generated services with
+ * typed handlers, and bidirectional streams (ww_rpc_stream.h).
  *
  * A service is the struct protoc-c generates, e.g.
  *
@@ -90,6 +91,7 @@
 #include "ww_err.h"
 #include "ww_rpc_call.h"
 #include "ww_rpc_health.h"
+#include "ww_rpc_stream.h"
 
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -169,6 +171,22 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
  * Only before ww_rpc_server_start. */
 ww_code_t ww_rpc_server_add_service(ww_rpc_server_t *server,
                                     ProtobufCService *service, ww_err_t *err);
+
+/* Serves the streaming method "/<service>/<method>" with `handler`
+ * (borrowed; must outlive the server; see ww_rpc_stream.h). The stream is
+ * authenticated and admitted like a unary call; health lists `service`.
+ * Only before ww_rpc_server_start. */
+ww_code_t ww_rpc_server_add_stream(ww_rpc_server_t *server, const char *service,
+                                   const char *method,
+                                   const ww_rpc_stream_handler_t *handler,
+                                   ww_err_t *err);
+
+/* The names of the services served, each once, in the order added
+ * (grpc.health.v1.Health from start on): at most `max` go to names
+ * (borrowed, valid while the server lives); returns how many there are.
+ * Any thread once started (they never change then). */
+size_t ww_rpc_server_services(const ww_rpc_server_t *server, const char **names,
+                              size_t max);
 
 /* The server's grpc.health.v1.Health state (owned by the server), served
  * automatically. */
