@@ -37,3 +37,43 @@ function(ww_protobuf_c target)
   # Generated code is not ours to lint.
   target_compile_options(${target} PRIVATE -w)
 endfunction()
+
+# ww_descriptor_set(<target> IMPORT_DIR <dir> NAME <name> PROTOS <file.proto>...)
+#
+# What server reflection answers from: protoc writes the FileDescriptorSet of
+# PROTOS and everything they import (--include_imports, with comments) at
+# build time into ${WW_GEN_DIR}/ww_descriptors/<name>.desc, never committed;
+# it is embedded in the static library <target> as the bytes
+# ww_descriptors_<name> (ww_descriptors/<name>.h declares them).
+find_program(PROTOC protoc REQUIRED)
+function(ww_descriptor_set target)
+  cmake_parse_arguments(ARG "" "IMPORT_DIR;NAME" "PROTOS" ${ARGN})
+  set(dir ${WW_GEN_DIR}/ww_descriptors)
+  set(desc ${dir}/${ARG_NAME}.desc)
+  set(out_c ${dir}/${ARG_NAME}.c)
+  set(out_h ${dir}/${ARG_NAME}.h)
+  set(abs)
+  foreach(proto IN LISTS ARG_PROTOS)
+    list(APPEND abs ${ARG_IMPORT_DIR}/${proto})
+  endforeach()
+  add_custom_command(
+    OUTPUT ${desc}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+    COMMAND ${PROTOC} --descriptor_set_out=${desc} --include_imports
+            --include_source_info -I${ARG_IMPORT_DIR} -I${WW_WKT_INCLUDE}
+            ${ARG_PROTOS}
+    WORKING_DIRECTORY ${ARG_IMPORT_DIR}
+    DEPENDS ${abs}
+    COMMENT "protoc descriptor set ${ARG_NAME}"
+    VERBATIM)
+  add_custom_command(
+    OUTPUT ${out_c} ${out_h}
+    COMMAND ${CMAKE_COMMAND} -DIN=${desc} -DOUT_C=${out_c} -DOUT_H=${out_h}
+            -DSYMBOL=ww_descriptors_${ARG_NAME}
+            -P ${CMAKE_SOURCE_DIR}/cmake/WwEmbed.cmake
+    DEPENDS ${desc} ${CMAKE_SOURCE_DIR}/cmake/WwEmbed.cmake
+    COMMENT "embed descriptor set ${ARG_NAME}"
+    VERBATIM)
+  add_library(${target} STATIC ${out_c})
+  target_include_directories(${target} PUBLIC ${WW_GEN_DIR})
+endfunction()

@@ -8,11 +8,13 @@
 #include "ww_log.h"
 #include "ww_rpc_health.h"
 #include "ww_rpc_log.h"
+#include "ww_rpc_reflection.h"
 #include "ww_rpc_server.h"
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -26,7 +28,7 @@ void ww_host_serve_fail(const char *why) {
 }
 
 ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
-                                   ww_err_t *err) {
+                                    ww_err_t *err) {
     *addr = ww_env_str("WW_LISTEN_ADDR", NULL);
     if (*addr) return WW_OK;
     *addr = ww_env_str(addr_env, NULL);
@@ -37,6 +39,24 @@ ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
                       addr_env);
 }
 
+/* Server reflection over the binary's descriptor set, unless WW_REFLECTION
+ * turns it off; *out stays NULL when off. */
+static ww_code_t reflection_add(const ww_host_serve_config_t *c,
+                                ww_rpc_server_t *server,
+                                ww_rpc_reflection_t **out, ww_err_t *err) {
+    *out = NULL;
+    const char *mode = ww_env_str("WW_REFLECTION", "on");
+    if (strcmp(mode, "off") == 0) return WW_OK;
+    if (strcmp(mode, "on") != 0)
+        return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
+                          "WW_REFLECTION must be on or off, not \"%s\"", mode);
+    if (!c->descriptor_set) return WW_OK;
+    ww_code_t rc = ww_rpc_reflection_new(c->descriptor_set,
+                                         c->descriptor_set_len, out, err);
+    if (rc == WW_OK) rc = ww_rpc_reflection_add_to(*out, server, err);
+    return rc;
+}
+
 int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_err_t err;
     const char *addr;
@@ -44,6 +64,7 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
     ww_host_gate_t *gate = NULL;
     ww_rpc_server_t *server = NULL;
     ww_host_metrics_t *metrics = NULL;
+    ww_rpc_reflection_t *reflection = NULL;
     int rc = 1;
     ww_rpc_log_install(); /* before the credentials' grpc_init */
     /* Security first: a service that would run unprotected must not even
@@ -73,10 +94,13 @@ int ww_host_serve_main(const ww_host_serve_config_t *c) {
         if (ww_host_authz_check_service(c->services[i], &err) != WW_OK ||
             ww_rpc_server_add_service(server, c->services[i], &err) != WW_OK)
             goto out;
+    if (reflection_add(c, server, &reflection, &err) != WW_OK) goto out;
     if (ww_rpc_server_start(server, &err) != WW_OK) goto out;
     ww_host_gate_attach(gate, server);
-    ww_log_info(c->name, "event=started addr=%s port=%d security=%s", addr,
-                ww_rpc_server_port(server), ww_host_security_server_mode(sec));
+    ww_log_info(c->name,
+                "event=started addr=%s port=%d security=%s reflection=%s", addr,
+                ww_rpc_server_port(server), ww_host_security_server_mode(sec),
+                reflection ? "on" : "off");
     if (c->configure) {
         if (c->configure(c->configure_ctx, ww_host_security_server_enabled(sec),
                          addr, gate, &err) != WW_OK)
@@ -98,6 +122,7 @@ out:
         ww_log_error(c->name, "event=start_failed msg=\"%s\"", err.msg);
     ww_host_gate_detach(gate);
     ww_rpc_server_destroy(server);
+    ww_rpc_reflection_destroy(reflection);
     if (c->unconfigure) c->unconfigure(c->configure_ctx);
     ww_host_gate_destroy(gate);
     ww_host_metrics_destroy(metrics);

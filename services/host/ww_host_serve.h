@@ -28,6 +28,10 @@
  *   WW_SHUTDOWN_GRACE_MS time in-flight calls get at shutdown (default 5000)
  *   WW_METRICS_ADDR      serve Prometheus metrics on host:port/metrics
  *                        (ww_host_metrics.h); unset: none
+ *   WW_REFLECTION        on (default) or off: gRPC server reflection
+ *                        (grpc.reflection.v1 and v1alpha), authenticated
+ *                        like every other call; anything else refuses to
+ *                        start
  */
 #ifndef WW_HOST_SERVE_H
 #define WW_HOST_SERVE_H
@@ -62,13 +66,19 @@ typedef struct ww_host_serve_config {
      * handler runs any more), also when configure failed: stop workers. */
     void (*unconfigure)(void *ctx);
     void *configure_ctx;
+    /* Optional: the serialized FileDescriptorSet of everything the binary
+     * serves (borrowed; the build embeds it, see proto/CMakeLists.txt):
+     * server reflection answers from it (ww_rpc_reflection.h). NULL: no
+     * reflection. */
+    const unsigned char *descriptor_set;
+    size_t descriptor_set_len;
 } ww_host_serve_config_t;
 
 /* The address to listen on: WW_LISTEN_ADDR, else $addr_env; a clear
  * INVALID_ARGUMENT naming both when neither is set. Not owned (environment
  * storage). */
 ww_code_t ww_host_serve_listen_addr(const char *addr_env, const char **addr,
-                                   ww_err_t *err);
+                                    ww_err_t *err);
 
 /* Runs the server until SIGTERM/SIGINT or ww_host_serve_fail; returns the
  * process exit code (0 after a clean shutdown, 1 when it could not start or

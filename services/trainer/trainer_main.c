@@ -9,6 +9,7 @@
  * Who may call what: the role table (ww_host_authz.h) over WW_CALLERS.
  * See ww_host_serve.h and ww_host_backbone.h for the rest of the
  * environment. */
+#include "ww_descriptors/trainer.h"
 #include "ww_env.h"
 #include "ww_host_admin.h"
 #include "ww_host_backbone.h"
@@ -99,6 +100,8 @@ int main(void) {
         .configure = configure,
         .unconfigure = unconfigure,
         .configure_ctx = &app,
+        .descriptor_set = ww_descriptors_trainer,
+        .descriptor_set_len = ww_descriptors_trainer_len,
     };
     int rc = ww_host_serve_main(&cfg);
     ww_host_admin_destroy(app.admin);

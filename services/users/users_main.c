@@ -4,6 +4,7 @@
  * partition; the trainer's bookings and cancellations come in through the
  * translator as debits and refunds. See ww_host_serve.h and
  * ww_host_backbone.h for the environment. */
+#include "ww_descriptors/users.h"
 #include "ww_host_admin.h"
 #include "ww_host_backbone.h"
 #include "ww_host_serve.h"
@@ -34,8 +35,8 @@ static ww_code_t configure(void *ctx, bool authenticated,
                                     &a->backbone, err)) ||
         (rc = ww_users_worker_new(&a->worker, err)))
         return rc;
-    ww_host_service_config_t sc = ww_users_worker_service(a->worker,
-                                                          a->backbone);
+    ww_host_service_config_t sc =
+        ww_users_worker_service(a->worker, a->backbone);
     sc.gate = gate;
     if ((rc = ww_host_service_new(&sc, &a->service, err))) return rc;
     if ((rc = ww_host_admin_attach(
@@ -74,6 +75,8 @@ int main(void) {
         .configure = configure,
         .unconfigure = unconfigure,
         .configure_ctx = &app,
+        .descriptor_set = ww_descriptors_users,
+        .descriptor_set_len = ww_descriptors_users_len,
     };
     int rc = ww_host_serve_main(&cfg);
     ww_host_admin_destroy(app.admin);

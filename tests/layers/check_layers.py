@@ -18,7 +18,10 @@ import sys
 # system headers it may use. A folder may always include its own headers.
 # `proto-wkt` is google.protobuf.*, `proto-health` grpc.health.v1 (part of
 # the runtime), `proto-app` the applications' contracts, `proto-admin`
-# wildworkouts.admin.v1 (served by services/host for both services).
+# wildworkouts.admin.v1 (served by services/host for both services),
+# `proto-reflection` grpc.reflection.v1 (part of the runtime) and
+# `proto-descriptors` the descriptor sets each binary's reflection answers
+# from (linked in by the binaries).
 PURE_C = ("std", "posix-basic")
 LAYERS = {
     # threads: the metrics registry's creation and render locks
@@ -29,7 +32,8 @@ LAYERS = {
     "bus": {"uses": {"common"},
             "system": PURE_C + ("posix-io", "threads", "rdkafka",
                                 "protobuf-c")},
-    "rpc": {"uses": {"common", "proto-wkt", "proto-health"},
+    "rpc": {"uses": {"common", "proto-wkt", "proto-health",
+                     "proto-reflection"},
             "system": PURE_C + ("posix-io", "threads", "grpc", "protobuf-c")},
     "auth": {"uses": {"common"},
              "system": PURE_C + ("posix-io", "threads", "grpc", "openssl",
@@ -42,11 +46,13 @@ LAYERS = {
     # the event schemas on Kafka and the gRPC contracts.
     "services/trainer": {"uses": {"common", "domain", "bus", "rpc", "auth",
                                   "services/host", "schemas", "proto-wkt",
-                                  "proto-health", "proto-app", "proto-admin"},
+                                  "proto-health", "proto-app", "proto-admin",
+                                  "proto-descriptors"},
                          "system": ("*",)},
     "services/users": {"uses": {"common", "domain", "bus", "rpc", "auth",
                                 "services/host", "schemas", "proto-wkt",
-                                "proto-health", "proto-app", "proto-admin"},
+                                "proto-health", "proto-app", "proto-admin",
+                                "proto-descriptors"},
                        "system": ("*",)},
     "tools": {"uses": {"common", "domain", "bus", "rpc", "auth",
                        "services/host", "services/trainer", "services/users",
@@ -77,6 +83,8 @@ SYSTEM = {
 GENERATED = {
     "google/protobuf/": "proto-wkt",
     "health.pb-c.h": "proto-health",
+    "grpc/reflection/": "proto-reflection",
+    "ww_descriptors/": "proto-descriptors",
     "admin.pb-c.h": "proto-admin",
     "trainer.pb-c.h": "proto-app",
     "trainings.pb-c.h": "proto-app",
