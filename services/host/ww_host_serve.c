@@ -49,7 +49,7 @@ static ww_code_t reflection_add(const ww_host_serve_config_t *c,
     if (strcmp(mode, "off") == 0) return WW_OK;
     if (strcmp(mode, "on") != 0)
         return ww_err_set(err, WW_ERR_INVALID_ARGUMENT,
-                          "WW_REFLECTION must be on or off, not \"%s\"", mode);
+                          "WW_REFLECTION=%s: must be on or off", mode);
     if (!c->descriptor_set) return WW_OK;
     ww_code_t rc = ww_rpc_reflection_new(c->descriptor_set,
                                          c->descriptor_set_len, out, err);
