@@ -3,7 +3,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config libgrpc-dev libprotobuf-dev \
-      protobuf-c-compiler libprotobuf-c-dev librdkafka-dev libssl-dev \
+      protobuf-compiler protobuf-c-compiler libprotobuf-c-dev librdkafka-dev libssl-dev \
       libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWW_BUILD_TESTS=OFF \
