@@ -16,6 +16,9 @@ the C test judges, and exits 0 whatever the outcome:
                    no reply read until the client's sending stops making
                    progress; prints how many requests grpcio had taken by
                    then, then reads every reply
+  hold SECONDS     one request and its reply, then "held" on a line of its
+                   own, then waits (deadline SECONDS) for the server to end
+                   the stream; prints its status
   garbage          one request that is not a BytesValue
   notoken          no authorization metadata
 """
@@ -140,6 +143,20 @@ def mode_stall(ch, n, size):
           f"got={len(seqs)} status={replies.code().name}")
 
 
+def mode_hold(ch, seconds):
+    box = Outbox()
+    replies = chat(ch)(box, metadata=TOKEN, timeout=seconds)
+    box.put(request(0))
+    seq_of(next(replies))
+    print("held", flush=True)
+    try:
+        n = len(list(replies))
+        print(f"got={n} status=OK")
+    except grpc.RpcError as e:
+        print(status_words(e))
+    box.close()
+
+
 def mode_garbage(ch):
     replies = chat(ch, raw=True)(iter([b"\xff\xff\xff\xff"]), metadata=TOKEN,
                                  timeout=30)
@@ -170,6 +187,8 @@ def main():
             mode_cancel(ch, int(args[0]))
         elif mode == "stall":
             mode_stall(ch, int(args[0]), int(args[1]))
+        elif mode == "hold":
+            mode_hold(ch, float(args[0]))
         elif mode == "garbage":
             mode_garbage(ch)
         elif mode == "notoken":

@@ -4,8 +4,8 @@
  * client cancel mid-stream reaches the handler as a cancelled close, a
  * client that stops reading stops being read (the send queue stays within
  * its bound and nothing is refused), undecodable requests are
- * INVALID_ARGUMENT and a stream without a token is refused before it
- * opens. */
+ * INVALID_ARGUMENT, a stream without a token is refused before it
+ * opens, and a stream held open ends at its deadline or at shutdown. */
 #include "google/protobuf/wrappers.pb-c.h"
 #include "ww_rpc_server.h"
 #include "ww_rpc_stream.h"
@@ -201,6 +201,70 @@ WW_TEST(stream_without_token_is_refused_before_it_opens) {
     WW_ASSERT_EQ_INT(atomic_load(&n_opened), opened);
 }
 
+/* Starts stream_client.py ARGS in the background against `srv`; returns once
+ * it printed "held" (its stream is open), with its stdout in *fd. */
+static pid_t hold(ww_rpc_server_t *srv, const char *seconds, int *fd) {
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", ww_rpc_server_port(srv));
+    pid_t pid = ww_test_proc_spawn(
+        (const char *[]){WW_VENV_PYTHON, WW_TEST_RPC_DIR "/stream_client.py",
+                         target, "hold", seconds, NULL},
+        &(ww_test_proc_opts_t){.stdout_fd = fd});
+    char line[64] = "";
+    size_t n = 0;
+    while (n < sizeof line - 1) {
+        ssize_t r = read(*fd, line + n, 1);
+        if (r <= 0 || line[n] == '\n') break;
+        n++;
+    }
+    line[n] = '\0';
+    WW_ASSERT_EQ_STR(line, "held");
+    return pid;
+}
+
+static void read_rest(int fd, char *out, size_t size) {
+    size_t n = 0;
+    ssize_t r;
+    while (n < size - 1 && (r = read(fd, out + n, size - 1 - n)) > 0)
+        n += (size_t)r;
+    out[n] = '\0';
+    close(fd);
+}
+
+WW_TEST(stream_held_past_its_deadline_closes_cancelled) {
+    int cancelled = atomic_load(&n_cancelled);
+    int fd;
+    pid_t pid = hold(server, "1.5", &fd);
+    char out[4096];
+    read_rest(fd, out, sizeof out);
+    WW_ASSERT_EQ_INT(ww_test_proc_wait(pid, 30000), 0);
+    WW_ASSERT_CONTAINS(out, "status=DEADLINE_EXCEEDED");
+    wait_all_closed();
+    WW_ASSERT_EQ_INT(atomic_load(&n_cancelled), cancelled + 1);
+}
+
+WW_TEST(server_shutdown_ends_open_streams) {
+    ww_rpc_server_config_t cfg = {.listen_addr = "127.0.0.1:0", .threads = 2};
+    ww_rpc_server_t *srv;
+    ww_err_t err;
+    WW_ASSERT_EQ_INT(ww_rpc_server_new(&cfg, &srv, &err), WW_OK);
+    WW_ASSERT_EQ_INT(
+        ww_rpc_server_add_stream(srv, "test.Echo", "Chat", &echo, &err), WW_OK);
+    WW_ASSERT_EQ_INT(ww_rpc_server_start(srv, &err), WW_OK);
+    int fd;
+    pid_t pid = hold(srv, "60", &fd);
+    /* Returns once every call is gone: the stream's close ran by then. */
+    ww_rpc_server_shutdown(srv, 300);
+    WW_ASSERT_EQ_INT(atomic_load(&n_closed), atomic_load(&n_opened));
+    char out[4096];
+    read_rest(fd, out, sizeof out);
+    WW_ASSERT_EQ_INT(ww_test_proc_wait(pid, 30000), 0);
+    ww_rpc_server_destroy(srv);
+    /* Past the grace period the core cancels every call; the client
+     * sees the stream end UNAVAILABLE, as for any call cut by shutdown. */
+    WW_ASSERT_CONTAINS(out, "status=UNAVAILABLE");
+}
+
 WW_TEST(stream_service_is_listed_with_health) {
     const char *names[8];
     size_t n = ww_rpc_server_services(server, names, 8);
@@ -232,6 +296,8 @@ int main(int argc, char **argv) {
             WW_CASE(stream_client_that_stops_reading_is_not_read),
             WW_CASE(stream_undecodable_request_is_invalid_argument),
             WW_CASE(stream_without_token_is_refused_before_it_opens),
+            WW_CASE(stream_held_past_its_deadline_closes_cancelled),
+            WW_CASE(server_shutdown_ends_open_streams),
             WW_CASE(stream_service_is_listed_with_health),
             {0}});
     ww_rpc_server_shutdown(server, 5000);

@@ -303,6 +303,14 @@ WW_TEST(reflection_over_tls_is_authenticated_like_every_call) {
     WW_ASSERT_EQ_STR(out, TRAINER_SERVICES);
 }
 
+/* Last: both binaries exit 0 on SIGTERM after serving reflection streams
+ * (and leak nothing of them under the sanitizer build). */
+WW_TEST(servers_stop_cleanly) {
+    setup();
+    stop(&trainer);
+    stop(&users);
+}
+
 int main(int argc, char **argv) {
     int rc = ww_test_main(
         argc, argv,
@@ -314,6 +322,7 @@ int main(int argc, char **argv) {
             WW_CASE(reflection_off_answers_like_a_server_without_it),
             WW_CASE(reflection_setting_other_than_on_or_off_refuses_to_start),
             WW_CASE(reflection_over_tls_is_authenticated_like_every_call),
+            WW_CASE(servers_stop_cleanly),
             {0}});
     if (trainer.pid) ww_test_proc_stop(trainer.pid, SIGTERM, 30000);
     if (users.pid) ww_test_proc_stop(users.pid, SIGTERM, 30000);
