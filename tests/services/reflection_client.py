@@ -14,6 +14,10 @@ Prints `key=value` lines the C test judges, and exits 0 whatever it found:
   unknown_symbol=<the status of a symbol the server lacks>
   extension=<the answer for an extension nobody declares>
   extension_numbers=<the extension numbers of SERVICE's first request type>
+  one_stream=<for several questions on one stream: each answer's kind, in
+             order, and whether it echoes its question>
+  file=<for each FILE given with --file: the files answered, in order>
+  symbol=<for each SYMBOL given with --symbol: the first file answered>
 """
 import json
 import sys
@@ -31,9 +35,23 @@ def ask(stub, **question):
     return next(iter(stub.ServerReflectionInfo(iter([req]), timeout=30)))
 
 
+def files_of(resp):
+    from google.protobuf.descriptor_pb2 import FileDescriptorProto
+    names = []
+    for raw in resp.file_descriptor_response.file_descriptor_proto:
+        names.append(FileDescriptorProto.FromString(raw).name)
+    return names
+
+
 def main():
-    target, service = sys.argv[1:3]
-    method_name, body = (sys.argv[3:5] + [None, None])[:2]
+    args = sys.argv[1:]
+    files = [args[i + 1] for i, a in enumerate(args) if a == "--file"]
+    symbols = [args[i + 1] for i, a in enumerate(args) if a == "--symbol"]
+    plain = [a for i, a in enumerate(args)
+             if a not in ("--file", "--symbol") and
+             (i == 0 or args[i - 1] not in ("--file", "--symbol"))]
+    target, service = plain[0:2]
+    method_name, body = (plain[2:4] + [None, None])[:2]
     with grpc.insecure_channel(target) as ch:
         db = ProtoReflectionDescriptorDatabase(ch)
         print("services=" + ",".join(sorted(db.get_services())))
@@ -67,6 +85,24 @@ def main():
         n = r.all_extension_numbers_response
         print(f"extension_numbers={n.base_type_name}:"
               f"{list(n.extension_number)}")
+        questions = [
+            reflection_pb2.ServerReflectionRequest(list_services="*"),
+            reflection_pb2.ServerReflectionRequest(
+                file_containing_symbol=service),
+            reflection_pb2.ServerReflectionRequest(file_by_filename="nope"),
+            reflection_pb2.ServerReflectionRequest(host="h"),
+        ]
+        answers = list(stub.ServerReflectionInfo(iter(questions), timeout=30))
+        kinds = [f"{a.WhichOneof('message_response')}:"
+                 f"{a.original_request == q}"
+                 for a, q in zip(answers, questions)]
+        print(f"one_stream={len(answers)} " + ",".join(kinds))
+        for f in files:
+            print(f"file={f}:" + ",".join(
+                files_of(ask(stub, file_by_filename=f))))
+        for sym in symbols:
+            names = files_of(ask(stub, file_containing_symbol=sym))
+            print(f"symbol={sym}:" + (names[0] if names else "none"))
     return 0
 
 

@@ -200,10 +200,14 @@ WW_TEST(grpcio_reflection_finds_builds_and_calls_without_protos) {
            out, sizeof out);
     WW_ASSERT_CONTAINS(out, "input=trainer.UpdateHourRequest "
                             "output=google.protobuf.Empty\nreply={}");
-    python(&trainer,
-           "trainer.TrainerService IsHourAvailable "
-           "'{\"time\":\"2030-01-02T16:00:00Z\"}'",
-           out, sizeof out);
+    python(
+        &trainer,
+        "trainer.TrainerService IsHourAvailable "
+        "'{\"time\":\"2030-01-02T16:00:00Z\"}' --file trainer.proto "
+        "--file health.proto --symbol trainer.TrainerService.IsHourAvailable "
+        "--symbol trainings.PENDING --symbol trainings.Training.status "
+        "--symbol .grpc.health.v1.HealthCheckResponse.ServingStatus",
+        out, sizeof out);
     WW_ASSERT_CONTAINS(out, "services=grpc.health.v1.Health,"
                             "grpc.reflection.v1.ServerReflection,"
                             "grpc.reflection.v1alpha.ServerReflection,"
@@ -221,6 +225,25 @@ WW_TEST(grpcio_reflection_finds_builds_and_calls_without_protos) {
     WW_ASSERT_CONTAINS(out, "extension=5 no extension of "
                             "trainer.UpdateHourRequest number 100 is known\n");
     WW_ASSERT_CONTAINS(out, "extension_numbers=trainer.UpdateHourRequest:[]");
+    /* Several questions on one stream: one answer each, in order, each
+     * echoing its question; a bad one does not end the stream. */
+    WW_ASSERT_CONTAINS(out, "one_stream=4 list_services_response:True,"
+                            "file_descriptor_response:True,"
+                            "error_response:True,error_response:True\n");
+    /* A file comes with what it imports, each once. */
+    WW_ASSERT_CONTAINS(out, "file=trainer.proto:trainer.proto,"
+                            "google/protobuf/empty.proto,"
+                            "google/protobuf/timestamp.proto\n");
+    WW_ASSERT_CONTAINS(out, "file=health.proto:health.proto\n");
+    /* Methods, enum values (scoped beside their enum), fields, nested
+     * enums, with or without the leading dot. */
+    WW_ASSERT_CONTAINS(out, "symbol=trainer.TrainerService.IsHourAvailable:"
+                            "trainer.proto\n");
+    WW_ASSERT_CONTAINS(out, "symbol=trainings.PENDING:trainings.proto\n");
+    WW_ASSERT_CONTAINS(out,
+                       "symbol=trainings.Training.status:trainings.proto\n");
+    WW_ASSERT_CONTAINS(out, "symbol=.grpc.health.v1.HealthCheckResponse."
+                            "ServingStatus:health.proto");
     /* grpcio-reflection asks the older version, answered the same way. */
     WW_ASSERT(log_has(&trainer, "method=/grpc.reflection.v1alpha."
                                 "ServerReflection/ServerReflectionInfo "
