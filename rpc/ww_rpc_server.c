@@ -652,7 +652,10 @@ static void observe_methods(ww_rpc_server_t *s) {
     for (size_t i = 0; i < s->n_methods; i++) {
         const ww_rpc_method_t *m = &s->methods[i];
         bool watch = m->is_health && strcmp(m->desc->name, "Watch") == 0;
-        obs->method(obs->ctx, m->path, watch ? "server_stream" : "unary");
+        obs->method(obs->ctx, m->path,
+                    m->stream ? "bidi_stream"
+                    : watch   ? "server_stream"
+                              : "unary");
     }
 }
 

@@ -126,7 +126,8 @@ typedef ww_code_t (*ww_rpc_admit_fn)(void *ctx, const char *method,
  * and must not touch the call.
  *   method:  once per registered method at start, before any call: its
  *            path ("/trainer.TrainerService/IsHourAvailable") and gRPC
- *            type ("unary"; "server_stream" for health's Watch).
+ *            type ("unary"; "server_stream" for health's Watch;
+ *            "bidi_stream" for streams, reflection's among them).
  *   started: a call of a registered method was accepted (queue thread).
  *   handled: a call ended with `code` after `duration_us` (the thread that
  *            completed it); also for unknown methods, whose path the

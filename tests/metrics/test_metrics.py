@@ -165,6 +165,10 @@ class Metrics(unittest.TestCase):
         self.assertIn(("grpc_server_started_total", frozenset(grpc_labels(
             "grpc.health.v1.Health", "Watch", kind="server_stream").items())),
             after)
+        for version in ("v1", "v1alpha"):  # reflection: a bidi stream
+            self.assertIn(("grpc_server_started_total", frozenset(grpc_labels(
+                "grpc.reflection.%s.ServerReflection" % version,
+                "ServerReflectionInfo", kind="bidi_stream").items())), after)
 
     def test_a_completed_saga_moves_the_trainings_gauge(self):
         before = scrape(self.tport)
