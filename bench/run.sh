@@ -250,8 +250,15 @@ for _ in $(seq "$rounds"); do
   [ -z "$baseline" ] || row "baseline IsHourAvailable" tr-base-info $tr hour.bin - - sat
   [ -z "$variant_env" ] || row "variant IsHourAvailable" "tr-var-$var_level" $tr hour.bin - - sat
   if [ "$metrics" = 1 ]; then
-    # scraped meanwhile, as a Prometheus server would (every second)
-    ( while sleep 1; do python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5).read()" "http://127.0.0.1:$metrics_port/metrics" || exit 1; done ) &
+    # scraped meanwhile, as a Prometheus server would (every second, more
+    # often than the usual 15 s), by one long-lived client: an interpreter
+    # started per scrape would cost the shared cores more than the scrape
+    python3 -c '
+import sys, time, urllib.request
+while True:
+    time.sleep(1)
+    urllib.request.urlopen(sys.argv[1], timeout=5).read()
+' "http://127.0.0.1:$metrics_port/metrics" &
     scraper=$!
     row "ours IsHourAvailable, metrics on" tr-met-info $tr hour.bin - - sat
     kill "$scraper" 2>/dev/null || true; wait "$scraper" 2>/dev/null || true
