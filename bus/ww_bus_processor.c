@@ -1,4 +1,8 @@
-/* ww_bus_processor.c - transactional consume-transform-produce loop. */
+/* ww_bus_processor.c - transactional consume-transform-produce loop.
+ *
+ * Longer than most files here on purpose: the batch, abort/rewind and
+ * fencing-recovery paths are one state machine over one private struct,
+ * and splitting them would mean publishing that struct. */
 #include "ww_bus_processor.h"
 
 #include "ww_bus_dlq.h"
