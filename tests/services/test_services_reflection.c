@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #ifndef WW_GRPCURL
 #error "WW_GRPCURL must name the grpcurl binary (scripts/go-tools.sh)"
@@ -101,10 +102,18 @@ static void python(const service_t *s, const char *args, char *out,
     WW_ASSERT_MSG(rc == 0, "reflection_client.py exited %d: %s", rc, out);
 }
 
+/* The per-call line is written after the stream ended and batched per
+ * thread, so it may land a moment after the client returned: wait up to
+ * 10 s for it. */
 static bool log_has(const service_t *s, const char *needle) {
     char cmd[512], out[256];
     snprintf(cmd, sizeof cmd, "grep -c -F -- '%s' %s", needle, s->log);
-    return ww_test_proc_run(cmd, out, sizeof out) == 0;
+    int64_t until = ww_test_now_ms() + 10000;
+    do {
+        if (ww_test_proc_run(cmd, out, sizeof out) == 0) return true;
+        usleep(50000);
+    } while (ww_test_now_ms() < until);
+    return false;
 }
 
 #define TRAINER_SERVICES                                                       \
