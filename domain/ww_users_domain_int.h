@@ -2,7 +2,8 @@
  * ww_users_domain_int.h - private: the users state's layout, shared by the
  * files of the ww_users_ domain module (ww_users_domain.c: state,
  * decisions, fold; ww_users_undo.c: the undo log; ww_users_canon.c:
- * canonical bytes written and read). Not for use outside
+ * canonical bytes written and read; ww_users_shard.c, which needs only the
+ * public header: the shard operations). Not for use outside
  * domain/; names carry the module prefix with a double underscore.
  */
 #ifndef WW_USERS_DOMAIN_INT_H
