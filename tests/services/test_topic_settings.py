@@ -128,6 +128,18 @@ class TopicSettings(unittest.TestCase):
         return {name: c["value"] for name, c in configs.items()
                 if c["config_source"] == "DYNAMIC_TOPIC_CONFIG"}
 
+    def wait_own_settings(self, topic, want, timeout=30):
+        """The topic's own settings once they read as created: a topic the
+        broker has just accepted can describe with no overrides for a
+        moment, before its configuration has reached this broker."""
+        deadline = time.time() + timeout
+        got = self.own_settings(topic)
+        while got != want and time.time() < deadline:
+            time.sleep(0.1)
+            got = self.own_settings(topic)
+        self.assertEqual(got, want, "%s never read as created" % topic)
+        return got
+
     def partitions(self, topic):
         meta = self.admin.describe_topics([topic])[0]
         self.assertEqual(meta["error_code"], 0, meta)
@@ -166,13 +178,15 @@ class TopicSettings(unittest.TestCase):
     def test_wrong_settings_refuse_the_start_until_fixed(self):
         p = self.prefix()
         events, replies = p + "trainer.events", p + "trainer.replies"
+        before = {events: {"retention.ms": "86400000",
+                           "max.message.bytes": "2000000"},
+                  replies: {}}
         self.admin.create_topics([
-            NewTopic(events, PARTITIONS, 1, topic_configs={
-                "retention.ms": "86400000", "max.message.bytes": "2000000"}),
+            NewTopic(events, PARTITIONS, 1, topic_configs=before[events]),
             NewTopic(replies, PARTITIONS, 1),
         ])
-        before = {events: self.own_settings(events),
-                  replies: self.own_settings(replies)}
+        for topic, settings in before.items():
+            self.wait_own_settings(topic, settings)
 
         t = self.start({"WW_TOPIC_PREFIX": p}, expect_start=False)
         code, log = t.wait_exit(), t.text()
@@ -229,7 +243,9 @@ class TopicSettings(unittest.TestCase):
             self.assertNotIn("topic_setting_wrong", log)
         finally:
             emb.terminate()
-            self.assertEqual(emb.wait(timeout=30), 0)
+            code = emb.wait(timeout=30)
+            emb.stdout.close()
+            self.assertEqual(code, 0)
 
 
 if __name__ == "__main__":
