@@ -265,3 +265,17 @@ ww_code_t ww_canon_check_same(const char *what, const uint8_t *bytes,
                       "%s is not in canonical form: byte offset %zu differs",
                       what, i);
 }
+
+ww_code_t ww_canon_reader_end(ww_canon_reader_t *r, const char *what,
+                              const void *state,
+                              ww_canon_serialize_fn serialize, ww_err_t *err) {
+    ww_code_t rc = ww_canon_reader_finish(r, err);
+    if (rc != WW_OK) return rc;
+    uint8_t *canon = NULL;
+    size_t n = 0;
+    rc = serialize(state, &canon, &n, err);
+    if (rc == WW_OK)
+        rc = ww_canon_check_same(what, r->buf, r->len, canon, n, err);
+    free(canon);
+    return rc;
+}

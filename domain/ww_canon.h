@@ -128,4 +128,17 @@ ww_code_t ww_canon_check_same(const char *what, const uint8_t *bytes,
                               size_t len, const uint8_t *canon, size_t n,
                               ww_err_t *err);
 
+/* Writes a state's canonical bytes into a malloc'd buffer (*out, *n). */
+typedef ww_code_t (*ww_canon_serialize_fn)(const void *state, uint8_t **out,
+                                           size_t *n, ww_err_t *err);
+
+/* The end of every state reader: ww_canon_reader_finish, then the state
+ * read (`state`, never NULL when the reader has not failed) written again
+ * with `serialize` and compared with the input (ww_canon_check_same), so
+ * only canonical input restores. The caller destroys the state when this
+ * is not WW_OK. */
+ww_code_t ww_canon_reader_end(ww_canon_reader_t *r, const char *what,
+                              const void *state,
+                              ww_canon_serialize_fn serialize, ww_err_t *err);
+
 #endif

@@ -289,6 +289,12 @@ static void check_holders(ww_canon_reader_t *r, const ww_trainer_state_t *s,
     }
 }
 
+/* ww_trainer_state_serialize for ww_canon_reader_end. */
+static ww_code_t serialize_state(const void *s, uint8_t **out, size_t *n,
+                                 ww_err_t *err) {
+    return ww_trainer_state_serialize(s, out, n, err);
+}
+
 ww_code_t ww_trainer_state_deserialize(const uint8_t *buf, size_t len,
                                        ww_trainer_state_t **out,
                                        ww_err_t *err) {
@@ -304,13 +310,8 @@ ww_code_t ww_trainer_state_deserialize(const uint8_t *buf, size_t len,
         check_holders(&r, s, &held);
     }
     free(held.v);
-    ww_code_t rc = ww_canon_reader_finish(&r, err);
-    uint8_t *canon = NULL;
-    size_t n = 0;
-    if (rc == WW_OK) rc = ww_trainer_state_serialize(s, &canon, &n, err);
-    if (rc == WW_OK)
-        rc = ww_canon_check_same("trainer state", buf, len, canon, n, err);
-    free(canon);
+    ww_code_t rc =
+        ww_canon_reader_end(&r, "trainer state", s, serialize_state, err);
     if (rc != WW_OK) {
         ww_trainer_state_destroy(s);
         return rc;

@@ -193,6 +193,12 @@ static void read_totals(ww_canon_reader_t *r, ww_users_state_t *s,
                              (long long)s->sum_updates, (long long)updates);
 }
 
+/* ww_users_state_serialize for ww_canon_reader_end. */
+static ww_code_t serialize_state(const void *s, uint8_t **out, size_t *n,
+                                 ww_err_t *err) {
+    return ww_users_state_serialize(s, out, n, err);
+}
+
 ww_code_t ww_users_state_deserialize(const uint8_t *buf, size_t len,
                                      ww_users_state_t **out, ww_err_t *err) {
     ww_canon_reader_t r;
@@ -206,13 +212,8 @@ ww_code_t ww_users_state_deserialize(const uint8_t *buf, size_t len,
         read_debits(&r, s, &sum);
         read_totals(&r, s, &sum);
     }
-    ww_code_t rc = ww_canon_reader_finish(&r, err);
-    uint8_t *canon = NULL;
-    size_t n = 0;
-    if (rc == WW_OK) rc = ww_users_state_serialize(s, &canon, &n, err);
-    if (rc == WW_OK)
-        rc = ww_canon_check_same("users state", buf, len, canon, n, err);
-    free(canon);
+    ww_code_t rc =
+        ww_canon_reader_end(&r, "users state", s, serialize_state, err);
     if (rc != WW_OK) {
         ww_users_state_destroy(s);
         return rc;

@@ -529,6 +529,20 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     return WW_OK;
 }
 
+/* Names the method filled in at s->methods[s->n_methods] and counts it,
+ * unless its path is taken. */
+static ww_code_t register_method(ww_rpc_server_t *s, ww_rpc_method_t *m,
+                                 const char *service, const char *method,
+                                 ww_err_t *err) {
+    snprintf(m->path, sizeof m->path, "/%s/%s", service, method);
+    for (size_t j = 0; j < s->n_methods; j++)
+        if (strcmp(s->methods[j].path, m->path) == 0)
+            return ww_err_set(err, WW_ERR_ALREADY_EXISTS,
+                              "rpc server: %s registered twice", m->path);
+    s->n_methods++;
+    return WW_OK;
+}
+
 static ww_code_t add_methods(ww_rpc_server_t *s, ProtobufCService *service,
                              bool is_health, ww_err_t *err) {
     const ProtobufCServiceDescriptor *d = service->descriptor;
@@ -544,13 +558,8 @@ static ww_code_t add_methods(ww_rpc_server_t *s, ProtobufCService *service,
         m->desc = &d->methods[i];
         m->service_name = d->name;
         m->is_health = is_health;
-        snprintf(m->path, sizeof m->path, "/%s/%s", d->name,
-                 d->methods[i].name);
-        for (size_t j = 0; j < s->n_methods; j++)
-            if (strcmp(s->methods[j].path, m->path) == 0)
-                return ww_err_set(err, WW_ERR_ALREADY_EXISTS,
-                                  "rpc server: %s registered twice", m->path);
-        s->n_methods++;
+        ww_code_t rc = register_method(s, m, d->name, d->methods[i].name, err);
+        if (rc != WW_OK) return rc;
     }
     return WW_OK;
 }
@@ -593,13 +602,7 @@ ww_code_t ww_rpc_server_add_stream(ww_rpc_server_t *s, const char *service,
     m->stream_desc.input = handler->input;
     m->stream_desc.output = handler->output;
     m->desc = &m->stream_desc;
-    snprintf(m->path, sizeof m->path, "/%s/%s", service, method);
-    for (size_t j = 0; j < s->n_methods; j++)
-        if (strcmp(s->methods[j].path, m->path) == 0)
-            return ww_err_set(err, WW_ERR_ALREADY_EXISTS,
-                              "rpc server: %s registered twice", m->path);
-    s->n_methods++;
-    return WW_OK;
+    return register_method(s, m, service, method, err);
 }
 
 size_t ww_rpc_server_services(const ww_rpc_server_t *s, const char **names,
