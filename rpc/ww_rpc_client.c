@@ -19,6 +19,24 @@ struct ww_rpc_client {
     char target[256];
 };
 
+/* Fills md[0..1] with the call's span of the trace it belongs to
+ * (ww_rpc_call_options_t.trace); returns how many entries it filled. */
+static size_t trace_metadata(const ww_rpc_call_options_t *o,
+                             grpc_metadata md[2]) {
+    const ww_trace_t *from = o && o->trace ? o->trace : ww_trace_current();
+    if (!from->valid) return 0;
+    ww_trace_t span;
+    ww_trace_child(from, &span);
+    char tp[WW_TRACE_PARENT_LEN + 1];
+    if (!ww_trace_format(&span, tp, sizeof tp)) return 0;
+    md[0].key = grpc_slice_from_static_string("traceparent");
+    md[0].value = grpc_slice_from_copied_string(tp);
+    if (!span.state[0]) return 1;
+    md[1].key = grpc_slice_from_static_string("tracestate");
+    md[1].value = grpc_slice_from_copied_string(span.state);
+    return 2;
+}
+
 ww_code_t ww_rpc_client_new(const ww_rpc_client_config_t *config,
                             ww_rpc_client_t **out, ww_err_t *err) {
     *out = NULL;
@@ -110,13 +128,13 @@ static ww_code_t call_raw(ww_rpc_client_t *c, const char *path,
         goto out_call;
     }
 
-    grpc_metadata md[1];
+    grpc_metadata md[3];
     size_t n_md = 0;
     if (o && o->idempotency_key) {
-        md[0].key = grpc_slice_from_static_string("idempotency-key");
-        md[0].value = grpc_slice_from_copied_string(o->idempotency_key);
-        n_md = 1;
+        md[n_md].key = grpc_slice_from_static_string("idempotency-key");
+        md[n_md++].value = grpc_slice_from_copied_string(o->idempotency_key);
     }
+    n_md += trace_metadata(o, md + n_md);
     grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&request, 1);
     grpc_byte_buffer *recv = NULL;
     grpc_metadata_array initial_md, trailing_md;
@@ -182,7 +200,8 @@ static ww_code_t call_raw(ww_rpc_client_t *c, const char *path,
     grpc_slice_unref(details);
     grpc_metadata_array_destroy(&initial_md);
     grpc_metadata_array_destroy(&trailing_md);
-    if (n_md) grpc_slice_unref(md[0].value);
+    for (size_t i = 0; i < n_md; i++)
+        grpc_slice_unref(md[i].value);
 out_call:
     grpc_call_unref(call);
     grpc_completion_queue_shutdown(cq);

@@ -34,6 +34,7 @@
 #define WW_RPC_CLIENT_H
 
 #include "ww_err.h"
+#include "ww_trace.h"
 
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -60,7 +61,13 @@ typedef struct ww_rpc_client_config {
 typedef struct ww_rpc_call_options {
     int64_t timeout_ms;          /* 0: 10 s; < 0: already passed (probes) */
     const char *idempotency_key; /* sent as `idempotency-key`; NULL: none */
-    int *grpc_status;            /* out, optional: the raw gRPC status */
+    /* The trace the call belongs to: the call is a span of it and sends
+     * that span as W3C `traceparent` (and the trace's `tracestate`), so
+     * the server and the records the call causes continue it. NULL: the
+     * calling thread's current context (ww_trace_current); when neither is
+     * valid nothing is sent and the server starts a trace. Borrowed. */
+    const ww_trace_t *trace;
+    int *grpc_status; /* out, optional: the raw gRPC status */
 } ww_rpc_call_options_t;
 
 /* Connects lazily (the first call dials). Calls grpc_init;

@@ -126,6 +126,7 @@ static int split_options(int argc, char **argv, wwctl_ctx_t *ctx, bool *help,
 
 int main(int argc, char **argv) {
     wwctl_ctx_t ctx = {0};
+    ww_trace_continue(getenv("TRACEPARENT"), getenv("TRACESTATE"), &ctx.trace);
     bool help = false;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest) return WWCTL_EXIT_FAILED;

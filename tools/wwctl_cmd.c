@@ -21,20 +21,26 @@ static const char *name_of(const wwctl_ctx_t *ctx) {
     return ctx->cmd ? ctx->cmd->name : "";
 }
 
-/* One error line on stderr: text, or {"error":{...}} with --json. */
+/* One error line on stderr: text, or {"error":{...}} with --json;
+ * `trace_id` NULL: none to name. */
 static void print_error(const wwctl_ctx_t *ctx, const char *code,
-                        const char *msg) {
+                        const char *msg, const char *trace_id) {
     pthread_mutex_lock(&out_lock);
     if (ctx->json) {
         json_t *j =
             json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+        if (j && trace_id)
+            json_object_set_new(json_object_get(j, "error"), "trace_id",
+                                json_string(trace_id));
         char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
         fprintf(stderr, "%s\n", s ? s : msg);
         free(s);
         json_decref(j);
     } else {
         const char *name = name_of(ctx);
-        fprintf(stderr, "wwctl%s%s: %s\n", *name ? " " : "", name, msg);
+        fprintf(stderr, "wwctl%s%s: %s%s%s%s\n", *name ? " " : "", name, msg,
+                trace_id ? " (trace " : "", trace_id ? trace_id : "",
+                trace_id ? ")" : "");
     }
     fflush(stderr);
     pthread_mutex_unlock(&out_lock);
@@ -46,7 +52,7 @@ int wwctl_cmd_usage(const wwctl_ctx_t *ctx, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    print_error(ctx, "USAGE", msg);
+    print_error(ctx, "USAGE", msg, NULL);
     if (!ctx->json && ctx->cmd) {
         const char *s = ctx->cmd->synopsis;
         const char *lead = "usage:";
@@ -61,7 +67,8 @@ int wwctl_cmd_usage(const wwctl_ctx_t *ctx, const char *fmt, ...) {
     return WWCTL_EXIT_USAGE;
 }
 
-int wwctl_cmd_fail(const wwctl_ctx_t *ctx, const ww_err_t *err) {
+static int fail(const wwctl_ctx_t *ctx, const ww_err_t *err,
+                const char *trace_id) {
     const char *code = ww_code_name(err->code);
     const char *msg = err->msg;
     /* The rpc client's messages start with the code; JSON has it apart. */
@@ -69,8 +76,26 @@ int wwctl_cmd_fail(const wwctl_ctx_t *ctx, const ww_err_t *err) {
     if (ctx->json && strncmp(msg, code, n) == 0 &&
         strncmp(msg + n, ": ", 2) == 0)
         msg += n + 2;
-    print_error(ctx, code, msg);
+    print_error(ctx, code, msg, trace_id);
     return WWCTL_EXIT_FAILED;
+}
+
+int wwctl_cmd_fail(const wwctl_ctx_t *ctx, const ww_err_t *err) {
+    return fail(ctx, err, NULL);
+}
+
+int wwctl_cmd_fail_call(const wwctl_ctx_t *ctx, const ww_err_t *err) {
+    if (!ctx->trace.valid) return fail(ctx, err, NULL);
+    char id[WW_TRACE_ID_HEX + 1];
+    ww_trace_id_hex(&ctx->trace, id);
+    return fail(ctx, err, id);
+}
+
+ww_rpc_call_options_t wwctl_cmd_call_options(const wwctl_ctx_t *ctx) {
+    return (ww_rpc_call_options_t){
+        .timeout_ms = wwctl_cmd_timeout(ctx, WWCTL_GRPC_TIMEOUT_MS),
+        .idempotency_key = ctx->idempotency_key,
+        .trace = &ctx->trace};
 }
 
 int wwctl_cmd_fail_config(const wwctl_ctx_t *ctx, const ww_err_t *err) {

@@ -20,6 +20,13 @@
  * value per line); failures and usage errors on stderr, as JSON with
  * --json ({"error":{"code":...,"message":...}}).
  *
+ * Tracing: wwctl is one span, a child of the W3C context in TRACEPARENT
+ * (and TRACESTATE) when its environment has one, else the root of a new
+ * trace; each gRPC call it makes is a span of it and sends its
+ * `traceparent`, so the services' log lines and the records a command
+ * causes carry the same trace id. A failed call's message names it
+ * ("(trace <id>)", or "trace_id" in JSON).
+ *
  * Threads: the printing helpers may be called from any thread; each line
  * is written whole.
  */
@@ -27,6 +34,8 @@
 #define WWCTL_CMD_H
 
 #include "ww_err.h"
+#include "ww_rpc_client.h"
+#include "ww_trace.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -48,6 +57,7 @@ typedef struct wwctl_ctx {
     int64_t timeout_ms;          /* its value (else 0: the command decides) */
     const char *idempotency_key; /* --idempotency-key, or NULL */
     const struct wwctl_cmd *cmd; /* the command running */
+    ww_trace_t trace;            /* wwctl's span (see Tracing above) */
 } wwctl_ctx_t;
 
 typedef struct wwctl_cmd {
@@ -72,7 +82,9 @@ typedef struct wwctl_cmd {
     "  WW_TLS_CA           PEM roots for the servers' certificates\n"          \
     "                      (default: the system's)\n"                          \
     "  WW_TLS_CLIENT_CERT, WW_TLS_CLIENT_KEY  a certificate for mutual TLS\n"  \
-    "  GCE_METADATA_HOST   where the per-call identity token comes from\n"
+    "  GCE_METADATA_HOST   where the per-call identity token comes from\n"     \
+    "  TRACEPARENT, TRACESTATE  a W3C trace the calls continue (default: a\n"  \
+    "                      new trace per run, named when a call fails)\n"
 #define WWCTL_HELP_KAFKA_ENV                                                   \
     "  KAFKA_BROKERS       bootstrap servers (host:port,...)\n"                \
     "  WW_KAFKA_CONFIG     a librdkafka properties file (SASL/TLS settings)\n" \
@@ -97,6 +109,14 @@ int wwctl_cmd_fail_config(const wwctl_ctx_t *ctx, const ww_err_t *err);
  * {"error":{"code":"<code name>","message":...}}. Returns
  * WWCTL_EXIT_FAILED. */
 int wwctl_cmd_fail(const wwctl_ctx_t *ctx, const ww_err_t *err);
+
+/* The same for a failed gRPC call: the message also names the trace the
+ * call was part of. */
+int wwctl_cmd_fail_call(const wwctl_ctx_t *ctx, const ww_err_t *err);
+
+/* The options of every gRPC call of a command: --timeout-ms (else the
+ * default deadline), --idempotency-key, and wwctl's trace. */
+ww_rpc_call_options_t wwctl_cmd_call_options(const wwctl_ctx_t *ctx);
 
 /* The same with a code and a message of its own. */
 int wwctl_cmd_failf(const wwctl_ctx_t *ctx, ww_code_t code, const char *fmt,

@@ -132,11 +132,12 @@ static int load_fixtures(const wwctl_ctx_t *ctx, ww_rpc_client_t *trainer,
                opened, booked, credited, failed);
         fflush(stdout);
     }
-    if (failed)
-        rc = wwctl_cmd_failf(ctx, WW_ERR_UNAVAILABLE,
-                             "%d calls "
-                             "failed, the first: %s",
-                             failed, l.first_error);
+    if (failed) {
+        ww_err_t err;
+        ww_err_set(&err, WW_ERR_UNAVAILABLE, "%d calls failed, the first: %s",
+                   failed, l.first_error);
+        rc = wwctl_cmd_fail_call(ctx, &err);
+    }
     pthread_mutex_destroy(&l.mu);
     return rc;
 }
@@ -153,8 +154,8 @@ static int fixtures_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
         ww_rpc_client_destroy(t);
         return wwctl_cmd_fail_config(ctx, &err);
     }
-    ww_rpc_call_options_t opts = {
-        .timeout_ms = wwctl_cmd_timeout(ctx, WWCTL_GRPC_TIMEOUT_MS)};
+    ww_rpc_call_options_t opts = wwctl_cmd_call_options(ctx);
+    opts.idempotency_key = NULL; /* each call names its own */
     int rc = load_fixtures(ctx, t, u, &opts);
     ww_rpc_client_destroy(u);
     ww_rpc_client_destroy(t);

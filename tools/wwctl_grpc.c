@@ -26,12 +26,6 @@ static ww_rpc_client_t *dial(const wwctl_ctx_t *ctx, const char *env, int *rc) {
     return NULL;
 }
 
-static ww_rpc_call_options_t call_options(const wwctl_ctx_t *ctx) {
-    return (ww_rpc_call_options_t){
-        .timeout_ms = wwctl_cmd_timeout(ctx, WWCTL_GRPC_TIMEOUT_MS),
-        .idempotency_key = ctx->idempotency_key};
-}
-
 /* Every call ends here: prints the answer (text or JSON) and frees it, or
  * prints the status the call failed with; closes the client. Returns the
  * exit status. */
@@ -39,7 +33,7 @@ static int finish(const wwctl_ctx_t *ctx, ww_rpc_client_t *c, ww_code_t rc,
                   const ww_err_t *err, void *resp, text_fn text) {
     int ret = WWCTL_EXIT_OK;
     if (rc != WW_OK) {
-        ret = wwctl_cmd_fail(ctx, err);
+        ret = wwctl_cmd_fail_call(ctx, err);
     } else if (ctx->json) {
         ww_err_t jerr;
         json_t *j = wwctl_pbjson_message(resp, &jerr);
@@ -124,7 +118,7 @@ static int trainer_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
     int rc = WWCTL_EXIT_OK;
     ww_rpc_client_t *c = dial(ctx, "TRAINER_GRPC_ADDR", &rc);
     if (!c) return rc;
-    ww_rpc_call_options_t opts = call_options(ctx);
+    ww_rpc_call_options_t opts = wwctl_cmd_call_options(ctx);
     ww_err_t err;
     if (update) {
         Trainer__UpdateHourRequest req = TRAINER__UPDATE_HOUR_REQUEST__INIT;
@@ -229,7 +223,7 @@ static int trainings_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
     int rc = WWCTL_EXIT_OK;
     ww_rpc_client_t *c = dial(ctx, "TRAINER_GRPC_ADDR", &rc);
     if (!c) return rc;
-    ww_rpc_call_options_t opts = call_options(ctx);
+    ww_rpc_call_options_t opts = wwctl_cmd_call_options(ctx);
     ww_err_t err;
     if (schedule) {
         Trainings__ScheduleTrainingRequest req =
@@ -323,7 +317,7 @@ static int users_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
     int rc = WWCTL_EXIT_OK;
     ww_rpc_client_t *c = dial(ctx, "USERS_GRPC_ADDR", &rc);
     if (!c) return rc;
-    ww_rpc_call_options_t opts = call_options(ctx);
+    ww_rpc_call_options_t opts = wwctl_cmd_call_options(ctx);
     ww_err_t err;
     if (update) {
         Users__UpdateTrainingBalanceRequest req =
@@ -393,7 +387,7 @@ static int health_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     req.service = argc > i + 1 ? argv[i + 1] : "";
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
-    ww_rpc_call_options_t opts = call_options(ctx);
+    ww_rpc_call_options_t opts = wwctl_cmd_call_options(ctx);
     ww_err_t err;
     ww_code_t r = ww_rpc_stubs_health_check(c, &req, &resp, &opts, &err);
     bool serving =

@@ -430,9 +430,7 @@ static int digest_run(const wwctl_ctx_t *ctx, int argc, char **argv) {
     int n;
     char **words = own_words(ctx, argc, argv, &n);
     if (!words) return WWCTL_EXIT_FAILED;
-    ww_rpc_call_options_t opts = {
-        .timeout_ms = wwctl_cmd_timeout(ctx, WWCTL_GRPC_TIMEOUT_MS),
-        .idempotency_key = ctx->idempotency_key};
+    ww_rpc_call_options_t opts = wwctl_cmd_call_options(ctx);
     int rc = wwctl_state_digest(n, words, &opts);
     free(words);
     return rc;

@@ -20,17 +20,18 @@
     line) reaches the dead-letter log line without forging a line, in JSON
     and in text.
 
-usage: test_trace.py TRAINER_BIN USERS_BIN PROTO_DIR"""
+usage: test_trace.py TRAINER_BIN USERS_BIN WWCTL_BIN PROTO_DIR"""
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
 import uuid
 
-TRAINER_BIN, USERS_BIN, PROTO_DIR = sys.argv[1:4]
-del sys.argv[1:4]
+TRAINER_BIN, USERS_BIN, WWCTL_BIN, PROTO_DIR = sys.argv[1:5]
+del sys.argv[1:5]
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wwsaga  # noqa: E402
@@ -256,6 +257,64 @@ class TraceAndJsonLogs(unittest.TestCase):
         line = self.call_line("CancelTraining",
                               lambda o: o.get("trace_id") == trace_id)
         self.assertEqual(line["status"], "NOT_FOUND")
+
+    def wwctl(self, env, *args):
+        e = dict(self.cluster.env)
+        for k in ("TRACEPARENT", "TRACESTATE"):
+            e.pop(k, None)
+        e.update({"TRAINER_GRPC_ADDR": self.trainer.addr,
+                  "USERS_GRPC_ADDR": self.users.addr,
+                  "GRPC_NO_TLS": "true"})
+        e.update(env)
+        p = subprocess.run([WWCTL_BIN] + list(args), env=e,
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    def test_wwctl_continues_the_trace_of_its_environment(self):
+        trace_id = uuid.uuid4().hex
+        parent = uuid.uuid4().hex[:16]
+        env = {"TRACEPARENT": "00-%s-%s-01" % (trace_id, parent),
+               "TRACESTATE": "wwctl=1"}
+        when = fresh_hour()
+        rc, out, err = self.wwctl(env, "trainer", "make-available",
+                                  when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(rc, 0, err)
+        line = self.call_line("MakeHourAvailable",
+                              lambda o: o.get("trace_id") == trace_id)
+        self.assertTrue(line, "no MakeHourAvailable line of trace %s" %
+                        trace_id)
+        self.assertEqual(line["status"], "OK")
+        self.assertNotEqual(line["span_id"], parent)
+        recs = wait_for(lambda: self.traced("trainer.commands", trace_id))
+        self.assertIn("wildworkouts.events.v1.ChangeHourCommand",
+                      {t for t, _, _ in recs})
+        for _, m, st in recs:
+            self.assertEqual(st, "wwctl=1")
+            self.assertNotEqual(m.group(2), parent)
+
+        # a failed call names its trace, in text and in JSON
+        missing = str(uuid.uuid4())
+        rc, out, err = self.wwctl(env, "trainings", "get", missing)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("NOT_FOUND", err)
+        self.assertIn("(trace %s)" % trace_id, err)
+        rc, out, err = self.wwctl(env, "--json", "trainings", "get", missing)
+        self.assertEqual(rc, 1, err)
+        e = json.loads(err)["error"]
+        self.assertEqual((e["code"], e["trace_id"]), ("NOT_FOUND", trace_id))
+
+        # without TRACEPARENT each run starts a trace of its own
+        ids = []
+        for _ in range(2):
+            rc, out, err = self.wwctl({}, "--json", "trainings", "get",
+                                      missing)
+            self.assertEqual(rc, 1, err)
+            ids.append(json.loads(err)["error"]["trace_id"])
+        self.assertRegex(ids[0], r"^[0-9a-f]{32}$")
+        self.assertNotEqual(ids[0], ids[1])
+        for tid in ids:
+            self.assertTrue(self.call_line(
+                "GetTraining", lambda o, t=tid: o.get("trace_id") == t))
 
     def test_every_json_line_parses(self):
         self.c.available(fresh_hour())
