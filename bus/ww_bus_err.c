@@ -135,3 +135,17 @@ ww_code_t ww_bus_err_from_error(const rd_kafka_error_t *error,
                       rd_kafka_error_string(error),
                       rd_kafka_error_name(error), note);
 }
+
+ww_code_t ww_bus_err_from_delivery(rd_kafka_resp_err_t code, int64_t offset,
+                                   const char *what, ww_err_t *err) {
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return ww_bus_err_from_resp(code, what, err);
+    if (offset < 0)
+        return ww_err_set_retriable(
+            err, WW_ERR_UNAVAILABLE,
+            "%s: not confirmed by the broker (reported delivered without an "
+            "offset, after a later record's success): send it again",
+            what);
+    ww_err_clear(err);
+    return WW_OK;
+}

@@ -44,7 +44,12 @@ struct ww_bus_processor {
     int txn_records;
     uint64_t txn_produced;
     bool in_handler;
-    bool produce_failed;  /* a produce call failed: the batch must abort */
+    bool produce_failed; /* a produce call failed: the batch must abort */
+    /* A record of the open transaction was reported delivered without an
+     * offset (ww_bus_err_from_delivery): it may be missing, so the batch
+     * aborts rather than commit. Set by the delivery reports, which run on
+     * this thread (rd_kafka_poll, rd_kafka_flush). */
+    bool unconfirmed;
     int64_t txn_start_ns; /* for the bus observer (ww_bus_observer.h) */
     int txn_dlq;          /* dead letters in the open transaction */
     char dlq_topic[512];
@@ -196,7 +201,19 @@ static void reset_txn(ww_bus_processor_t *p) {
     p->txn_records = 0;
     p->txn_produced = 0;
     p->produce_failed = false;
+    p->unconfirmed = false;
     p->txn_dlq = 0;
+}
+
+/* Delivery reports of the producer, on the processor's thread. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque) {
+    (void)rk;
+    ww_bus_processor_t *p = opaque;
+    ww_err_t err;
+    if (!m->err &&
+        ww_bus_err_from_delivery(m->err, m->offset, "produce", &err) != WW_OK)
+        p->unconfirmed = true;
 }
 
 static int64_t txn_age_us(const ww_bus_processor_t *p) {
@@ -307,6 +324,21 @@ static void commit_txn(ww_bus_processor_t *p) {
         sleep_ms(100);
     }
     rd_kafka_topic_partition_list_destroy(offsets);
+    if (o == TXN_OK && p->txn_produced > 0) {
+        /* Every delivery report before the commit: commit_transaction
+         * would flush too, but then it is too late to refuse one. */
+        rd_kafka_flush(p->producer, p->call_timeout_ms);
+        if (p->unconfirmed) {
+            pthread_mutex_lock(&p->stats_lock);
+            p->stats.unconfirmed++;
+            pthread_mutex_unlock(&p->stats_lock);
+            ww_log_warn("bus",
+                        "processor txn_id=%s: a record was reported delivered "
+                        "without an offset; aborting the batch to redo it",
+                        p->txn_id);
+            o = TXN_ABORT;
+        }
+    }
     while (o == TXN_OK) {
         o = classify(
             p, rd_kafka_commit_transaction(p->producer, p->call_timeout_ms),
@@ -584,6 +616,8 @@ ww_code_t ww_bus_processor_new(const ww_bus_config_t *bus,
         ww_bus_processor_destroy(p);
         return ww_err_set(err, WW_ERR_INTERNAL, "processor producer: %s", buf);
     }
+    rd_kafka_conf_set_opaque(pc, p);
+    rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
     p->producer_conf = pc;
     p->fence_grace_ms = ww_bus_config_session_timeout_ms(bus);
     int n = 0;

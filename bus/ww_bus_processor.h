@@ -140,6 +140,9 @@ typedef struct ww_bus_processor_stats {
     uint64_t aborts;     /* transactions aborted (then rewound) */
     uint64_t rebalances; /* assign + revoke events */
     uint64_t refenced;   /* producers replaced after a fencing */
+    /* of the aborts: batches with a record reported delivered without an
+     * offset (ww_bus_err_from_delivery), redone rather than committed */
+    uint64_t unconfirmed;
 } ww_bus_processor_stats_t;
 
 /* Creates the consumer and the transactional producer from `bus` and `cfg`

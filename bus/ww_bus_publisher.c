@@ -92,10 +92,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         code = ww_err_set(&err, WW_ERR_CANCELLED,
                           "publish to %s: publisher closed before delivery",
                           topic);
-    } else if (m->err) {
+    } else {
         char what[300];
         snprintf(what, sizeof what, "publish to %s", topic);
-        code = ww_bus_err_from_resp(m->err, what, &err);
+        code = ww_bus_err_from_delivery(m->err, m->offset, what, &err);
+        if (code && !m->err)
+            ww_log_warn("bus",
+                        "publish unconfirmed topic=%s partition=%d id=%s: "
+                        "delivered without an offset, reported as failed",
+                        topic, (int)m->partition, p->id);
     }
     if (p->cb) {
         ww_bus_delivery_t d = {

@@ -51,7 +51,10 @@ ww_bus_publisher_t *ww_bus_publisher_new(const ww_bus_config_t *cfg,
  * call blocks until there is room.
  *
  * WW_OK: the record is queued and cb (if not NULL) will be called exactly
- * once with its outcome, on the delivery thread, with `opaque`; event_id
+ * once with its outcome, on the delivery thread, with `opaque` (WW_OK only
+ * with the offset the broker gave it: a record librdkafka reports
+ * delivered without one is UNAVAILABLE, retriable, see
+ * ww_bus_err_from_delivery); event_id
  * (if not NULL, WW_BUS_ID_MAX + 1 bytes) receives its ce_id.
  * Otherwise cb is never called: INVALID_ARGUMENT (bad message/metadata),
  * CANCELLED (publisher closed), or the mapped librdkafka error (e.g.

@@ -502,9 +502,9 @@ static ww_code_t delivered(run_t *r, slot_t *slots, size_t n, const char *topic,
             return ww_err_set(err, WW_ERR_DEADLINE_EXCEEDED,
                               "%s: no delivery report within %d ms", what,
                               r->timeout_ms);
-        if (slots[i].err)
-            return unless_fenced(
-                r, ww_bus_err_from_resp(slots[i].err, what, err), err);
+        ww_code_t c =
+            ww_bus_err_from_delivery(slots[i].err, slots[i].offset, what, err);
+        if (c) return unless_fenced(r, c, err);
     }
     return WW_OK;
 }

@@ -205,6 +205,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 typedef struct dlq_result {
     bool done;
     rd_kafka_resp_err_t err;
+    int64_t offset;
 } dlq_result_t;
 
 static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -215,6 +216,7 @@ static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
     if (r) {
         r->done = true;
         r->err = m->err;
+        r->offset = m->offset;
     }
 }
 
@@ -274,9 +276,9 @@ static ww_code_t dlq_write_once(ww_bus_subscriber_t *sub,
         return ww_err_set_retriable(err, WW_ERR_DEADLINE_EXCEEDED,
                                     "%s: not acknowledged in 10 s", what);
     }
-    rd_kafka_resp_err_t result = res->err;
+    dlq_result_t result = *res;
     free(res);
-    return ww_bus_err_from_resp(result, what, err);
+    return ww_bus_err_from_delivery(result.err, result.offset, what, err);
 }
 
 /* Writes the dead letter. Transient errors (broker away, timeouts) are

@@ -67,9 +67,31 @@ WW_TEST(maps_kafka_errors_with_retriable_flag) {
     rd_kafka_error_destroy(e);
 }
 
+WW_TEST(a_delivery_counts_only_with_an_offset) {
+    ww_err_t err = {0};
+    WW_ASSERT_EQ_INT(ww_bus_err_from_delivery(RD_KAFKA_RESP_ERR_NO_ERROR, 0,
+                                              "publish to t", &err),
+                     WW_OK);
+    WW_ASSERT_EQ_INT(err.code, WW_OK);
+    /* librdkafka 2.0.2's implicit ack: success, but no offset */
+    WW_ASSERT_EQ_INT(ww_bus_err_from_delivery(RD_KAFKA_RESP_ERR_NO_ERROR,
+                                              RD_KAFKA_OFFSET_INVALID,
+                                              "publish to t", &err),
+                     WW_ERR_UNAVAILABLE);
+    WW_ASSERT(err.retriable);
+    WW_ASSERT_CONTAINS(err.msg, "publish to t: not confirmed by the broker");
+    /* a failure is the failure, whatever the offset */
+    WW_ASSERT_EQ_INT(ww_bus_err_from_delivery(
+                         RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                         RD_KAFKA_OFFSET_INVALID, "publish to t", &err),
+                     WW_ERR_RESOURCE_EXHAUSTED);
+    WW_ASSERT(!err.retriable);
+}
+
 int main(int argc, char **argv) {
     return ww_test_main(argc, argv,
                         (ww_test_case_t[]){
                             WW_CASE(maps_kafka_errors_with_retriable_flag),
+                            WW_CASE(a_delivery_counts_only_with_an_offset),
                             {0}});
 }
