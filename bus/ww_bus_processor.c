@@ -938,11 +938,12 @@ out:
     ww_bus_processor_stats_t st = ww_bus_processor_stats(p);
     ww_log_info("bus",
                 "processor txn_id=%s stopped commits=%llu records=%llu "
-                "produced=%llu aborts=%llu rebalances=%llu",
+                "produced=%llu aborts=%llu rebalances=%llu unconfirmed=%llu",
                 p->txn_id, (unsigned long long)st.commits,
                 (unsigned long long)st.records, (unsigned long long)st.produced,
                 (unsigned long long)st.aborts,
-                (unsigned long long)st.rebalances);
+                (unsigned long long)st.rebalances,
+                (unsigned long long)st.unconfirmed);
     return WW_OK;
 }
 
