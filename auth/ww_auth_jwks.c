@@ -3,6 +3,7 @@
 
 #include "ww_auth_http.h"
 #include "ww_clock.h"
+#include "ww_cond.h"
 #include "ww_log.h"
 
 #include <errno.h>
@@ -204,12 +205,8 @@ ww_code_t ww_auth_jwks_new(const ww_auth_jwks_opts_t *opts,
     j->ttl_ms = opts->ttl_ms > 0 ? opts->ttl_ms : WW_AUTH_JWKS_DEFAULT_TTL_MS;
     if (j->ttl_ms < j->refresh_ms) j->ttl_ms = j->refresh_ms;
     pthread_mutex_init(&j->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&j->wake, &attr);
-    pthread_cond_init(&j->loaded, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&j->wake);
+    ww_cond_init_mono(&j->loaded);
     atomic_init(&j->loads, 0);
     atomic_init(&j->stop, 0);
     atomic_init(&j->generation, 0);

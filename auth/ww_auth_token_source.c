@@ -4,6 +4,7 @@
 #include "ww_auth_http.h"
 #include "ww_auth_jwt.h"
 #include "ww_clock.h"
+#include "ww_cond.h"
 #include "ww_env.h"
 #include "ww_log.h"
 
@@ -134,11 +135,7 @@ ww_code_t ww_auth_token_source_new(const ww_auth_token_source_opts_t *opts,
     pthread_mutex_init(&ts->mu, NULL);
     /* Waits for `idle` count on the monotonic clock: a stepped wall clock
      * must not stretch or cut them. */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&ts->idle, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&ts->idle);
     *out = ts;
     return WW_OK;
 }

@@ -1,9 +1,9 @@
 /* ww_bus_publisher.c - idempotent producer, delivery callbacks on a thread. */
 #include "ww_bus_publisher.h"
 
-#include "ww_bus_cond.h"
 #include "ww_bus_err.h"
 #include "ww_clock.h"
+#include "ww_cond.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -267,7 +267,7 @@ static ww_code_t publish_sync(ww_bus_publisher_t *pub, const char *topic,
     sync_wait_t *w = calloc(1, sizeof *w);
     if (!w) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&w->mu, NULL);
-    ww_bus_cond_init_mono(&w->cv); /* for the monotonic deadline below */
+    ww_cond_init_mono(&w->cv); /* for the monotonic deadline below */
     w->refs = 2;
     ww_code_t rc = publish(pub, topic, to, key, key_len, msg, meta, sync_done,
                            w, event_id, true, err);

@@ -1,9 +1,9 @@
 /* ww_bus_subscriber.c - group consumer: handle, retry, dead-letter, commit. */
 #include "ww_bus_subscriber.h"
 
-#include "ww_bus_cond.h"
 #include "ww_bus_dlq.h"
 #include "ww_bus_err.h"
+#include "ww_cond.h"
 
 #include "ww_clock.h"
 
@@ -494,7 +494,7 @@ ww_bus_subscriber_t *ww_bus_subscriber_new(const ww_bus_config_t *cfg,
     }
     arena_init(&sub->arena);
     pthread_mutex_init(&sub->mu, NULL);
-    ww_bus_cond_init_mono(&sub->cv); /* backoff sleeps: monotonic deadlines */
+    ww_cond_init_mono(&sub->cv); /* backoff sleeps: monotonic deadlines */
     sub->registry = o->registry;
     sub->handler = o->handler;
     sub->opaque = o->opaque;

@@ -4,6 +4,7 @@
 #include "ww_bus_config.h"
 #include "ww_bus_offsets.h"
 #include "ww_clock.h"
+#include "ww_cond.h"
 #include "ww_log.h"
 
 #include <pthread.h>
@@ -314,12 +315,8 @@ ww_code_t ww_bus_tail_start(const ww_bus_config_t *bus,
     ww_bus_tail_t *t = calloc(1, sizeof *t);
     if (!t) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&t->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->moved, &attr);
-    pthread_cond_init(&t->ask, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&t->moved);
+    ww_cond_init_mono(&t->ask);
     t->next_seq = 1;
     t->handler = cfg->handler;
     t->opaque = cfg->opaque;

@@ -2,6 +2,7 @@
 #include "ww_bus_waiters.h"
 
 #include "ww_clock.h"
+#include "ww_cond.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -176,11 +177,7 @@ ww_code_t ww_bus_waiters_register(ww_bus_waiters_t *ws,
                           "waiters: registry, id and out are required");
     ww_bus_waiter_t *w = waiter_new(ws, correlation_id, err);
     if (!w) return err ? err->code : WW_ERR_INVALID_ARGUMENT;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&w->cond);
     ww_code_t rc = add(ws, w, err);
     if (rc == WW_OK) *out = w;
     return rc;

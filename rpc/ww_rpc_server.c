@@ -3,6 +3,7 @@
 #include "ww_rpc_server.h"
 
 #include "ww_clock.h"
+#include "ww_cond.h"
 #include "ww_log.h"
 #include "ww_rpc_call.h"
 #include "ww_rpc_health.h"
@@ -515,11 +516,7 @@ ww_code_t ww_rpc_server_new(const ww_rpc_server_config_t *config,
     pthread_mutex_init(&s->mu, NULL);
     /* Shutdown's waits are timeouts, not dates: a wall-clock step must
      * neither cut the grace period short nor stretch it. */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&s->cv);
     s->shutdown_tag.run = on_shutdown_notified;
     atomic_init(&s->shutting_down, false);
     atomic_init(&s->live_calls, 0);

@@ -4,6 +4,7 @@
 #include "ww_host_service.h"
 
 #include "ww_clock.h"
+#include "ww_cond.h"
 #include "ww_env.h"
 #include "ww_host_metrics.h"
 #include "ww_host_model_metrics.h"
@@ -209,11 +210,7 @@ ww_code_t ww_host_service_new(const ww_host_service_config_t *cfg,
     ww_host_service_t *s = calloc(1, sizeof *s);
     if (!s) return ww_err_set(err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&s->cv);
     snprintf(s->name, sizeof s->name, "%s", cfg->name);
     s->gate = cfg->gate;
     long timeout = ww_env_long("WW_KAFKA_START_TIMEOUT_MS", 30000);

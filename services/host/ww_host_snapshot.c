@@ -8,6 +8,7 @@
 #include "ww_bus_registry.h"
 #include "ww_bus_replay.h"
 #include "ww_clock.h"
+#include "ww_cond.h"
 #include "ww_env.h"
 #include "ww_host_backbone.h"
 #include "ww_host_state.h"
@@ -159,11 +160,7 @@ ww_code_t ww_host_snapshot_writer_new(const ww_bus_config_t *bus,
     snprintf(w->topic, sizeof w->topic, "%s", cfg->topic);
     w->n = ww_host_model_partitions(cfg->model);
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    ww_cond_init_mono(&w->cv);
     w->cfg.loaded = NULL;
     ww_code_t rc = WW_OK;
     if (!(w->last = calloc((size_t)w->n, sizeof *w->last)))

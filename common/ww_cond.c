@@ -1,9 +1,9 @@
-/* ww_bus_cond.c - condition variables on the monotonic clock. */
-#include "ww_bus_cond.h"
+/* ww_cond.c - condition variables on the monotonic clock. */
+#include "ww_cond.h"
 
 #include <time.h>
 
-int ww_bus_cond_init_mono(pthread_cond_t *cv) {
+int ww_cond_init_mono(pthread_cond_t *cv) {
     pthread_condattr_t attr;
     int rc = pthread_condattr_init(&attr);
     if (rc) return rc;
