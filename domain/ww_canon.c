@@ -100,6 +100,18 @@ void ww_canon_reader_fail(ww_canon_reader_t *r, size_t at, const char *what,
                what, at, problem);
 }
 
+bool ww_canon_check_order(ww_canon_reader_t *r, size_t at, const char *what,
+                          int order, const char *shown) {
+    if (order == 0)
+        ww_canon_reader_fail(r, at, what, "%s repeats", shown);
+    else if (order < 0)
+        ww_canon_reader_fail(r, at, what,
+                             "%s is not after the %s before it (not "
+                             "ascending)",
+                             shown, what);
+    return ww_canon_reader_ok(r);
+}
+
 void ww_canon_reader_oom(ww_canon_reader_t *r) {
     if (r->err.code == WW_OK)
         ww_err_set(&r->err, WW_ERR_RESOURCE_EXHAUSTED, "out of memory");

@@ -128,6 +128,15 @@ ww_code_t ww_canon_check_same(const char *what, const uint8_t *bytes,
                               size_t len, const uint8_t *canon, size_t n,
                               ww_err_t *err);
 
+/* The order check of every list the canonical form keeps ascending:
+ * `order` compares this entry's key with the one before it (> 0: after
+ * it; the first entry passes 1). Otherwise fails the reader at `at` with
+ * "<shown> repeats" or "<shown> is not after the <what> before it (not
+ * ascending)", `shown` being the key as the message prints it. Returns
+ * false when the reader has failed. */
+bool ww_canon_check_order(ww_canon_reader_t *r, size_t at, const char *what,
+                          int order, const char *shown);
+
 /* Writes a state's canonical bytes into a malloc'd buffer (*out, *n). */
 typedef ww_code_t (*ww_canon_serialize_fn)(const void *state, uint8_t **out,
                                            size_t *n, ww_err_t *err);
