@@ -47,12 +47,12 @@ typedef struct ww_auth_config {
     char *tls_client_ca; /* NULL = client certificates not requested */
     char *jwks;
     char *jwt_audience;
-    char **jwt_issuers;     /* NULL-terminated, never NULL once loaded */
+    char **jwt_issuers;         /* NULL-terminated, never NULL once loaded */
     ww_auth_callers_t *callers; /* server with TLS: never NULL */
     char *callers_source;       /* "WW_CALLERS" or the file's path */
     char *user_id_claim;        /* NULL = sub */
-    char *tls_ca;           /* client; NULL = system roots */
-    char *tls_client_cert;  /* client; both or neither */
+    char *tls_ca;               /* client; NULL = system roots */
+    char *tls_client_cert;      /* client; both or neither */
     char *tls_client_key;
     char *metadata_host; /* never NULL once loaded */
 } ww_auth_config_t;

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Fails when an #include runs against the layers of docs/architecture.md.
+"""Fails when an #include or a link runs against the layers of
+docs/architecture.md.
 
 Every C file of a layer folder is read; each quoted include is resolved to
 the folder that owns the header (a project header by its file name,
 generated protobuf-c headers by their .proto), each system include is
 matched against the libraries the layer may use. Any include a layer may
 not use, and any quoted header that no folder owns, is reported with its
-file and line.
+file and line. The layer's CMakeLists.txt is read the same way: every
+library its target_link_libraries names must be one the layer may use, so
+a dependency cannot enter through the link line without an include.
 
 Usage: check_layers.py ROOT     exit 0 when clean, 1 with a report
 """
@@ -28,7 +31,10 @@ LAYERS = {
     "common": {"uses": set(),
                "system": PURE_C + ("posix-io", "jansson", "threads")},
     "schemas": {"uses": {"proto-wkt"}, "system": PURE_C + ("protobuf-c",)},
-    "domain": {"uses": {"common"}, "system": PURE_C},
+    # the rules use only the parts of common/ that do no I/O
+    "domain": {"uses": {"common"}, "system": PURE_C,
+               "only": {"common": {"ww_err.h", "ww_clock.h",
+                                   "ww_rfc3339.h"}}},
     "bus": {"uses": {"common"},
             "system": PURE_C + ("posix-io", "threads", "rdkafka",
                                 "protobuf-c")},
@@ -92,6 +98,28 @@ GENERATED = {
     "wildworkouts/": "schemas",
 }
 
+# Libraries the build makes outside the layer folders (cmake/WwProtobufC),
+# by what they hold; and imported system libraries, by family.
+GENERATED_LIBS = {
+    "ww_proto_wkt": "proto-wkt",
+    "ww_proto_health": "proto-health",
+    "ww_proto_reflection": "proto-reflection",
+    "ww_proto": "proto-app",
+    "ww_proto_admin": "proto-admin",
+    "ww_descriptors_trainer": "proto-descriptors",
+    "ww_descriptors_users": "proto-descriptors",
+    "ww_schemas_gen": "schemas",
+}
+SYSTEM_LIBS = {
+    "PkgConfig::RDKAFKA": "rdkafka",
+    "PkgConfig::GRPC": "grpc",
+    "PkgConfig::PROTOBUF_C": "protobuf-c",
+    "PkgConfig::OPENSSL": "openssl",
+    "PkgConfig::CURL": "curl",
+    "PkgConfig::JANSSON": "jansson",
+    "Threads::Threads": "threads",
+}
+
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 SKIP_DIRS = {".git", "build", "build-asan", "tests", "bench", "scripts",
              "docs", "proto"}
@@ -132,8 +160,54 @@ def system_allowed(layer, header):
     return False
 
 
+def cmake_text(path):
+    """A CMakeLists.txt without its comments."""
+    with open(path, encoding="utf-8") as f:
+        return "\n".join(line.split("#", 1)[0] for line in f)
+
+
+LIBRARY = re.compile(r"\badd_library\(\s*([A-Za-z0-9_]+)")
+LINK = re.compile(r"\btarget_link_libraries\(([^)]*)\)")
+KEYWORDS = {"PUBLIC", "PRIVATE", "INTERFACE"}
+
+
+def check_links(root):
+    """Every library a layer's CMakeLists.txt links against its uses."""
+    problems, lists, built = [], {}, {}
+    for layer in LAYERS:
+        path = os.path.join(root, layer, "CMakeLists.txt")
+        if os.path.isfile(path):
+            lists[layer] = cmake_text(path)
+            for name in LIBRARY.findall(lists[layer]):
+                built[name] = layer
+    for layer, text in lists.items():
+        for m in LINK.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            where = f"{layer}/CMakeLists.txt:{line}"
+            for lib in m.group(1).split()[1:]:
+                if lib in KEYWORDS or lib.startswith("$<"):
+                    continue
+                if lib in SYSTEM_LIBS or "::" in lib:
+                    fam = SYSTEM_LIBS.get(lib)
+                    families = LAYERS[layer]["system"]
+                    if "*" not in families and fam not in families:
+                        problems.append(f"{where}: {layer}/ may not link "
+                                        f"{lib}")
+                    continue
+                target = built.get(lib) or GENERATED_LIBS.get(lib)
+                if target is None:
+                    if lib.startswith("ww"):
+                        problems.append(f"{where}: {lib} is built by no "
+                                        "layer folder")
+                    continue
+                if target != layer and target not in LAYERS[layer]["uses"]:
+                    problems.append(f"{where}: {layer}/ may not link {lib} "
+                                    f"(it belongs to {target}/)")
+    return problems
+
+
 def check(root):
-    problems = []
+    problems = check_links(root)
     heads = owners(root)
     missing = [layer for layer in LAYERS
                if not os.path.isdir(os.path.join(root, layer))]
@@ -183,6 +257,12 @@ def check(root):
                         problems.append(f'{where}: {layer}/ may not include '
                                         f'"{header}" (it belongs to '
                                         f"{target}/)")
+                        continue
+                    only = LAYERS[layer].get("only", {}).get(target)
+                    if only and os.path.basename(header) not in only:
+                        problems.append(f'{where}: {layer}/ may include only '
+                                        f"{', '.join(sorted(only))} of "
+                                        f'{target}/, not "{header}"')
     return problems
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The layer check itself: in a copy of the layer folders, each wrong include
-# below must be reported, and the untouched copy must pass.
+# and each wrong link below must be reported, and the untouched copy must
+# pass.
 set -euo pipefail
 root=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,5 +34,10 @@ expect_refused bus/ww_bus_tail.c '#include "ww_trainer_domain.h"' 'bus/ may not 
 expect_refused common/ww_log.c '#include "ww_bus_config.h"' 'common/ may not include'
 expect_refused services/trainer/ww_trainer_grpc.c '#include "ww_users_grpc.h"' 'services/trainer/ may not include "ww_users_grpc.h"'
 expect_refused domain/ww_canon.c '#include "no_such_header.h"' 'belongs to no layer folder'
+expect_refused domain/ww_ids.c '#include "ww_log.h"' 'domain/ may include only ww_clock.h, ww_err.h, ww_rfc3339.h of common/, not "ww_log.h"'
+expect_refused rpc/CMakeLists.txt 'target_link_libraries(ww_rpc PUBLIC ww_auth)' 'rpc/ may not link ww_auth (it belongs to auth/)'
+expect_refused domain/CMakeLists.txt 'target_link_libraries(ww_domain PRIVATE PkgConfig::RDKAFKA)' 'domain/ may not link PkgConfig::RDKAFKA'
+expect_refused auth/CMakeLists.txt 'target_link_libraries(ww_auth PUBLIC ww_trainer)' 'auth/ may not link ww_trainer (it belongs to services/trainer/)'
+expect_refused bus/CMakeLists.txt 'target_link_libraries(ww_bus PUBLIC ww_nothing)' 'ww_nothing is built by no layer folder'
 python3 "$here/check_layers.py" "$work" >/dev/null
-echo "every wrong include was reported"
+echo "every wrong include and link was reported"
