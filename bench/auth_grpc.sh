@@ -62,6 +62,7 @@ GRPC_NO_TLS=true WW_LOG_LEVEL=warn WW_LISTEN_ADDR=127.0.0.1:$p_plain \
 WW_LOG_LEVEL=warn WW_LISTEN_ADDR=127.0.0.1:$p_tls \
   WW_TLS_CERT="$work/pki/server.pem" WW_TLS_KEY="$work/pki/server.key" \
   WW_JWKS="$work/jwks.json" WW_JWT_AUDIENCE=https://localhost \
+  WW_CALLERS="service=https://accounts.google.com|bench" \
   taskset -c "$server_cpu" "$trainer" 2>"$work/tls.log" & pids+=($!); pid_tls=$!
 wait_serving "$p_plain"
 wait_serving "$p_tls" 60 -tls -tls-ca-cert="$work/pki/ca.pem" -tls-server-name=localhost
