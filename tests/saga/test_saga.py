@@ -2,6 +2,8 @@
 instances as separate processes (grpcio clients, stubs from proto/):
 
   - enough credits: PENDING, then SCHEDULED, balance -1, on every instance;
+    PENDING held on every trainer instance while both users instances are
+    stopped, SCHEDULED once they run again;
   - no credits: REJECTED, the hour bookable again on every instance;
   - cancel more than 24 h ahead: +1; late by the attendee: 0; late by the
     trainer: +2; cancelling a REJECTED training: FAILED_PRECONDITION, no
@@ -11,6 +13,8 @@ instances as separate processes (grpcio clients, stubs from proto/):
   - a booking through instance A is found, and cancelled, through B;
   - an idempotency-key retry after the first call's instance was killed
     returns the first result and spends nothing more;
+  - four overlapping calls with one key through both users instances all
+    answer OK and decide once (one fact, the balance moved once);
   - a poison command reaches trainer.commands.dlq and the service goes on;
   - every fact lands on the partition the Java client (kafka-python's
     murmur2) picks for its key;
@@ -22,7 +26,9 @@ usage: test_saga.py TRAINER_BIN USERS_BIN PROTO_DIR"""
 import concurrent.futures
 import datetime
 import os
+import signal
 import sys
+import threading
 import time
 import unittest
 import uuid
@@ -88,6 +94,32 @@ class Saga(unittest.TestCase):
                                         Status.SCHEDULED), Status.SCHEDULED)
             self.assertEqual(eventually(lambda: c.balance(user), 1), 1)
             self.assertFalse(c.available(when))
+
+    def test_pending_until_users_answers_then_scheduled(self):
+        """With both users instances stopped, the booking is held PENDING
+        on every trainer instance; once they run again, the saga ends."""
+        user, when = self.user(), fresh_hour(17)
+        self.a.credit(user, 2)
+        self.a.open_hour(when)
+        users = self.cluster.users
+        for inst in users:
+            inst.signal(signal.SIGSTOP)
+        try:
+            uid = str(uuid.uuid4())
+            self.a.schedule(uid, user, when)
+            for c in (self.a, self.b):
+                self.assertEqual(eventually(lambda: c.get(uid).status,
+                                            Status.PENDING), Status.PENDING)
+                self.assertFalse(c.available(when))
+            time.sleep(1)  # no debit can land while users is stopped
+            self.assertEqual(self.b.get(uid).status, Status.PENDING)
+        finally:
+            for inst in users:
+                inst.signal(signal.SIGCONT)
+        for c in (self.a, self.b):
+            self.assertEqual(eventually(lambda: c.get(uid).status,
+                                        Status.SCHEDULED), Status.SCHEDULED)
+            self.assertEqual(eventually(lambda: c.balance(user), 1), 1)
 
     def test_no_credits_rejected_and_the_hour_free_again_everywhere(self):
         user, when = self.user(), fresh_hour(15)
@@ -195,6 +227,32 @@ class Saga(unittest.TestCase):
                           C.INVALID_ARGUMENT, "another request")
         self.assertEqual(self.a.balance(user), 2)
 
+    def test_overlapping_calls_with_one_key_decide_once(self):
+        """Four calls with one key at once, through both users instances:
+        all answer OK, the balance moves once, one fact is written."""
+        user, key = self.user(), "overlap-" + uuid.uuid4().hex
+        start, errors = threading.Barrier(4), []
+
+        def call(client):
+            start.wait()
+            try:
+                client.credit(user, 3, key=key)
+            except grpc.RpcError as e:
+                errors.append((e.code(), e.details()))
+        threads = [threading.Thread(target=call, args=(c,))
+                   for c in (self.a, self.b, self.a, self.b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        for c in (self.a, self.b):
+            self.assertEqual(eventually(lambda: c.balance(user), 3), 3)
+        changes = [r for r in read_topic(self.cluster.brokers,
+                                         self.cluster.topic("users.events"))
+                   if r.key == user.encode()]
+        self.assertEqual(len(changes), 1, changes)
+
     def test_poison_command_goes_to_the_dead_letters(self):
         from kafka import KafkaProducer
         topic = self.cluster.topic("trainer.commands")
@@ -288,10 +346,10 @@ class Kill(unittest.TestCase):
     """Own cluster: instances are killed."""
 
     def test_retry_after_the_instance_died_returns_the_first_result(self):
-        cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=2, users=1)
+        cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=2, users=2)
         try:
             a = Client(cl.trainers[0], cl.users[0])
-            b = Client(cl.trainers[1], cl.users[0])
+            b = Client(cl.trainers[1], cl.users[1])
             user, when = "kill-" + uuid.uuid4().hex[:8], fresh_hour(14)
             a.credit(user, 2)
             a.open_hour(when)

@@ -42,7 +42,7 @@ CREDITS = 40
 
 class Zombie(unittest.TestCase):
     def test_a_stalled_owner_loses_nothing_and_duplicates_nothing(self):
-        cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=2, users=1,
+        cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=2, users=2,
                      partitions=3)
         try:
             self.run_load(cl)
@@ -53,7 +53,7 @@ class Zombie(unittest.TestCase):
 
     def run_load(self, cl):
         a = Client(cl.trainers[0], cl.users[0])
-        b = Client(cl.trainers[1], cl.users[0])
+        b = Client(cl.trainers[1], cl.users[1])
         for u in USERS:
             a.credit(u, CREDITS)
         hours = [fresh_hour(12 + h % 9) for h in range(400)]
