@@ -5,9 +5,10 @@
 #     set, its address given to every process started here,
 #   - the trainer and users services in local mode (GRPC_NO_TLS=true),
 #   - the demo fixtures loaded through them (wwctl fixtures: 30 days of
-#     hours, a few users with credits), then an example that shows the
-#     saga: a booking going from PENDING to SCHEDULED, a credit spent, and a
-#     user without credits REJECTED with the hour free again.
+#     hours, a few users with credits); the saga played once, with its
+#     output (a booking PENDING, then SCHEDULED, a credit spent); then
+#     example calls to try: the same, and a user without credits REJECTED
+#     with the hour free again.
 # Addresses: TRAINER_GRPC_ADDR (default 127.0.0.1:3000), USERS_GRPC_ADDR
 # (default 127.0.0.1:3001); their Prometheus metrics (WW_METRICS_ADDR of each
 # service) on TRAINER_METRICS_ADDR (default 127.0.0.1:9464) and
@@ -30,10 +31,14 @@ TRAINER_METRICS_ADDR=${TRAINER_METRICS_ADDR:-127.0.0.1:9464}
 USERS_METRICS_ADDR=${USERS_METRICS_ADDR:-127.0.0.1:9465}
 export WW_TOPIC_PREFIX=${WW_TOPIC_PREFIX:-}
 
-pids=()
+pids=() broker_pid=
+# The services stop first, while the embedded broker still answers them:
+# with it gone, each one's Kafka clients would wait out their timeouts.
 stop() {
   trap - INT TERM EXIT
   [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
+  [ ${#pids[@]} -gt 0 ] && wait "${pids[@]}" 2>/dev/null || true
+  [ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   ww_log "stopped"
 }
@@ -47,7 +52,7 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   embedded=$(binary tools/ww-embedded-kafka) || { ww_log "missing: tools/ww-embedded-kafka (the embedded broker)"; exit 1; }
   fifo=$(mktemp -u); mkfifo "$fifo"
   "$embedded" >"$fifo" &
-  pids+=($!)
+  broker_pid=$!
   read -r KAFKA_BROKERS <"$fifo"; rm -f "$fifo"
   export KAFKA_BROKERS
   ww_log "embedded Kafka (librdkafka mock cluster) at $KAFKA_BROKERS: no transaction markers, so exactly-once holds on a real broker only"
@@ -81,6 +86,24 @@ done
 hour=$(date -u -d tomorrow +%Y-%m-%dT14:00:00Z)
 other=$(date -u -d tomorrow +%Y-%m-%dT15:00:00Z)
 booking=$(cat /proc/sys/kernel/random/uuid) broke=$(cat /proc/sys/kernel/random/uuid)
+# The saga once, played here as a user would see it: demo-bartek books the
+# day after tomorrow, 16:00; the booking is held PENDING until users has
+# spent the credit, then SCHEDULED, and the balance is one less.
+show() { printf '  $ wwctl %s\n' "$*"; "$wwctl" "$@" 2>&1 | sed 's/^/      /' || true; }
+saga_hour=$(date -u -d '2 days' +%Y-%m-%dT16:00:00Z)
+saga=$(cat /proc/sys/kernel/random/uuid)
+echo
+echo "The saga, played once:"
+show users get-balance demo-bartek
+show trainings schedule "$saga" demo-bartek "$saga_hour" played-by-run.sh
+show trainings get "$saga"
+for _ in $(seq 1 100); do
+  "$wwctl" trainings get "$saga" 2>/dev/null | grep -q 'status=PENDING' || break
+  sleep 0.1
+done
+show trainings get "$saga"
+show users get-balance demo-bartek
+
 cat <<MSG
 
 Wild Workouts is running (Ctrl-C to stop):
@@ -103,5 +126,5 @@ The booking is PENDING until users has spent the credit, then SCHEDULED
 no credits, so that training ends REJECTED and its hour is free again.
 
 MSG
-wait -n "${pids[@]}"
+wait -n "${pids[@]}" ${broker_pid:+"$broker_pid"}
 ww_log "a process exited; stopping the rest"

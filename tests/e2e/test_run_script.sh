@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's run command as a new user meets it: on the embedded default
-# it brings both services up and loads the demo data, the example calls it
+# it brings both services up and loads the demo data, plays the saga once
+# and shows it (PENDING, SCHEDULED, one credit spent), the example calls it
 # prints show the saga (a booking PENDING then SCHEDULED with one credit
 # spent; a user without credits REJECTED and the hour free again), and
-# SIGTERM stops everything.
+# SIGTERM stops everything, the services before the embedded broker.
 set -uo pipefail
 root=$1 build=$2
 unset KAFKA_BROKERS
@@ -30,6 +31,14 @@ for u in "${urls[@]}"; do
   check "$u serves grpc_server_started_total" 'grep -q "^# TYPE grpc_server_started_total counter" <<<"$text"'
 done
 
+# The saga run.sh plays itself: PENDING right after the booking, then
+# SCHEDULED, and demo-bartek (5 credits in the fixtures) pays one.
+played=$(sed -n '/^The saga, played once:/,/^$/p' "$log")
+check "run.sh plays the saga" '[ -n "$played" ]'
+check "the played booking is answered ok" 'grep -qx "      ok" <<<"$played"'
+check "the played booking ends SCHEDULED" '[[ "$(grep status= <<<"$played" | tail -1)" == *status=SCHEDULED* ]]'
+check "the played balance goes 5 -> 4" '[ "$(grep -o "amount=[0-9]*" <<<"$played" | tr "\n" " ")" = "amount=5 amount=4 " ]'
+
 # The example calls exactly as printed: the saga, as a new user sees it.
 mapfile -t calls < <(grep -E '^ +/.*/wwctl ' "$log" | sed 's/^ *//')
 check "eight example calls printed (got ${#calls[@]})" '[ ${#calls[@]} = 8 ]'
@@ -53,6 +62,7 @@ kill -TERM $runner; wait $runner
 check "run.sh stops on SIGTERM" '! kill -0 $runner 2>/dev/null'
 sleep 0.5
 check "the trainer port is closed again" '! (exec 3<>/dev/tcp/${TRAINER_GRPC_ADDR%:*}/${TRAINER_GRPC_ADDR#*:}) 2>/dev/null'
+check "the users port is closed again" '! (exec 3<>/dev/tcp/${USERS_GRPC_ADDR%:*}/${USERS_GRPC_ADDR#*:}) 2>/dev/null'
 [ "$failed" = 0 ] || cat "$log" >&2
 rm -f "$log"
 echo "$passed passed, $failed failed"
