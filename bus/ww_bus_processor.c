@@ -57,6 +57,9 @@ struct ww_bus_processor {
     /* Owner-chosen assignment: announced by on_assign, not consumed until
      * ww_bus_processor_assign. */
     rd_kafka_topic_partition_list_t *pending;
+    /* rd_kafka_consumer_close is running (on this thread): an assignment
+     * it delivers is answered with an unassign, never taken (below). */
+    bool closing;
 
     /* The producer's epoch is spent (fenced). Either a newer instance took
      * this transactional id, or the coordinator aborted a transaction that
@@ -386,6 +389,17 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     pthread_mutex_lock(&p->stats_lock);
     p->stats.rebalances++;
     pthread_mutex_unlock(&p->stats_lock);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && p->closing) {
+        /* A join that finishes while the consumer closes: librdkafka
+         * can wait forever on an assign called now (the close then never
+         * returns); an unassign is the answer the close expects. */
+        ww_log_info("bus",
+                    "processor txn_id=%s assigned=%d while closing: "
+                    "unassigned",
+                    p->txn_id, parts->cnt);
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         ww_log_info("bus", "processor txn_id=%s assigned=%d%s", p->txn_id,
                     parts->cnt, p->cb.owner_assigns ? " (owner starts)" : "");
@@ -501,7 +515,9 @@ static void stop_consumer(ww_bus_processor_t *p) {
     if (!p->consumer) return;
     /* The revoke during close must not try to commit or abort: there is
      * no transaction open by now. */
+    p->closing = true;
     rd_kafka_consumer_close(p->consumer);
+    p->closing = false;
     if (p->input) rd_kafka_topic_destroy(p->input);
     p->input = NULL;
     rd_kafka_destroy(p->consumer);

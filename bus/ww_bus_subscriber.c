@@ -179,6 +179,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
     ww_bus_subscriber_t *sub = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS &&
+        atomic_load(&sub->stop_flag)) {
+        /* Stopping (the close delivers it, or the last poll): librdkafka
+         * can wait forever on an assign during the close, which then never
+         * returns; an unassign is the answer it expects. */
+        ww_log_debug("bus", "assigned group=%s partitions=%d while stopping: "
+                     "unassigned", sub->group_id, parts->cnt);
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         ww_log_debug("bus", "assigned group=%s partitions=%d", sub->group_id,
                      parts->cnt);
