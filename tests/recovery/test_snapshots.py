@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Snapshots on the real broker, with the users binary as a process.
+"""Snapshots on the real broker, with the users binary as a process (and
+the trainer's through the same path).
 
 An instance writes snapshots of its partitions (every 300 ms here) while
 it takes writes; restarted (snapshots off from then on), it loads them and
@@ -37,13 +38,18 @@ from wwsaga import schema_classes  # noqa: E402
 USERS = ["snap-%02d" % i for i in range(12)]
 
 
-class Snapshots(unittest.TestCase):
+class SnapshotCase(unittest.TestCase):
+    """One instance of SERVICE on a broker of its own, writing snapshots
+    every 300 ms."""
+    SERVICE = "users"
+
     def setUp(self):
-        self.cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=0, users=1,
-                          partitions=3,
+        users = self.SERVICE == "users"
+        self.cl = Cluster(TRAINER_BIN, USERS_BIN, trainers=0 if users else 1,
+                          users=1 if users else 0, partitions=3,
                           extra_env={"WW_SNAPSHOT_INTERVAL_MS": "300",
                                      "WW_SNAPSHOT_MIN_RECORDS": "1"})
-        self.inst = self.cl.users[0]
+        self.inst = (self.cl.users if users else self.cl.trainers)[0]
         self.env = dict(self.cl.env, KAFKA_BROKERS=self.cl.brokers)
 
     def tearDown(self):
@@ -64,7 +70,8 @@ class Snapshots(unittest.TestCase):
         return json.loads(p.stdout)
 
     def digest(self):
-        return self.wwctl("digest", "users", "--addr", self.inst.addr, "--json")
+        return self.wwctl("digest", self.SERVICE, "--addr", self.inst.addr,
+                          "--json")
 
     def snapshotted(self):
         """partition -> events_offset of the newest snapshot in the log."""
@@ -88,19 +95,56 @@ class Snapshots(unittest.TestCase):
         self.assertIsNotNone(m, text[-3000:])
         return int(m.group(1)), text
 
-    def test_restart_replays_only_what_follows_the_snapshots(self):
-        self.write(40)
-        # wait for snapshots that cover every partition's current state
+    def covered(self):
+        """Waits for snapshots that cover every partition's current state;
+        the digest and the partitions that hold facts."""
         deadline = time.time() + 30
         while True:
             d = self.digest()
             want = {p["partition"]: int(p["eventsOffset"])
                     for p in d["partitions"] if int(p["eventsOffset"]) > 0}
             got = self.snapshotted()
-            if all(got.get(p) == o for p, o in want.items()):
-                break
+            if want and all(got.get(p) == o for p, o in want.items()):
+                return d, want
             self.assertLess(time.time(), deadline, (want, got))
             time.sleep(0.2)
+
+
+class TrainerSnapshots(SnapshotCase):
+    """The trainer's state (hours and trainings of its roster) through the
+    same snapshot path: loaded on restart, only later facts replayed."""
+    SERVICE = "trainer"
+
+    def write(self, n):
+        stub = wwsaga.trainer_pb2_grpc.TrainerServiceStub(self.inst.channel)
+        for _ in range(n):
+            stub.MakeHourAvailable(wwsaga.trainer_pb2.UpdateHourRequest(
+                time=wwsaga.ts(wwsaga.fresh_hour(13))), timeout=20)
+
+    def test_restart_loads_the_trainer_snapshot_and_replays_the_rest(self):
+        self.write(20)
+        d, want = self.covered()
+        # one trainer id: its facts live on one partition
+        self.assertEqual(len(want), 1, d)
+        mark = self.restart(WW_SNAPSHOT_INTERVAL_MS="0")
+        facts, text = self.caught_up_facts(mark)
+        self.assertEqual(facts, 0, "nothing after the snapshot")
+        self.assertEqual(text.count("event=snapshot_loaded"), 1, text)
+        self.assertEqual(self.digest()["sha256"], d["sha256"])
+        self.write(5)
+        after = self.digest()
+        mark = self.restart()
+        facts, _ = self.caught_up_facts(mark)
+        self.assertEqual(facts, 5, "exactly the writes after the snapshot")
+        self.assertEqual(self.digest()["sha256"], after["sha256"])
+        self.assertEqual(self.wwctl("replay", "trainer", "--json")["sha256"],
+                         after["sha256"])
+
+
+class Snapshots(SnapshotCase):
+    def test_restart_replays_only_what_follows_the_snapshots(self):
+        self.write(40)
+        d, want = self.covered()
         self.assertEqual(len(want), 3, d)  # 12 users over 3 partitions
 
         mark = self.restart(WW_SNAPSHOT_INTERVAL_MS="0")
