@@ -101,15 +101,21 @@ void ww_canon_reader_fail(ww_canon_reader_t *r, size_t at, const char *what,
 }
 
 bool ww_canon_check_order(ww_canon_reader_t *r, size_t at, const char *what,
-                          int order, const char *shown) {
+                          int order, const char *key_fmt, ...) {
+    if (order > 0) return ww_canon_reader_ok(r);
+    char key[160]; /* the longest key: a quoted 128-byte user id */
+    va_list ap;
+    va_start(ap, key_fmt);
+    vsnprintf(key, sizeof key, key_fmt, ap);
+    va_end(ap);
     if (order == 0)
-        ww_canon_reader_fail(r, at, what, "%s repeats", shown);
-    else if (order < 0)
+        ww_canon_reader_fail(r, at, what, "%s repeats", key);
+    else
         ww_canon_reader_fail(r, at, what,
                              "%s is not after the %s before it (not "
                              "ascending)",
-                             shown, what);
-    return ww_canon_reader_ok(r);
+                             key, what);
+    return false;
 }
 
 void ww_canon_reader_oom(ww_canon_reader_t *r) {

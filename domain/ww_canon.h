@@ -131,11 +131,12 @@ ww_code_t ww_canon_check_same(const char *what, const uint8_t *bytes,
 /* The order check of every list the canonical form keeps ascending:
  * `order` compares this entry's key with the one before it (> 0: after
  * it; the first entry passes 1). Otherwise fails the reader at `at` with
- * "<shown> repeats" or "<shown> is not after the <what> before it (not
- * ascending)", `shown` being the key as the message prints it. Returns
+ * "<key> repeats" or "<key> is not after the <what> before it (not
+ * ascending)", the key printed by `key_fmt` (formatted only then). Returns
  * false when the reader has failed. */
 bool ww_canon_check_order(ww_canon_reader_t *r, size_t at, const char *what,
-                          int order, const char *shown);
+                          int order, const char *key_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Writes a state's canonical bytes into a malloc'd buffer (*out, *n). */
 typedef ww_code_t (*ww_canon_serialize_fn)(const void *state, uint8_t **out,

@@ -4,7 +4,6 @@
 #include "ww_fold.h"
 #include "ww_trainer_domain_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,19 +131,12 @@ static bool add_hour(ww_canon_reader_t *r, ww_trainer_state_t *s,
     return true;
 }
 
-/* An hour as the readers' messages show it: its Unix seconds. */
-static const char *hour_text(int64_t hour, char *buf, size_t size) {
-    snprintf(buf, size, "%lld", (long long)hour);
-    return buf;
-}
-
 static void read_hours(ww_canon_reader_t *r, ww_trainer_state_t *s,
                        held_list_t *held) {
     uint64_t n = ww_canon_read_count(r, "hours", HOUR_MIN_BYTES);
     int64_t prev = 0;
     for (uint64_t i = 0; i < n && ww_canon_reader_ok(r); i++) {
         size_t at = ww_canon_reader_pos(r);
-        char shown[24];
         int64_t hour = ww_canon_read_i64(r, "hour");
         bool available = ww_canon_read_bool(r, "hour available");
         bool scheduled = ww_canon_read_bool(r, "hour scheduled");
@@ -157,7 +149,7 @@ static void read_hours(ww_canon_reader_t *r, ww_trainer_state_t *s,
                                  (long long)hour);
         else if (!ww_canon_check_order(r, at, "hour",
                                        i ? (hour > prev) - (hour < prev) : 1,
-                                       hour_text(hour, shown, sizeof shown)))
+                                       "%lld", (long long)hour))
             return;
         else if (!add_hour(r, s, held, at, hour, available, scheduled, holder))
             return;
@@ -261,7 +253,8 @@ static void read_trainings(ww_canon_reader_t *r, ww_trainer_state_t *s,
         if (!ww_ids_is_uuid(uuid))
             ww_canon_reader_fail(r, at, "training", "\"%s\" is not a UUID",
                                  uuid);
-        else if (!ww_canon_check_order(r, at, "training", i ? order : 1, uuid))
+        else if (!ww_canon_check_order(r, at, "training", i ? order : 1, "%s",
+                                       uuid))
             return;
         else if (!add_training(r, s, held, at, uuid, user_id, hour, notes,
                                status, debited, by_trainer, refund))

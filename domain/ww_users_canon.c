@@ -3,7 +3,6 @@
 #include "ww_canon.h"
 #include "ww_users_domain_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,19 +71,13 @@ typedef struct tally {
     uint64_t balances, debited, refunds;
 } tally_t;
 
-/* A user id as the readers' messages show it, in double quotes. */
-static const char *quoted(const char *id, char *buf, size_t size) {
-    snprintf(buf, size, "\"%s\"", id);
-    return buf;
-}
-
 static void read_users(ww_canon_reader_t *r, ww_users_state_t *s,
                        tally_t *sum) {
     uint64_t n = ww_canon_read_count(r, "users", USER_MIN_BYTES);
     char prev[WW_IDS_USER_ID_MAX + 1] = "";
     for (uint64_t i = 0; i < n && ww_canon_reader_ok(r); i++) {
         size_t at = ww_canon_reader_pos(r);
-        char id[WW_IDS_USER_ID_MAX + 1], shown[WW_IDS_USER_ID_MAX + 3];
+        char id[WW_IDS_USER_ID_MAX + 1];
         ww_canon_read_str(r, "user_id", id, WW_IDS_USER_ID_MAX);
         int64_t balance = ww_canon_read_i64(r, "balance");
         if (!ww_canon_reader_ok(r)) return;
@@ -92,8 +85,8 @@ static void read_users(ww_canon_reader_t *r, ww_users_state_t *s,
         int order = strcmp(id, prev);
         if (ww_ids_check_user_id(id, &e) != WW_OK)
             ww_canon_reader_fail(r, at, "user", "%s", e.msg);
-        else if (!ww_canon_check_order(r, at, "user", i ? order : 1,
-                                       quoted(id, shown, sizeof shown)))
+        else if (!ww_canon_check_order(r, at, "user", i ? order : 1, "\"%s\"",
+                                       id))
             return;
         else if (balance <= 0)
             ww_canon_reader_fail(r, at, "user", "\"%s\" has balance %lld%s", id,
@@ -144,7 +137,8 @@ static void read_debits(ww_canon_reader_t *r, ww_users_state_t *s,
         if (!ww_ids_is_uuid(uuid))
             ww_canon_reader_fail(r, at, "training", "\"%s\" is not a UUID",
                                  uuid);
-        else if (!ww_canon_check_order(r, at, "training", i ? order : 1, uuid))
+        else if (!ww_canon_check_order(r, at, "training", i ? order : 1, "%s",
+                                       uuid))
             return;
         else if (ww_ids_check_user_id(id, &e) != WW_OK)
             ww_canon_reader_fail(r, at, "training", "%s: %s", uuid, e.msg);
